@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+
+/// A locality budget for a financial year, e.g. "North Area Community Fund 2026/27".
+///
+/// A budget is a ledger: its balances are derived from the entries, never stored as an editable number.
+public struct Budget: SyncRecord, Hashable {
+    public static let databaseTableName = "budget"
+
+    public var id: UUID
+    public var name: String
+    public var slug: String
+    /// The locality the budget is devolved to; proposals against it must lie within it.
+    public var localityId: UUID
+    public var financialYear: FinancialYear
+
+    public init(id: UUID, name: String, slug: String, localityId: UUID, financialYear: FinancialYear) {
+        self.id = id
+        self.name = name
+        self.slug = slug
+        self.localityId = localityId
+        self.financialYear = financialYear
+    }
+}
+
+/// One line of a budget's ledger. Entries are never edited or deleted; corrections are new entries.
+public struct LedgerEntry: SyncRecord, Hashable {
+    public static let databaseTableName = "ledger_entry"
+
+    public var id: UUID
+    public var budgetId: UUID
+    public var kind: Kind
+    /// Where an allocation comes from: pooled budgets have several sources.
+    public var source: Source?
+    /// Always positive; the kind says which way it moves the balance.
+    public var amount: Money
+    public var note: String
+    public var recordedAt: Date
+
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        /// Money put into the budget.
+        case allocation
+        /// Money promised to an approved proposal.
+        case commitment
+        /// A commitment released (a correction, an underspend).
+        case decommitment
+    }
+
+    public enum Source: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case council, health, police
+        case parishPrecept = "parish-precept"
+        case other
+
+        public var label: String { self == .parishPrecept ? "parish precept" : rawValue }
+    }
+}
+
+/// A budget's position, derived from its ledger.
+public struct BudgetPosition: Codable, Hashable, Sendable {
+    public var allocated: Money
+    public var committed: Money
+    public var available: Money { allocated - committed }
+
+    public init(allocated: Money, committed: Money) {
+        self.allocated = allocated
+        self.committed = committed
+    }
+
+    enum CodingKeys: String, CodingKey { case allocated, committed, available }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        allocated = try container.decode(Money.self, forKey: .allocated)
+        committed = try container.decode(Money.self, forKey: .committed)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(allocated, forKey: .allocated)
+        try container.encode(committed, forKey: .committed)
+        try container.encode(available, forKey: .available)
+    }
+
+    public static func of(budget id: UUID, in db: Database) throws -> BudgetPosition {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT
+                    COALESCE(SUM(CASE kind WHEN 'allocation' THEN amount ELSE 0 END), 0) AS allocated,
+                    COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
+                        AS committed
+                FROM ledger_entry WHERE budget_id = ?
+                """,
+            arguments: [id.key])
+        return BudgetPosition(
+            allocated: Money(pence: row?["allocated"] ?? 0), committed: Money(pence: row?["committed"] ?? 0))
+    }
+}

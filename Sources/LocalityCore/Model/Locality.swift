@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// A place in the authority's geography: county, district, area, ward/division, market town,
+/// parish, village, neighbourhood. Localities form a tree.
+public struct Locality: SyncRecord, Hashable {
+    public static let databaseTableName = "locality"
+
+    public var id: UUID
+    public var name: String
+    public var kind: Kind
+    public var parentId: UUID?
+    /// ONS GSS code (E04 parish, E05 ward, E10 county…), with the year it is valid for:
+    /// codes change when boundaries do.
+    public var gssCode: String?
+    public var gssYear: Int?
+    /// What a person types: `whitmere-town`.
+    public var slug: String
+
+    public init(
+        id: UUID, name: String, kind: Kind, parentId: UUID?, gssCode: String? = nil, gssYear: Int? = nil,
+        slug: String
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.parentId = parentId
+        self.gssCode = gssCode
+        self.gssYear = gssYear
+        self.slug = slug
+    }
+
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case county, district, area, ward
+        case marketTown = "market-town"
+        case parish, village, neighbourhood
+
+        public var label: String {
+            switch self {
+            case .marketTown: "market town"
+            case .ward: "ward/division"
+            default: rawValue
+            }
+        }
+    }
+}
+
+extension Locality {
+    /// The locality and every locality above it, nearest first.
+    public static func ancestry(of id: UUID, in db: Database) throws -> [Locality] {
+        try Locality.fetchAll(
+            db,
+            sql: """
+                WITH RECURSIVE up(id, depth) AS (
+                    SELECT ?, 0
+                    UNION ALL
+                    SELECT locality.parent_id, up.depth + 1 FROM locality JOIN up ON locality.id = up.id
+                    WHERE locality.parent_id IS NOT NULL AND up.depth < 32
+                )
+                SELECT locality.* FROM locality JOIN up ON locality.id = up.id ORDER BY up.depth
+                """,
+            arguments: [id.key])
+    }
+
+    /// Whether `id` is `ancestor` or lies somewhere below it.
+    public static func isWithin(_ id: UUID, _ ancestor: UUID, in db: Database) throws -> Bool {
+        try ancestry(of: id, in: db).contains { $0.id == ancestor }
+    }
+}

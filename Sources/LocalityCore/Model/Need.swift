@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// A local need, recorded by a councillor (often where there is no signal) with its evidence.
+public struct Need: SyncRecord, Hashable {
+    public static let databaseTableName = "need"
+
+    public var id: UUID
+    public var localityId: UUID
+    public var title: String
+    public var description: String
+    public var category: String?
+    /// The outcome in the framework this need bears on.
+    public var outcomeId: UUID?
+    /// 1 (minor) to 5 (severe).
+    public var severity: Int
+    /// An estimate of how many people are affected.
+    public var peopleAffected: Int?
+    public var latitude: Double?
+    public var longitude: Double?
+    /// A need that holds personal data is seen only by its recorder, the ward's councillors and officers.
+    public var holdsPersonalData: Bool
+    public var status: Status
+    /// Why it was last moved (required when closing).
+    public var statusReason: String?
+    public var recordedBy: UUID
+    public var recordedAt: Date
+    public var updatedAt: Date
+
+    public enum Status: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case open
+        case prioritised
+        case beingAddressed = "being-addressed"
+        case met
+        case closed
+
+        /// The allowed moves, in one place. Closed and met needs can be reopened: needs come back.
+        public var allowedNext: Set<Status> {
+            switch self {
+            case .open: [.prioritised, .beingAddressed, .met, .closed]
+            case .prioritised: [.open, .beingAddressed, .met, .closed]
+            case .beingAddressed: [.prioritised, .met, .closed]
+            case .met: [.open, .closed]
+            case .closed: [.open]
+            }
+        }
+
+        public func canMove(to next: Status) -> Bool { allowedNext.contains(next) }
+
+        /// A closed need and a met need are no longer live.
+        public var isLive: Bool { self != .closed && self != .met }
+
+        public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+    }
+}
+
+/// One piece of evidence for a need: a resident's contact, a survey, a petition…
+public struct Evidence: SyncRecord, Hashable {
+    public static let databaseTableName = "need_evidence"
+
+    public var id: UUID
+    public var needId: UUID
+    public var kind: Kind
+    public var note: String
+    /// The day the evidence was gathered, `2026-11-20`.
+    public var observedOn: String
+    public var addedBy: UUID
+    public var addedAt: Date
+
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case residentContact = "resident-contact"
+        case survey, petition, data
+        case siteVisit = "site-visit"
+
+        public init(parsing text: String) throws {
+            let normalised = text.trimmingWhitespace().lowercased()
+                .replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: "_", with: "-")
+            guard let kind = Kind(rawValue: normalised) else {
+                throw LocalityError.invalid(
+                    "'\(text)' is not a kind of evidence; use one of: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            self = kind
+        }
+    }
+}

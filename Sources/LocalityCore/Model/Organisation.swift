@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+
+/// A body that proposes and delivers: a parish or town council, a community group, a charity…
+public struct Organisation: SyncRecord, Hashable {
+    public static let databaseTableName = "organisation"
+
+    public var id: UUID
+    public var name: String
+    public var kind: Kind
+    /// An org-id identifier: `GB-CHC-1099999` (Charity Commission), `GB-COH-09999999` (Companies
+    /// House, leading zeros kept), or a publisher-local id for unregistered groups.
+    public var orgIdentifier: String?
+    public var slug: String
+
+    public init(id: UUID, name: String, kind: Kind, orgIdentifier: String? = nil, slug: String) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.orgIdentifier = orgIdentifier
+        self.slug = slug
+    }
+
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case parishCouncil = "parish-council"
+        case townCouncil = "town-council"
+        case communityGroup = "community-group"
+        case charity
+        case socialEnterprise = "social-enterprise"
+        case mutual
+        case company
+        case publicBody = "public-body"
+        case inHouseTeam = "in-house-team"
+
+        public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+    }
+}
+
+/// Which localities an organisation serves.
+struct OrganisationLocality: LocalityRecord {
+    static let databaseTableName = "organisation_locality"
+
+    var organisationId: UUID
+    var localityId: UUID
+}

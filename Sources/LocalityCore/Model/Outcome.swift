@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+
+/// A result for people, in the outcomes framework: strategic ("more people live at home"),
+/// service ("100 people helped to claim benefits") or individual.
+public struct Outcome: SyncRecord, Hashable {
+    public static let databaseTableName = "outcome"
+
+    public var id: UUID
+    public var title: String
+    public var level: Level
+    public var parentId: UUID?
+    public var slug: String
+
+    public init(id: UUID, title: String, level: Level, parentId: UUID? = nil, slug: String) {
+        self.id = id
+        self.title = title
+        self.level = level
+        self.parentId = parentId
+        self.slug = slug
+    }
+
+    public enum Level: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case strategic, service, individual
+    }
+}
+
+/// How an outcome is measured: a unit, which way is better, where it started and where it should get to.
+public struct Indicator: SyncRecord, Hashable {
+    public static let databaseTableName = "indicator"
+
+    public var id: UUID
+    public var outcomeId: UUID
+    public var name: String
+    public var unit: String
+    public var direction: Direction
+    public var baseline: Double?
+    public var target: Double?
+
+    public init(
+        id: UUID, outcomeId: UUID, name: String, unit: String, direction: Direction, baseline: Double?, target: Double?
+    ) {
+        self.id = id
+        self.outcomeId = outcomeId
+        self.name = name
+        self.unit = unit
+        self.direction = direction
+        self.baseline = baseline
+        self.target = target
+    }
+
+    public enum Direction: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        case higherIsBetter = "higher-is-better"
+        case lowerIsBetter = "lower-is-better"
+    }
+}

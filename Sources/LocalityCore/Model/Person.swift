@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// Someone who uses Locality: a councillor, an officer, a parish clerk…
+public struct Person: SyncRecord, Hashable {
+    public static let databaseTableName = "person"
+
+    public var id: UUID
+    public var username: String
+    public var displayName: String
+
+    public init(id: UUID, username: String, displayName: String) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+    }
+}
+
+/// What a person may do, and where: a councillor for a ward, a member of an organisation…
+public enum Role: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    /// A ward councillor (non-executive member), for the wards named in their assignments.
+    case councillor
+    /// A member of an organisation (a parish clerk, a group's secretary), for that organisation.
+    case member
+    /// An officer / commissioner of the authority.
+    case officer
+    /// An executive (cabinet) member.
+    case executive
+    /// Runs the sync server: accounts and devices, not commissioning decisions.
+    case `operator`
+}
+
+public struct RoleAssignment: SyncRecord, Hashable {
+    public static let databaseTableName = "role_assignment"
+
+    public var id: UUID
+    public var personId: UUID
+    public var role: Role
+    /// The ward, for a councillor.
+    public var localityId: UUID?
+    /// The organisation, for a member.
+    public var organisationId: UUID?
+
+    public init(id: UUID, personId: UUID, role: Role, localityId: UUID? = nil, organisationId: UUID? = nil) {
+        self.id = id
+        self.personId = personId
+        self.role = role
+        self.localityId = localityId
+        self.organisationId = organisationId
+    }
+}

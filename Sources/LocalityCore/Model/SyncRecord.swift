@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// A row stored the Locality way: UUIDs as lower-case text, snake_case columns.
+public protocol LocalityRecord: Codable, FetchableRecord, PersistableRecord, Sendable {}
+
+extension LocalityRecord {
+    public static var databaseUUIDEncodingStrategy: DatabaseUUIDEncodingStrategy { .lowercaseString }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+}
+
+/// A record that lives in a replica and on the server, keyed by a UUID made on the device.
+public protocol SyncRecord: LocalityRecord, Identifiable where ID == UUID {}
+
+extension SyncRecord {
+    /// The record with this id, if any. (UUIDs are bound as text: GRDB's default would be a blob.)
+    public static func find(_ db: Database, id: UUID) throws -> Self? {
+        try fetchOne(db, sql: "SELECT * FROM \(databaseTableName) WHERE id = ?", arguments: [id.key])
+    }
+}
+
+extension Money: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { pence.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> Money? {
+        Int64.fromDatabaseValue(dbValue).map(Money.init(pence:))
+    }
+}
+
+extension FinancialYear: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { description.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> FinancialYear? {
+        String.fromDatabaseValue(dbValue).flatMap { try? FinancialYear(parsing: $0) }
+    }
+}
+
+extension HLCTimestamp: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { description.databaseValue }
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> HLCTimestamp? {
+        String.fromDatabaseValue(dbValue).flatMap { try? HLCTimestamp(parsing: $0) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+
+/// The names of the mutations a device can make. Names are the protocol: never rename one.
+public enum MutationName: String, Codable, Sendable, CaseIterable {
+    case needRecord = "need.record"
+    case needUpdate = "need.update"
+    case needAddEvidence = "need.addEvidence"
+    case needSetStatus = "need.setStatus"
+    case needClose = "need.close"
+    case proposalDraft = "proposal.draft"
+    case proposalEdit = "proposal.edit"
+    case proposalSubmit = "proposal.submit"
+    case proposalWithdraw = "proposal.withdraw"
+
+    /// The command type that carries this mutation's arguments.
+    public var commandType: any MutationCommand.Type {
+        switch self {
+        case .needRecord: RecordNeed.self
+        case .needUpdate: UpdateNeed.self
+        case .needAddEvidence: AddNeedEvidence.self
+        case .needSetStatus: SetNeedStatus.self
+        case .needClose: CloseNeed.self
+        case .proposalDraft: DraftProposal.self
+        case .proposalEdit: EditProposal.self
+        case .proposalSubmit: SubmitProposal.self
+        case .proposalWithdraw: WithdrawProposal.self
+        }
+    }
+}
+
+/// Who makes a mutation, and when. The same values on the device and on the server, so both
+/// compute the same result.
+public struct MutationContext: Sendable {
+    public let actor: Actor
+    /// When the person made the change (the mutation's creation time on the device).
+    public let at: Date
+    public let hlc: HLCTimestamp
+
+    public init(actor: Actor, at: Date, hlc: HLCTimestamp) {
+        self.actor = actor
+        self.at = at
+        self.hlc = hlc
+    }
+}
+
+/// A domain operation: validates against the current state and the actor, then writes.
+///
+/// `apply` must either throw before writing anything, or be run inside a transaction that is
+/// rolled back when it throws — `Replica.perform` and the server both do the latter.
+public protocol MutationCommand: Codable, Sendable {
+    static var name: MutationName { get }
+    func apply(_ context: MutationContext, _ db: Database) throws
+}
+
+extension MutationName {
+    /// Decodes a mutation's arguments and applies it: the path the server (and rebase) take.
+    public func apply(arguments: JSONValue, _ context: MutationContext, _ db: Database) throws {
+        let command: any MutationCommand
+        do {
+            command = try arguments.decode(as: commandType)
+        } catch {
+            throw LocalityError.invalid("the arguments of \(rawValue) are malformed: \(Self.describe(error))")
+        }
+        try command.apply(context, db)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "'\(key.stringValue)' is missing"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.dataCorrupted(let context): context.debugDescription
+        default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+
+/// One evidence item as a device sends it.
+public struct EvidenceInput: Codable, Hashable, Sendable {
+    public var id: UUID
+    public var kind: Evidence.Kind
+    public var note: String
+    /// `2026-11-20`.
+    public var observedOn: String
+
+    public init(id: UUID, kind: Evidence.Kind, note: String, observedOn: String) {
+        self.id = id
+        self.kind = kind
+        self.note = note
+        self.observedOn = observedOn
+    }
+
+    func insert(for needId: UUID, _ context: MutationContext, _ db: Database) throws {
+        guard try Evidence.find(db, id: id) == nil else {
+            throw LocalityError.invalid("evidence \(id.key) already exists")
+        }
+        let note = try Validate.text(note, field: "evidence note")
+        guard !note.isEmpty else { throw LocalityError.invalid("an evidence note is required") }
+        try Evidence(
+            id: id, needId: needId, kind: kind, note: note,
+            observedOn: try Validate.day(observedOn, notAfter: context.at),
+            addedBy: context.actor.person.id, addedAt: context.at
+        ).insert(db)
+    }
+}
+
+/// `need.record`: a councillor records a need in one of their wards.
+public struct RecordNeed: MutationCommand, Hashable {
+    public static let name = MutationName.needRecord
+
+    public var needId: UUID
+    public var localityId: UUID
+    public var title: String
+    public var description: String = ""
+    public var category: String?
+    public var outcomeId: UUID?
+    public var severity: Int = 3
+    public var peopleAffected: Int?
+    public var latitude: Double?
+    public var longitude: Double?
+    public var holdsPersonalData: Bool = false
+    public var evidence: [EvidenceInput] = []
+
+    public init(needId: UUID, localityId: UUID, title: String) {
+        self.needId = needId
+        self.localityId = localityId
+        self.title = title
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        _ = try Lookup.locality(localityId, db)
+        try Policy.requireCanRecordNeed(context.actor, in: localityId, db)
+        guard try Need.find(db, id: needId) == nil else { throw LocalityError.invalid("need \(needId.key) already exists") }
+        if let outcomeId { _ = try Lookup.outcome(outcomeId, db) }
+        try Validate.location(latitude: latitude, longitude: longitude)
+        let need = Need(
+            id: needId, localityId: localityId,
+            title: try Validate.title(title),
+            description: try Validate.text(description, field: "description"),
+            category: try Validate.label(category, field: "category"),
+            outcomeId: outcomeId,
+            severity: try Validate.severity(severity),
+            peopleAffected: try Validate.peopleAffected(peopleAffected),
+            latitude: latitude, longitude: longitude,
+            holdsPersonalData: holdsPersonalData,
+            status: .open, statusReason: nil,
+            recordedBy: context.actor.person.id, recordedAt: context.at, updatedAt: context.at)
+        try need.insert(db)
+        for item in evidence { try item.insert(for: needId, context, db) }
+    }
+}
+
+/// `need.update`: changes the fields that are given, and only those, so that concurrent edits of
+/// different fields both survive.
+public struct UpdateNeed: MutationCommand, Hashable {
+    public static let name = MutationName.needUpdate
+
+    public var needId: UUID
+    public var title: String?
+    /// An empty string clears the description.
+    public var description: String?
+    /// An empty string clears the category.
+    public var category: String?
+    public var outcomeId: UUID?
+    public var clearOutcome: Bool?
+    public var severity: Int?
+    public var peopleAffected: Int?
+    public var latitude: Double?
+    public var longitude: Double?
+    public var holdsPersonalData: Bool?
+
+    public init(needId: UUID) { self.needId = needId }
+
+    public var changesSomething: Bool {
+        title != nil || description != nil || category != nil || outcomeId != nil || clearOutcome == true
+            || severity != nil || peopleAffected != nil || latitude != nil || longitude != nil
+            || holdsPersonalData != nil
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var need = try Lookup.need(needId, db)
+        try Policy.requireCanChangeNeed(context.actor, need, db)
+        guard changesSomething else { throw LocalityError.invalid("nothing to change: give at least one field") }
+        guard need.status != .closed else {
+            throw LocalityError(.invalidTransition, "need '\(need.title)' is closed; reopen it before editing it")
+        }
+        if let title { need.title = try Validate.title(title) }
+        if let description { need.description = try Validate.text(description, field: "description") }
+        if let category { need.category = try Validate.label(category, field: "category") }
+        if clearOutcome == true {
+            need.outcomeId = nil
+        } else if let outcomeId {
+            _ = try Lookup.outcome(outcomeId, db)
+            need.outcomeId = outcomeId
+        }
+        if let severity { need.severity = try Validate.severity(severity) }
+        if let peopleAffected { need.peopleAffected = try Validate.peopleAffected(peopleAffected) }
+        if latitude != nil || longitude != nil {
+            try Validate.location(latitude: latitude, longitude: longitude)
+            need.latitude = latitude
+            need.longitude = longitude
+        }
+        if let holdsPersonalData { need.holdsPersonalData = holdsPersonalData }
+        need.updatedAt = context.at
+        try need.update(db)
+    }
+}
+
+/// `need.addEvidence`: one more piece of evidence for a need.
+public struct AddNeedEvidence: MutationCommand, Hashable {
+    public static let name = MutationName.needAddEvidence
+
+    public var needId: UUID
+    public var evidence: EvidenceInput
+
+    public init(needId: UUID, evidence: EvidenceInput) {
+        self.needId = needId
+        self.evidence = evidence
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var need = try Lookup.need(needId, db)
+        try Policy.requireCanChangeNeed(context.actor, need, db)
+        guard need.status != .closed else {
+            throw LocalityError(.invalidTransition, "need '\(need.title)' is closed; reopen it before adding evidence")
+        }
+        try evidence.insert(for: needId, context, db)
+        need.updatedAt = context.at
+        try need.update(db)
+    }
+}
+
+/// `need.setStatus`: moves a need along its life (open → prioritised → being addressed → met…).
+public struct SetNeedStatus: MutationCommand, Hashable {
+    public static let name = MutationName.needSetStatus
+
+    public var needId: UUID
+    public var status: Need.Status
+    public var reason: String?
+
+    public init(needId: UUID, status: Need.Status, reason: String? = nil) {
+        self.needId = needId
+        self.status = status
+        self.reason = reason
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var need = try Lookup.need(needId, db)
+        try Policy.requireCanChangeNeed(context.actor, need, db)
+        guard need.status != status else {
+            throw LocalityError(.invalidTransition, "need '\(need.title)' is already \(status.label)")
+        }
+        guard need.status.canMove(to: status) else {
+            throw LocalityError(
+                .invalidTransition,
+                "need '\(need.title)' is \(need.status.label) and cannot become \(status.label); from \(need.status.label) it can become "
+                    + need.status.allowedNext.map(\.label).sorted().joined(separator: ", "))
+        }
+        let reason = try reason.map { try Validate.text($0, field: "reason") }.flatMap { $0.isEmpty ? nil : $0 }
+        if status == .closed && reason == nil {
+            throw LocalityError.invalid("a reason is required to close a need")
+        }
+        need.status = status
+        need.statusReason = reason
+        need.updatedAt = context.at
+        try need.update(db)
+    }
+}
+
+/// `need.close`: closes a need, with the reason a person will read later.
+public struct CloseNeed: MutationCommand, Hashable {
+    public static let name = MutationName.needClose
+
+    public var needId: UUID
+    public var reason: String
+
+    public init(needId: UUID, reason: String) {
+        self.needId = needId
+        self.reason = reason
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        try SetNeedStatus(needId: needId, status: .closed, reason: reason).apply(context, db)
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+
+/// `proposal.draft`: a parish or community group starts a funding proposal against a budget.
+public struct DraftProposal: MutationCommand, Hashable {
+    public static let name = MutationName.proposalDraft
+
+    public var proposalId: UUID
+    public var budgetId: UUID
+    public var organisationId: UUID
+    public var localityId: UUID
+    public var title: String
+    public var summary: String = ""
+    public var amountRequested: Money
+    public var deliveryModel: Proposal.DeliveryModel?
+    public var socialValue: String = ""
+    public var needIds: [UUID] = []
+    public var outcomeIds: [UUID] = []
+
+    public init(
+        proposalId: UUID, budgetId: UUID, organisationId: UUID, localityId: UUID, title: String, amountRequested: Money
+    ) {
+        self.proposalId = proposalId
+        self.budgetId = budgetId
+        self.organisationId = organisationId
+        self.localityId = localityId
+        self.title = title
+        self.amountRequested = amountRequested
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        let organisation = try Lookup.organisation(organisationId, db)
+        try Policy.requireMember(context.actor, of: organisation, to: "draft proposals")
+        guard try Proposal.find(db, id: proposalId) == nil else {
+            throw LocalityError.invalid("proposal \(proposalId.key) already exists")
+        }
+        let proposal = Proposal(
+            id: proposalId, budgetId: budgetId, localityId: localityId, organisationId: organisationId,
+            title: try Validate.title(title),
+            summary: try Validate.text(summary, field: "summary"),
+            amountRequested: try Validate.amount(amountRequested),
+            deliveryModel: deliveryModel,
+            socialValue: try Validate.text(socialValue, field: "social value statement"),
+            status: .draft, statusReason: nil,
+            createdBy: context.actor.person.id, createdAt: context.at, updatedAt: context.at, submittedAt: nil)
+        try ProposalRules.check(proposal, needIds: needIds, outcomeIds: outcomeIds, db)
+        try proposal.insert(db)
+        try ProposalRules.link(proposal.id, needIds: needIds, outcomeIds: outcomeIds, replacing: false, db)
+    }
+}
+
+/// `proposal.edit`: changes the given fields of a draft. Lists of needs and outcomes, when given,
+/// replace the old lists.
+public struct EditProposal: MutationCommand, Hashable {
+    public static let name = MutationName.proposalEdit
+
+    public var proposalId: UUID
+    public var title: String?
+    public var summary: String?
+    public var amountRequested: Money?
+    public var localityId: UUID?
+    public var deliveryModel: Proposal.DeliveryModel?
+    public var socialValue: String?
+    public var needIds: [UUID]?
+    public var outcomeIds: [UUID]?
+
+    public init(proposalId: UUID) { self.proposalId = proposalId }
+
+    public var changesSomething: Bool {
+        title != nil || summary != nil || amountRequested != nil || localityId != nil || deliveryModel != nil
+            || socialValue != nil || needIds != nil || outcomeIds != nil
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var proposal = try Lookup.proposal(proposalId, db)
+        try Policy.requireCanEdit(context.actor, proposal, db)
+        guard changesSomething else { throw LocalityError.invalid("nothing to change: give at least one field") }
+        if let title { proposal.title = try Validate.title(title) }
+        if let summary { proposal.summary = try Validate.text(summary, field: "summary") }
+        if let amountRequested { proposal.amountRequested = try Validate.amount(amountRequested) }
+        if let localityId { proposal.localityId = localityId }
+        if let deliveryModel { proposal.deliveryModel = deliveryModel }
+        if let socialValue { proposal.socialValue = try Validate.text(socialValue, field: "social value statement") }
+        try ProposalRules.check(proposal, needIds: needIds ?? [], outcomeIds: outcomeIds ?? [], db)
+        proposal.updatedAt = context.at
+        try proposal.update(db)
+        if needIds != nil || outcomeIds != nil {
+            try ProposalRules.link(proposal.id, needIds: needIds, outcomeIds: outcomeIds, replacing: true, db)
+        }
+    }
+}
+
+/// `proposal.submit`: the drafting organisation puts its proposal forward for assessment.
+public struct SubmitProposal: MutationCommand, Hashable {
+    public static let name = MutationName.proposalSubmit
+
+    public var proposalId: UUID
+
+    public init(proposalId: UUID) { self.proposalId = proposalId }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var proposal = try Lookup.proposal(proposalId, db)
+        try Policy.requireMember(context.actor, of: try Lookup.organisation(proposal.organisationId, db), to: "submit this proposal")
+        try ProposalRules.requireTransition(proposal, to: .submitted)
+        guard !proposal.summary.isEmpty else {
+            throw LocalityError.invalid(
+                "proposal '\(proposal.title)' needs a summary before it can be submitted; add one with `proposal edit --summary`")
+        }
+        proposal.status = .submitted
+        proposal.submittedAt = context.at
+        proposal.updatedAt = context.at
+        try proposal.update(db)
+    }
+}
+
+/// `proposal.withdraw`: the drafting organisation takes its proposal back. Final.
+public struct WithdrawProposal: MutationCommand, Hashable {
+    public static let name = MutationName.proposalWithdraw
+
+    public var proposalId: UUID
+    public var reason: String?
+
+    public init(proposalId: UUID, reason: String? = nil) {
+        self.proposalId = proposalId
+        self.reason = reason
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        var proposal = try Lookup.proposal(proposalId, db)
+        try Policy.requireMember(context.actor, of: try Lookup.organisation(proposal.organisationId, db), to: "withdraw this proposal")
+        try ProposalRules.requireTransition(proposal, to: .withdrawn)
+        proposal.status = .withdrawn
+        proposal.statusReason = try reason.map { try Validate.text($0, field: "reason") }.flatMap { $0.isEmpty ? nil : $0 }
+        proposal.updatedAt = context.at
+        try proposal.update(db)
+    }
+}
+
+enum ProposalRules {
+    static func requireTransition(_ proposal: Proposal, to next: Proposal.Status) throws {
+        guard proposal.status.canMove(to: next) else {
+            let verb = next == .submitted ? "submitted" : "withdrawn"
+            throw LocalityError(
+                .invalidTransition,
+                proposal.status == next
+                    ? "proposal '\(proposal.title)' is already \(next.rawValue)"
+                    : "proposal '\(proposal.title)' is \(proposal.status.rawValue) and cannot be \(verb)")
+        }
+    }
+
+    /// What must hold of any proposal, however it got there.
+    static func check(_ proposal: Proposal, needIds: [UUID], outcomeIds: [UUID], _ db: Database) throws {
+        let budget = try Lookup.budget(proposal.budgetId, db)
+        let locality = try Lookup.locality(proposal.localityId, db)
+        guard try Locality.isWithin(locality.id, budget.localityId, in: db) else {
+            let area = try Locality.find(db, id: budget.localityId)?.name ?? "its area"
+            throw LocalityError.invalid("\(locality.name) is not within \(area), which \(budget.name) covers")
+        }
+        let position = try BudgetPosition.of(budget: budget.id, in: db)
+        guard proposal.amountRequested <= position.allocated else {
+            throw LocalityError.invalid(
+                "\(proposal.amountRequested) is more than the whole of \(budget.name) (\(position.allocated) allocated)")
+        }
+        for needId in needIds { _ = try Lookup.need(needId, db) }
+        for outcomeId in outcomeIds { _ = try Lookup.outcome(outcomeId, db) }
+    }
+
+    static func link(_ proposalId: UUID, needIds: [UUID]?, outcomeIds: [UUID]?, replacing: Bool, _ db: Database) throws {
+        if let needIds {
+            if replacing { try db.execute(sql: "DELETE FROM proposal_need WHERE proposal_id = ?", arguments: [proposalId.key]) }
+            for needId in Set(needIds) { try ProposalNeed(proposalId: proposalId, needId: needId).insert(db) }
+        }
+        if let outcomeIds {
+            if replacing {
+                try db.execute(sql: "DELETE FROM proposal_outcome WHERE proposal_id = ?", arguments: [proposalId.key])
+            }
+            for outcomeId in Set(outcomeIds) { try ProposalOutcome(proposalId: proposalId, outcomeId: outcomeId).insert(db) }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+
+/// Turns what a person types — an id, a slug, a GSS code, an org-id, a short reference — into a record.
+public enum References {
+    public static func locality(_ ref: String, _ db: Database) throws -> Locality {
+        try resolve(
+            ref, kind: "locality", table: "locality",
+            columns: ["slug", "gss_code", "name"],
+            hint: "give an id, a slug such as whitmere-town, or a GSS code such as E04900001; `locality localities` lists them",
+            db)
+    }
+
+    public static func organisation(_ ref: String, _ db: Database) throws -> Organisation {
+        try resolve(
+            ref, kind: "organisation", table: "organisation",
+            columns: ["slug", "org_identifier", "name"],
+            hint: "give an id, a slug or an org-id such as GB-CHC-1099999; `locality org list` lists them", db)
+    }
+
+    public static func budget(_ ref: String, _ db: Database) throws -> Budget {
+        try resolve(
+            ref, kind: "budget", table: "budget", columns: ["slug", "name"],
+            hint: "give an id or a slug; `locality budget list` lists them", db)
+    }
+
+    public static func outcome(_ ref: String, _ db: Database) throws -> Outcome {
+        try resolve(
+            ref, kind: "outcome", table: "outcome", columns: ["slug", "title"],
+            hint: "give an id or a slug; `locality outcome list` lists them", db)
+    }
+
+    public static func need(_ ref: String, _ db: Database) throws -> Need {
+        try resolve(ref, kind: "need", table: "need", columns: [], hint: "`locality need list` shows the references", db)
+    }
+
+    public static func proposal(_ ref: String, _ db: Database) throws -> Proposal {
+        try resolve(
+            ref, kind: "proposal", table: "proposal", columns: [], hint: "`locality proposal list` shows the references", db)
+    }
+
+    /// An id, then an exact (case-insensitive) match on each column in turn, then — for records
+    /// people create — a short reference: the last 6 or more hex digits of the id.
+    private static func resolve<Record: SyncRecord>(
+        _ ref: String, kind: String, table: String, columns: [String], hint: String, _ db: Database
+    ) throws -> Record {
+        let text = ref.trimmingWhitespace()
+        guard !text.isEmpty else { throw LocalityError.invalid("a \(kind) reference is required") }
+        if let id = UUID(uuidString: text) {
+            if let record = try Record.find(db, id: id) { return record }
+            throw LocalityError.notFound("no \(kind) with id \(id.key)")
+        }
+        for column in columns {
+            let matches = try Record.fetchAll(
+                db, sql: "SELECT * FROM \(table) WHERE \(column) = ? COLLATE NOCASE LIMIT 2", arguments: [text])
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 {
+                throw LocalityError(.ambiguous, "more than one \(kind) has \(column.replacingOccurrences(of: "_", with: " ")) '\(text)'; use its id")
+            }
+        }
+        let hex = text.lowercased()
+        if columns.isEmpty, hex.count >= 6, hex.count <= 36, hex.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            let matches = try Record.fetchAll(
+                db, sql: "SELECT * FROM \(table) WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: ["%" + hex])
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 {
+                throw LocalityError(.ambiguous, "'\(text)' matches more than one \(kind); give more of its id")
+            }
+        }
+        throw LocalityError.notFound("no \(kind) '\(text)': \(hint)")
+    }
+}

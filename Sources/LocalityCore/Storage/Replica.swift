@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+
+/// Time and identity for a replica, passed in so tests and simulations are deterministic.
+public struct ReplicaEnvironment: Sendable {
+    public var now: @Sendable () -> Date
+    public var newID: @Sendable (Date) -> UUID
+
+    public init(now: @escaping @Sendable () -> Date, newID: @escaping @Sendable (Date) -> UUID) {
+        self.now = now
+        self.newID = newID
+    }
+
+    /// The system clock and time-ordered random UUIDs.
+    public static let live = ReplicaEnvironment(
+        now: { Date() },
+        newID: { date in
+            var generator = SystemRandomNumberGenerator()
+            return UUID.v7(at: date, using: &generator)
+        })
+}
+
+/// How hard SQLite works to keep a committed change through a power cut.
+public enum Durability: String, Sendable, CaseIterable {
+    /// WAL with `synchronous=NORMAL`: a commit survives the process crashing; a power cut may lose
+    /// the last few commits but never corrupts the file or splits a change from its outbox entry.
+    case normal
+    /// WAL with `synchronous=FULL`: every commit is on disk before it returns.
+    case full
+}
+
+/// A device's offline replica: one SQLite file holding what its user may see, and the outbox of
+/// changes waiting to be synced.
+///
+/// Every change goes through `perform`, which validates it with the same rules the server runs,
+/// applies it and appends it to the outbox in one transaction.
+public struct Replica: Sendable {
+    public let database: any DatabaseWriter
+    public let environment: ReplicaEnvironment
+
+    public init(database: any DatabaseWriter, environment: ReplicaEnvironment = .live) throws {
+        self.database = database
+        self.environment = environment
+        try Schema.migrator.migrate(database)
+    }
+
+    /// Opens (creating and migrating if need be) the replica file at `path`.
+    public static func open(
+        at path: String, durability: Durability = .normal, environment: ReplicaEnvironment = .live
+    ) throws -> Replica {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try Replica(database: pool, environment: environment)
+    }
+
+    /// A replica in memory, for tests.
+    public static func inMemory(environment: ReplicaEnvironment = .live) throws -> Replica {
+        try Replica(database: try DatabaseQueue(), environment: environment)
+    }
+
+    public func newID() -> UUID { environment.newID(environment.now()) }
+
+    /// Whether this replica has been initialised (has an acting user).
+    public func isInitialised() throws -> Bool {
+        try database.read { db in try ReplicaState.fetchOne(db, sql: "SELECT * FROM replica WHERE id = 1") != nil }
+    }
+
+    /// Loads the demo council and makes `username` this device's acting user.
+    @discardableResult
+    public func initialiseDemo(as username: String) throws -> Actor {
+        try database.write { db in
+            guard try ReplicaState.fetchOne(db, sql: "SELECT * FROM replica WHERE id = 1") == nil else {
+                throw LocalityError(.replicaState, "this home already holds a replica")
+            }
+            try DemoCouncil.load(into: db)
+            guard let person = try Person.fetchOne(db, sql: "SELECT * FROM person WHERE username = ?", arguments: [username])
+            else {
+                throw LocalityError.notFound(
+                    "there is no demo account '\(username)'; the demo accounts are: \(DemoCouncil.usernames.joined(separator: ", "))"
+                )
+            }
+            let now = Timestamps.truncated(environment.now())
+            try ReplicaState(
+                deviceId: environment.newID(now), personId: person.id, origin: "demo", lastSequence: 0, lastHlc: nil,
+                createdAt: now
+            ).insert(db)
+            return try Actor.load(db, personId: person.id)
+        }
+    }
+
+    /// Validates `command` against the replica and the acting user, applies it and queues it in
+    /// the outbox — all in one transaction, so a failure anywhere leaves no trace.
+    @discardableResult
+    public func perform(_ command: some MutationCommand) throws -> Mutation {
+        try database.write { db in try perform(command, db) }
+    }
+
+    private func perform<Command: MutationCommand>(_ command: Command, _ db: Database) throws -> Mutation {
+        var state = try ReplicaState.load(db)
+        let actor = try Actor.load(db, personId: state.personId)
+        let now = Timestamps.truncated(environment.now())
+        let hlc = HLCTimestamp.next(
+            after: state.lastHlc, wallMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()), node: state.deviceId.key)
+        try command.apply(MutationContext(actor: actor, at: now, hlc: hlc), db)
+        let mutation = Mutation(
+            id: environment.newID(now), deviceId: state.deviceId, sequence: state.lastSequence + 1, hlc: hlc,
+            name: Command.name, actorId: actor.person.id, createdAt: now, arguments: try JSONValue(encoding: command))
+        try OutboxEntry(mutation: mutation, state: .pending).insert(db)
+        state.lastSequence = mutation.sequence
+        state.lastHlc = hlc
+        try state.update(db)
+        return mutation
+    }
+
+    /// The acting user of this replica.
+    public func actor() throws -> Actor {
+        try database.read { db in try Actor.load(db, personId: try ReplicaState.load(db).personId) }
+    }
+
+    /// Mutations not yet answered by a server, oldest first.
+    public func outbox() throws -> [Mutation] {
+        try database.read { db in try OutboxEntry.pending(db).map(\.mutation) }
+    }
+
+    /// Reads anything, in a consistent snapshot.
+    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        try database.read(body)
+    }
+}

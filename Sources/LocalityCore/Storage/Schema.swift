@@ -1,0 +1,198 @@
+import GRDB
+
+/// The replica's schema. Released migrations are never edited: change the schema by adding one.
+///
+/// Plain SQL that does not depend on application types, so a migration means the same thing
+/// forever. Tables are `STRICT`, keyed by UUID text made on the device. Foreign keys are
+/// deferred to commit, so a page of synced rows can be applied in any order within its
+/// transaction. No UNIQUE constraint that two offline devices could both violate: such rules
+/// are the server's to enforce.
+public enum Schema {
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 foundation") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    /// Names of the tables the foundation migration creates, for tests and diagnostics.
+    public static let v1Tables = [
+        "locality", "organisation", "organisation_locality", "person", "role_assignment", "outcome", "indicator",
+        "need", "need_evidence", "budget", "ledger_entry", "proposal", "proposal_need", "proposal_outcome",
+        "replica", "outbox",
+    ]
+
+    private static let v1 = """
+        CREATE TABLE locality (
+            id TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            parent_id TEXT REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            gss_code TEXT,
+            gss_year INTEGER,
+            slug TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX locality_parent ON locality(parent_id);
+        CREATE INDEX locality_slug ON locality(slug);
+        CREATE INDEX locality_gss_code ON locality(gss_code);
+
+        CREATE TABLE organisation (
+            id TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            org_identifier TEXT,
+            slug TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX organisation_slug ON organisation(slug);
+
+        CREATE TABLE organisation_locality (
+            organisation_id TEXT NOT NULL REFERENCES organisation(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            locality_id TEXT NOT NULL REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            PRIMARY KEY (organisation_id, locality_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE person (
+            id TEXT NOT NULL PRIMARY KEY,
+            username TEXT NOT NULL,
+            display_name TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX person_username ON person(username);
+
+        CREATE TABLE role_assignment (
+            id TEXT NOT NULL PRIMARY KEY,
+            person_id TEXT NOT NULL REFERENCES person(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            role TEXT NOT NULL,
+            locality_id TEXT REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            organisation_id TEXT REFERENCES organisation(id) DEFERRABLE INITIALLY DEFERRED
+        ) STRICT;
+        CREATE INDEX role_assignment_person ON role_assignment(person_id);
+
+        CREATE TABLE outcome (
+            id TEXT NOT NULL PRIMARY KEY,
+            title TEXT NOT NULL,
+            level TEXT NOT NULL,
+            parent_id TEXT REFERENCES outcome(id) DEFERRABLE INITIALLY DEFERRED,
+            slug TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE indicator (
+            id TEXT NOT NULL PRIMARY KEY,
+            outcome_id TEXT NOT NULL REFERENCES outcome(id) DEFERRABLE INITIALLY DEFERRED,
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            baseline REAL,
+            target REAL
+        ) STRICT;
+        CREATE INDEX indicator_outcome ON indicator(outcome_id);
+
+        CREATE TABLE need (
+            id TEXT NOT NULL PRIMARY KEY,
+            locality_id TEXT NOT NULL REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL CHECK (length(title) > 0),
+            description TEXT NOT NULL DEFAULT '',
+            category TEXT,
+            outcome_id TEXT REFERENCES outcome(id) DEFERRABLE INITIALLY DEFERRED,
+            severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 5),
+            people_affected INTEGER CHECK (people_affected >= 0),
+            latitude REAL CHECK (latitude BETWEEN -90 AND 90),
+            longitude REAL CHECK (longitude BETWEEN -180 AND 180),
+            holds_personal_data INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            status_reason TEXT,
+            recorded_by TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX need_locality ON need(locality_id);
+        CREATE INDEX need_recorded_by ON need(recorded_by);
+
+        CREATE TABLE need_evidence (
+            id TEXT NOT NULL PRIMARY KEY,
+            need_id TEXT NOT NULL REFERENCES need(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            kind TEXT NOT NULL,
+            note TEXT NOT NULL,
+            observed_on TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX need_evidence_need ON need_evidence(need_id);
+
+        CREATE TABLE budget (
+            id TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            locality_id TEXT NOT NULL REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            financial_year TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX budget_slug ON budget(slug);
+
+        CREATE TABLE ledger_entry (
+            id TEXT NOT NULL PRIMARY KEY,
+            budget_id TEXT NOT NULL REFERENCES budget(id) DEFERRABLE INITIALLY DEFERRED,
+            kind TEXT NOT NULL,
+            source TEXT,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            note TEXT NOT NULL DEFAULT '',
+            recorded_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX ledger_entry_budget ON ledger_entry(budget_id);
+
+        CREATE TABLE proposal (
+            id TEXT NOT NULL PRIMARY KEY,
+            budget_id TEXT NOT NULL REFERENCES budget(id) DEFERRABLE INITIALLY DEFERRED,
+            locality_id TEXT NOT NULL REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            organisation_id TEXT NOT NULL REFERENCES organisation(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL CHECK (length(title) > 0),
+            summary TEXT NOT NULL DEFAULT '',
+            amount_requested INTEGER NOT NULL CHECK (amount_requested > 0),
+            delivery_model TEXT,
+            social_value TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            status_reason TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            submitted_at TEXT
+        ) STRICT;
+        CREATE INDEX proposal_organisation ON proposal(organisation_id);
+        CREATE INDEX proposal_budget ON proposal(budget_id);
+
+        CREATE TABLE proposal_need (
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            need_id TEXT NOT NULL,
+            PRIMARY KEY (proposal_id, need_id)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE proposal_outcome (
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            outcome_id TEXT NOT NULL REFERENCES outcome(id) DEFERRABLE INITIALLY DEFERRED,
+            PRIMARY KEY (proposal_id, outcome_id)
+        ) STRICT, WITHOUT ROWID;
+
+        -- This device: who acts on it, and the counters that make its mutations idempotent.
+        CREATE TABLE replica (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            device_id TEXT NOT NULL,
+            person_id TEXT NOT NULL REFERENCES person(id) DEFERRABLE INITIALLY DEFERRED,
+            origin TEXT NOT NULL,
+            last_sequence INTEGER NOT NULL DEFAULT 0,
+            last_hlc TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        -- Mutations made on this device and not yet answered by the server, oldest first.
+        CREATE TABLE outbox (
+            sequence INTEGER NOT NULL PRIMARY KEY,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            hlc TEXT NOT NULL,
+            device_id TEXT NOT NULL,
+            actor_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+        ) STRICT;
+        """
+}
