@@ -70,3 +70,43 @@ public enum References {
         throw LocalityError.notFound("no \(kind) '\(text)': \(hint)")
     }
 }
+
+extension References {
+    /// The acting person's organisation, when they belong to exactly one.
+    public static func soleOrganisation(of actor: Actor, _ db: Database) throws -> Organisation {
+        let mine = try actor.organisationIds.compactMap { try Organisation.find(db, id: $0) }
+        guard mine.count == 1 else {
+            throw LocalityError.invalid(
+                mine.isEmpty
+                    ? "\(actor.person.username) is not a member of any organisation, so cannot draft proposals"
+                    : "say which organisation: \(actor.person.username) belongs to \(mine.map(\.slug).sorted().joined(separator: ", "))")
+        }
+        return mine[0]
+    }
+
+    /// Where a proposal happens if nobody says: the place its organisation serves within the
+    /// budget's area (the area itself for an organisation that serves all of it or more).
+    public static func defaultProposalLocality(for organisation: Organisation, in budget: Budget, _ db: Database) throws -> UUID {
+        let served = try String.fetchAll(
+            db,
+            sql: """
+                SELECT organisation_locality.locality_id FROM organisation_locality
+                JOIN locality ON locality.id = organisation_locality.locality_id
+                WHERE organisation_locality.organisation_id = ? ORDER BY locality.name
+                """,
+            arguments: [organisation.id.key]
+        ).compactMap(UUID.init(uuidString:))
+        for locality in served where try Locality.isWithin(locality, budget.localityId, in: db) { return locality }
+        for locality in served where try Locality.isWithin(budget.localityId, locality, in: db) { return budget.localityId }
+        let area = try Locality.find(db, id: budget.localityId)?.name ?? "the budget's area"
+        throw LocalityError.invalid(
+            "\(organisation.name) serves nowhere within \(area), which \(budget.name) covers; say where the proposal would happen with a locality")
+    }
+}
+
+extension Actor {
+    /// The acting user of the replica this database holds.
+    public static func acting(in db: Database) throws -> Actor {
+        try Actor.load(db, personId: try ReplicaState.load(db).personId)
+    }
+}

@@ -120,7 +120,7 @@ public struct Replica: Sendable {
 
     /// The acting user of this replica.
     public func actor() throws -> Actor {
-        try database.read { db in try Actor.load(db, personId: try ReplicaState.load(db).personId) }
+        try database.read { db in try Actor.acting(in: db) }
     }
 
     /// Mutations not yet answered by a server, oldest first.

@@ -242,7 +242,10 @@ extension Replica {
         try read { db in
             let indicators = Dictionary(
                 grouping: try Indicator.fetchAll(db, sql: "SELECT * FROM indicator ORDER BY name"), by: \.outcomeId)
-            return try Outcome.fetchAll(db, sql: "SELECT * FROM outcome ORDER BY level, title").map {
+            let order: [Outcome.Level: Int] = [.strategic: 0, .service: 1, .individual: 2]
+            return try Outcome.fetchAll(db, sql: "SELECT * FROM outcome ORDER BY title")
+                .sorted { order[$0.level, default: 3] < order[$1.level, default: 3] }
+                .map {
                 OutcomeView(
                     id: $0.id, title: $0.title, level: $0.level, parentId: $0.parentId, slug: $0.slug,
                     indicators: indicators[$0.id] ?? [])

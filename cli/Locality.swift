@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import LocalityCore
+
+@main
+struct LocalityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locality",
+        abstract: "Locality budgets and community commissioning, offline first.",
+        discussion: """
+            One home directory is one device: it holds an offline replica of what you may see and \
+            the changes you have made, queued for the next sync. Everything works with no signal.
+
+            Start with `locality init --demo --as cllr-north`, then run `locality` for your dashboard.
+            """,
+        subcommands: [
+            Init.self, WhoAmICommand.self, Localities.self, OrgCommand.self, BudgetCommand.self, OutcomeCommand.self,
+            NeedCommand.self, ProposalCommand.self, OutboxCommand.self,
+        ])
+
+    @OptionGroup var home: HomeOptions
+
+    /// With no subcommand: a short dashboard.
+    func run() throws {
+        try Dashboard.show(try home.openReplica())
+    }
+}

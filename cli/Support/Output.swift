@@ -1,0 +1,59 @@
+import Foundation
+import LocalityCore
+
+enum Output {
+    /// Pretty JSON with sorted keys, ids as text, money as integer pence.
+    static func json(_ value: some Encodable) throws {
+        let data = try JSONCoding.prettyEncoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// A plain text table: columns padded to their widest cell, a header underlined.
+    static func table(_ header: [String], _ rows: [[String]]) {
+        guard !rows.isEmpty else { return }
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        print(line(widths.map { String(repeating: "─", count: $0) }))
+        for row in rows { print(line(row)) }
+    }
+
+    static func field(_ label: String, _ value: String?) {
+        guard let value, !value.isEmpty else { return }
+        print("\(label.padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+    }
+
+    static func day(_ date: Date) -> String { Timestamps.day(date) }
+
+    static func moment(_ date: Date) -> String {
+        date.formatted(
+            Date.VerbatimFormatStyle(
+                format: "\(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+                locale: Locale(identifier: "en_GB"),
+                timeZone: TimeZone(identifier: "Europe/London") ?? .gmt,
+                calendar: Calendar(identifier: .gregorian)))
+    }
+
+    /// A one-line summary of a mutation, for the outbox and the dashboard.
+    static func describe(_ mutation: Mutation) -> String {
+        func string(_ key: String) -> String? {
+            if case .object(let fields) = mutation.arguments, case .string(let value)? = fields[key] { return value }
+            return nil
+        }
+        let subject = string("title") ?? string("needId").map { "need …" + $0.suffix(8) }
+            ?? string("proposalId").map { "proposal …" + $0.suffix(8) } ?? ""
+        return subject.isEmpty ? mutation.name.rawValue : "\(mutation.name.rawValue)  \(subject)"
+    }
+}
+
+extension String {
+    /// Shortens to `width` characters with an ellipsis.
+    func clipped(_ width: Int) -> String { count <= width ? self : String(prefix(width - 1)) + "…" }
+}
