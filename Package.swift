@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Locality",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LocalityCore", targets: ["LocalityCore"]),
         .executable(name: "locality", targets: ["locality"]),

@@ -93,6 +93,13 @@ public enum JSONCoding {
     }
 }
 
+extension Date {
+    /// The one `Date` used for a given millisecond, so equal instants compare equal everywhere.
+    public init(milliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+}
+
 /// Timestamps in UTC with millisecond precision: what is stored, sent and shown is the same instant.
 public enum Timestamps {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
@@ -100,13 +107,20 @@ public enum Timestamps {
 
     public static func format(_ date: Date) -> String { style.format(date) }
 
+    /// Parses ISO 8601 text into the canonical `Date` for its millisecond (see `milliseconds`).
     public static func parse(_ text: String) -> Date? {
-        (try? style.parse(text)) ?? (try? plainStyle.parse(text))
+        guard let date = (try? style.parse(text)) ?? (try? plainStyle.parse(text)) else { return nil }
+        return Date(milliseconds: milliseconds(date))
     }
 
     /// The instant truncated to whole milliseconds, so it survives a round trip through text.
     public static func truncated(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+        Date(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// The nearest whole millisecond since 1970: parsing may land a hair either side of it.
+    public static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// `2026-11-22`, the calendar day in UK civil terms (evidence dates, report dates).

@@ -8,6 +8,16 @@ extension LocalityRecord {
     public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy { .lowercaseString }
     public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
     public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+
+    /// Instants as ISO 8601 UTC text with milliseconds: they sort as text, read well in the
+    /// SQLite shell, and come back as exactly the same `Date` on every device and on the server.
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy {
+        .custom { Timestamps.format($0) }
+    }
+
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy {
+        .custom { String.fromDatabaseValue($0).flatMap(Timestamps.parse) }
+    }
 }
 
 /// A record that lives in a replica and on the server, keyed by a UUID made on the device.

@@ -58,7 +58,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
             hlc: row["hlc"],
             name: mutationName,
             actorId: UUID(uuidString: row["actor_id"]) ?? UUID(),
-            createdAt: row["created_at"],
+            createdAt: Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0),
             arguments: try JSONCoding.decoder.decode(JSONValue.self, from: Data(argumentsText.utf8)))
         state = row["state"]
     }
@@ -71,7 +71,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
         container["hlc"] = mutation.hlc
         container["device_id"] = mutation.deviceId.key
         container["actor_id"] = mutation.actorId.key
-        container["created_at"] = mutation.createdAt
+        container["created_at"] = Timestamps.format(mutation.createdAt)
         container["state"] = state
     }
 

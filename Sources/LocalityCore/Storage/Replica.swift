@@ -106,7 +106,7 @@ public struct Replica: Sendable {
         let actor = try Actor.load(db, personId: state.personId)
         let now = Timestamps.truncated(environment.now())
         let hlc = HLCTimestamp.next(
-            after: state.lastHlc, wallMillis: Int64((now.timeIntervalSince1970 * 1000).rounded()), node: state.deviceId.key)
+            after: state.lastHlc, wallMillis: Timestamps.milliseconds(now), node: state.deviceId.key)
         try command.apply(MutationContext(actor: actor, at: now, hlc: hlc), db)
         let mutation = Mutation(
             id: environment.newID(now), deviceId: state.deviceId, sequence: state.lastSequence + 1, hlc: hlc,
