@@ -1,1 +1,162 @@
+import Foundation
 import Testing
+
+@Suite("The locality terminal client, end to end through the built binary", .serialized)
+struct CLITests {
+    @Test func aCouncillorRecordsNeedsOfflineAndSeesThemQueued() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let created = try cli.run("init", "--demo", "--as", "cllr-north")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("Cllr Tom Hughes"))
+
+        let me = try cli.run("whoami", "--json").object()
+        #expect(me["username"] as? String == "cllr-north")
+        #expect((me["wards"] as? [[String: Any]])?.compactMap { $0["slug"] as? String }.sorted() == ["brockton-ward", "whitmere-ward"])
+
+        let added = try cli.run(
+            "need", "add", "--locality", "E04900003", "--title", "Flooding on Mill Lane", "--severity", "4",
+            "--affected", "30", "--evidence", "petition: 212 signatures", "--evidence", "Calls to the surgery", "--json")
+        #expect(added.status == 0, "\(added.stderr)")
+        let need = try added.object()
+        let id = try #require(need["id"] as? String)
+        #expect(need["locality"] as? String == "Brockton")
+        #expect(need["status"] as? String == "open")
+        let evidence = try #require(need["evidence"] as? [[String: Any]])
+        #expect(evidence.compactMap { $0["kind"] as? String }.sorted() == ["petition", "resident-contact"])
+
+        let listed = try cli.run("need", "list", "--locality", "brockton-ward", "--json").array()
+        #expect(listed.contains { ($0["id"] as? String)?.lowercased() == id.lowercased() })
+        let reference = try #require(need["reference"] as? String)
+        let shown = try cli.run("need", "show", reference)
+        #expect(shown.status == 0 && shown.stdout.contains("Flooding on Mill Lane") && shown.stdout.contains("212 signatures"))
+
+        #expect(try cli.run("need", "update", reference, "--severity", "5").status == 0)
+        #expect(try cli.run("need", "status", reference, "prioritised").status == 0)
+        let refused = try cli.run("need", "status", reference, "closed")
+        #expect(refused.status != 0 && refused.stderr.contains("reason is required"))
+        #expect(try cli.run("need", "close", reference, "--reason", "Highways fixed the drain").status == 0)
+
+        let outbox = try cli.run("outbox", "--json").array()
+        #expect(outbox.compactMap { $0["name"] as? String } == ["need.record", "need.update", "need.setStatus", "need.close"])
+        #expect(outbox.compactMap { $0["sequence"] as? Int } == [1, 2, 3, 4])
+        let text = try cli.run("outbox")
+        #expect(text.stdout.contains("4 changes waiting to sync"))
+        let dashboard = try cli.run([])
+        #expect(dashboard.status == 0 && dashboard.stdout.contains("4 changes waiting to sync"))
+    }
+
+    @Test func aClerkDraftsEditsSubmitsAndWithdrawsAProposal() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "clerk-north")
+        let drafted = try cli.run(
+            "proposal", "draft", "--budget", "north-2026-27", "--title", "Market-day minibus", "--amount", "£4,800",
+            "--outcome", "rural-transport", "--json")
+        #expect(drafted.status == 0, "\(drafted.stderr)")
+        let proposal = try drafted.object()
+        let reference = try #require(proposal["reference"] as? String)
+        #expect(proposal["amountRequested"] as? Int == 480_000)
+        #expect(proposal["organisation"] as? String == "Whitmere Town Council")
+        #expect(proposal["locality"] as? String == "Whitmere")
+        #expect(proposal["status"] as? String == "draft")
+
+        let early = try cli.run("proposal", "submit", reference)
+        #expect(early.status != 0 && early.stderr.contains("needs a summary"))
+        let edited = try cli.run(
+            "proposal", "edit", reference, "--summary", "Volunteer minibus to the surgery", "--amount", "1250.5", "--json")
+        #expect(try edited.object()["amountRequested"] as? Int == 125_050)
+        let submitted = try cli.run("proposal", "submit", reference, "--json")
+        #expect(try submitted.object()["status"] as? String == "submitted")
+        let frozen = try cli.run("proposal", "edit", reference, "--title", "Too late")
+        #expect(frozen.status != 0 && frozen.stderr.contains("can no longer be edited"))
+        #expect(try cli.run("proposal", "withdraw", reference, "--reason", "Town council paid").status == 0)
+
+        let mine = try cli.run("proposal", "list", "--json").array()
+        #expect(mine.count == 1 && mine[0]["status"] as? String == "withdrawn")
+        #expect(try cli.run("outbox", "--json").array().count == 4)
+    }
+
+    @Test func badInputGetsAClearErrorAndChangesNothing() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "clerk-north")
+        let cases: [([String], String)] = [
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "X", "--amount", "12,50"], "thousands separators"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "X", "--amount=-5"], "negative"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "X", "--amount", "lots"], "not a sum of money"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "X", "--amount", "£1.999"], "two decimal places"),
+            (["proposal", "draft", "--budget", "nowhere", "--title", "X", "--amount", "5"], "no budget 'nowhere'"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "", "--amount", "5"], "title is required"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--org", "clunbury-parish-council", "--title", "X", "--amount", "5"],
+             "only its members may"),
+            (["proposal", "draft", "--budget", "south-2026-27", "--title", "X", "--amount", "5"], "serves nowhere within South Area"),
+            (["need", "add", "--locality", "whitmere-town", "--title", "X"], "recording needs is for councillors and officers"),
+            (["need", "show", "deadbeef"], "no need 'deadbeef'"),
+            (["proposal", "submit", "12345678-1234-1234-1234-123456789012"], "no proposal with id"),
+            (["proposal", "draft", "--budget", "north-2026-27", "--title", "X", "--amount", "5", "--delivery-model", "magic"],
+             "not a delivery model"),
+        ]
+        for (arguments, message) in cases {
+            let result = try cli.run(arguments)
+            #expect(result.status != 0, "\(arguments) succeeded")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(arguments) printed \(result.stdout)")
+        }
+        #expect(try cli.run("outbox", "--json").array().isEmpty)
+        #expect(try cli.run("proposal", "list", "--json").array().isEmpty)
+    }
+
+    @Test func referenceListsAndBudgetsAreReadableAndScriptable() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "officer")
+        let localities = try cli.run("localities", "--json").array()
+        #expect(localities.count >= 15)
+        #expect(localities.filter { $0["kind"] as? String == "ward" }.count >= 4)
+        #expect(localities.filter { ($0["gssCode"] as? String)?.hasPrefix("E04") == true }.count >= 6)
+        #expect(try cli.run("org", "list", "--json").array().count >= 6)
+        #expect(try cli.run("outcome", "list", "--json").array().contains { $0["level"] as? String == "strategic" })
+        let budgets = try cli.run("budget", "list", "--json").array()
+        #expect(budgets.count == 2)
+        let north = try cli.run("budget", "show", "north-2026-27", "--json").object()
+        #expect(north["allocated"] as? Int == 7_500_000)
+        #expect(north["committed"] as? Int == 0)
+        #expect(north["available"] as? Int == 7_500_000)
+        #expect(north["financialYear"] as? String == "2026/27")
+        let text = try cli.run("budget", "show", "north-2026-27")
+        #expect(text.stdout.contains("£75,000.00") && text.stdout.contains("Available"))
+    }
+
+    @Test func homesAreChosenByFlagOrEnvironmentAndNeverCreatedByAccident() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let missing = try cli.run("need", "list")
+        #expect(missing.status != 0 && missing.stderr.contains("locality init --demo"))
+        #expect(!FileManager.default.fileExists(atPath: cli.home.appendingPathComponent("replica.sqlite").path))
+
+        let unknown = try cli.run("init", "--demo", "--as", "mayor")
+        #expect(unknown.status != 0 && unknown.stderr.contains("cllr-north"))
+        #expect(!FileManager.default.fileExists(atPath: cli.home.appendingPathComponent("replica.sqlite").path))
+
+        let viaEnvironment = try cli.run(
+            ["init", "--demo", "--as", "cllr-south"], withHome: false, environment: ["LOCALITY_HOME": cli.home.path])
+        #expect(viaEnvironment.status == 0, "\(viaEnvironment.stderr)")
+        #expect(try cli.run("whoami", "--json").object()["username"] as? String == "cllr-south")
+        let again = try cli.run("init", "--demo", "--as", "cllr-north")
+        #expect(again.status != 0 && again.stderr.contains("already holds a replica"))
+        #expect(try cli.run("whoami", "--json").object()["username"] as? String == "cllr-south")
+    }
+
+    @Test(arguments: [
+        [], ["init"], ["whoami"], ["localities"], ["org", "list"], ["budget", "list"], ["budget", "show"], ["outcome", "list"],
+        ["need", "add"], ["need", "list"], ["need", "show"], ["need", "update"], ["need", "evidence"], ["need", "status"],
+        ["need", "close"], ["proposal", "draft"], ["proposal", "edit"], ["proposal", "submit"], ["proposal", "withdraw"],
+        ["proposal", "list"], ["proposal", "show"], ["outbox"],
+    ])
+    func everyCommandHasHelp(_ command: [String]) throws {
+        let result = try CLI().run(command + ["--help"], withHome: false)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE:"))
+    }
+}

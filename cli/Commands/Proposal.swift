@@ -52,8 +52,11 @@ struct ProposalCommand: ParsableCommand {
             let money = try Money(parsing: amount)
             let (budgetId, organisationId, localityId, needIds, outcomeIds) = try replica.read { db in
                 let budget = try References.budget(budget, db)
+                let actor = try Actor.acting(in: db)
                 let organisation = try org.map { try References.organisation($0, db) }
-                    ?? References.soleOrganisation(of: try Actor.acting(in: db), db)
+                    ?? References.soleOrganisation(of: actor, db)
+                // Say "not your organisation" before anything about where it serves.
+                try Policy.requireMember(actor, of: organisation, to: "draft proposals")
                 let locality = try locality.map { try References.locality($0, db).id }
                     ?? References.defaultProposalLocality(for: organisation, in: budget, db)
                 return (
