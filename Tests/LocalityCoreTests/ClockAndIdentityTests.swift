@@ -51,3 +51,49 @@ struct ClockAndIdentityTests {
         #expect(ids.count == 10_000)
     }
 }
+
+@Suite("Timestamps: one canonical text per millisecond")
+struct TimestampTests {
+    /// Foundation's own formatter truncates: for a `Date` a hair below its millisecond it writes
+    /// the one before, so its text would not round-trip. Ours names the exact millisecond, and
+    /// Foundation reads it back as that millisecond.
+    @Test func theHandWrittenFormatIsExactAndFoundationReadsItBack() throws {
+        var generator = SeededGenerator(seed: 11)
+        let foundation = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        for _ in 0..<5_000 {
+            // 1900 to 2200, including leap days and the ends of years.
+            let millis = Int64.random(in: -2_208_988_800_000...7_258_118_400_000, using: &generator)
+            let date = Date(milliseconds: millis)
+            let text = Timestamps.format(date)
+            #expect(Timestamps.milliseconds(try foundation.parse(text)) == millis, "\(text)")
+            #expect(Timestamps.parse(text) == date)
+        }
+        #expect(Timestamps.format(Date(milliseconds: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamps.format(Date(milliseconds: 951_782_400_000)) == "2000-02-29T00:00:00.000Z")
+    }
+
+    @Test func otherISOFormsStillParseAndNonsenseDoesNot() {
+        #expect(Timestamps.parse("2026-11-22T21:17:06Z") == Date(milliseconds: 1_795_382_226_000))
+        #expect(Timestamps.parse("2026-13-22T21:17:06.000Z") == nil)
+        #expect(Timestamps.parse("yesterday") == nil)
+    }
+}
+
+@Suite("UUID text: the hand-written codec agrees with Foundation's")
+struct UUIDTextTests {
+    @Test func keysMatchFoundationAndParseBack() {
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<5_000 {
+            let id = UUID.v7(at: Date(milliseconds: Int64.random(in: 0...4_000_000_000_000, using: &generator)), using: &generator)
+            #expect(id.key == id.uuidString.lowercased())
+            #expect(UUID(key: id.key) == id)
+            #expect(UUID(key: id.uuidString) == id)
+        }
+    }
+
+    @Test(arguments: ["", "not-a-uuid", "01a2051e-9d6a-7bdb-8d3d-d47048b89b6", "01a2051e-9d6a-7bdb-8d3d-d47048b89b6dd",
+                      "01a2051e+9d6a-7bdb-8d3d-d47048b89b6d", "01a2051g-9d6a-7bdb-8d3d-d47048b89b6d", "é1a2051e-9d6a-7bdb-8d3d-d47048b89b6"])
+    func refusesWhatIsNotAUUID(_ text: String) {
+        #expect(UUID(key: text) == nil)
+    }
+}

@@ -57,7 +57,8 @@ struct Footprint: Equatable {
                 proposals: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM proposal")!,
                 links: try Int.fetchOne(db, sql: "SELECT (SELECT COUNT(*) FROM proposal_need) + (SELECT COUNT(*) FROM proposal_outcome)")!,
                 outbox: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")!,
-                lastSequence: try Int64.fetchOne(db, sql: "SELECT last_sequence FROM replica")!)
+                lastSequence: try Int64.fetchOne(
+                    db, sql: "SELECT MAX(COALESCE((SELECT MAX(sequence) FROM outbox), 0), last_sequence) FROM replica")!)
         }
     }
 }

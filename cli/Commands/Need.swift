@@ -230,7 +230,7 @@ struct NeedCommand: ParsableCommand {
         return status
     }
 
-    static func report(_ view: NeedView, _ mutation: Mutation, verb: String, json: Bool) throws {
+    static func report(_ view: NeedView, _ mutation: MutationReceipt, verb: String, json: Bool) throws {
         if json { return try Output.json(view) }
         print("\(verb) need \(view.reference) '\(view.need.title)' in \(view.locality) (\(view.need.status.label)).")
         print("Queued for sync as change #\(mutation.sequence) (\(mutation.name.rawValue)).")

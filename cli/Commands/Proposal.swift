@@ -200,7 +200,7 @@ struct ProposalCommand: ParsableCommand {
         }
     }
 
-    static func report(_ view: ProposalView, _ mutation: Mutation, verb: String, json: Bool) throws {
+    static func report(_ view: ProposalView, _ mutation: MutationReceipt, verb: String, json: Bool) throws {
         if json { return try Output.json(view) }
         let proposal = view.proposal
         print("\(verb) proposal \(view.reference) '\(proposal.title)' for \(proposal.amountRequested) (\(proposal.status.rawValue)).")

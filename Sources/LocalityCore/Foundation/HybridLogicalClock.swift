@@ -31,6 +31,13 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, Codable, CustomStrin
         return HLCTimestamp(wallMillis: latest.wallMillis, counter: latest.counter + 1, node: node)
     }
 
+    /// The later of two optional readings.
+    static func later(_ lhs: HLCTimestamp?, _ rhs: HLCTimestamp?) -> HLCTimestamp? {
+        guard let lhs else { return rhs }
+        guard let rhs else { return lhs }
+        return max(lhs, rhs)
+    }
+
     public static func < (lhs: HLCTimestamp, rhs: HLCTimestamp) -> Bool {
         (lhs.wallMillis, lhs.counter, lhs.node) < (rhs.wallMillis, rhs.counter, rhs.node)
     }

@@ -51,7 +51,64 @@ extension UUID {
     }
 
     /// The form stored in the database and shown to people: lower-case text.
-    public var key: String { uuidString.lowercased() }
+    ///
+    /// Written by hand: Foundation's `uuidString` goes through `snprintf` on Linux, and ids are
+    /// turned into text several times on every change.
+    public var key: String {
+        let hex: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { buffer in
+                hex.withUTF8Buffer { digits in
+                    var out = 0
+                    for (index, byte) in bytes.enumerated() {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            buffer[out] = UInt8(ascii: "-")
+                            out += 1
+                        }
+                        buffer[out] = digits[Int(byte >> 4)]
+                        buffer[out + 1] = digits[Int(byte & 0x0F)]
+                        out += 2
+                    }
+                }
+                return 36
+            }
+        }
+    }
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in either case, without `sscanf`.
+    public init?(key: String) {
+        var text = key
+        guard let bytes = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self.init(uuid: bytes)
+    }
+
+    private static func parse(_ chars: UnsafeBufferPointer<UInt8>) -> uuid_t? {
+        guard chars.count == 36 else { return nil }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let complete = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var position = 0
+            for index in 0..<16 {
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    guard chars[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = nibble(chars[position]), let low = nibble(chars[position + 1]) else { return false }
+                out[index] = high << 4 | low
+                position += 2
+            }
+            return true
+        }
+        return complete ? bytes : nil
+    }
+
+    private static func nibble(_ char: UInt8) -> UInt8? {
+        switch char {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
 
     /// A short reference a person can type: the last eight hex digits (random in a v7 UUID).
     public var shortReference: String { String(key.suffix(8)) }
@@ -70,4 +127,29 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// xoshiro256**: a fast generator with 256 bits of state, for ids once seeded from the system.
+public struct Xoshiro256: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seededFrom source: inout some RandomNumberGenerator) {
+        repeat {
+            state = (source.next(), source.next(), source.next(), source.next())
+        } while state == (0, 0, 0, 0)
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = rotate(state.3, 45)
+        return result
+    }
+
+    private func rotate(_ value: UInt64, _ amount: UInt64) -> UInt64 { (value << amount) | (value >> (64 - amount)) }
 }

@@ -65,12 +65,23 @@ public enum JSONCoding {
     public static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamps.format(date))
-        }
+        encoder.dateEncodingStrategy = dateEncoding
         return encoder
     }
+
+    private static let dateEncoding = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(Timestamps.format(date))
+    }
+
+    /// For mutation arguments on their way into the outbox: no key sorting (the text is stored,
+    /// never compared), one shared instance (JSONEncoder is thread-safe for encoding).
+    public static let outboxEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = dateEncoding
+        return encoder
+    }()
 
     public static var prettyEncoder: JSONEncoder {
         let encoder = encoder
@@ -101,14 +112,40 @@ extension Date {
 }
 
 /// Timestamps in UTC with millisecond precision: what is stored, sent and shown is the same instant.
+///
+/// The canonical text is `2026-11-22T21:17:06.134Z`, written and read by hand here because it is
+/// on every change's hot path; other ISO 8601 forms are still accepted when parsing.
 public enum Timestamps {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
     private static let plainStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
 
-    public static func format(_ date: Date) -> String { style.format(date) }
+    public static func format(_ date: Date) -> String {
+        let millis = milliseconds(date)
+        let (days, msOfDay) = floorDivide(millis, 86_400_000)
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else { return style.format(date) }
+        var text = ""
+        text.reserveCapacity(24)
+        append(year, width: 4, to: &text)
+        text.append("-")
+        append(month, width: 2, to: &text)
+        text.append("-")
+        append(day, width: 2, to: &text)
+        text.append("T")
+        append(Int(msOfDay / 3_600_000), width: 2, to: &text)
+        text.append(":")
+        append(Int(msOfDay / 60_000 % 60), width: 2, to: &text)
+        text.append(":")
+        append(Int(msOfDay / 1000 % 60), width: 2, to: &text)
+        text.append(".")
+        append(Int(msOfDay % 1000), width: 3, to: &text)
+        text.append("Z")
+        return text
+    }
 
     /// Parses ISO 8601 text into the canonical `Date` for its millisecond (see `milliseconds`).
     public static func parse(_ text: String) -> Date? {
+        if let millis = parseCanonical(text) { return Date(milliseconds: millis) }
         guard let date = (try? style.parse(text)) ?? (try? plainStyle.parse(text)) else { return nil }
         return Date(milliseconds: milliseconds(date))
     }
@@ -123,8 +160,66 @@ public enum Timestamps {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// `2026-11-22`, the calendar day in UK civil terms (evidence dates, report dates).
-    public static func day(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/London") ?? .gmt).year().month().day())
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` exactly, or nil.
+    private static func parseCanonical(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24, bytes[4] == 45, bytes[7] == 45, bytes[10] == 84, bytes[13] == 58, bytes[16] == 58,
+            bytes[19] == 46, bytes[23] == 90
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            let milli = number(20..<23), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second < 60
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        return Int64(days) * 86_400_000 + Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + milli)
     }
+
+    private static func append(_ value: Int, width: Int, to text: inout String) {
+        let digits = String(value)
+        if digits.count < width { text.append(String(repeating: "0", count: width - digits.count)) }
+        text.append(digits)
+    }
+
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let quotient = value >= 0 ? value / divisor : (value - divisor + 1) / divisor
+        return (quotient, value - quotient * divisor)
+    }
+
+    /// Howard Hinnant's days-from-civil and its inverse (proleptic Gregorian calendar).
+    private static func civil(fromDays days: Int64) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (Int(yoe + era * 400 + (month <= 2 ? 1 : 0)), Int(month), Int(day))
+    }
+
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private static let ukDay = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "Europe/London") ?? .gmt)
+        .year().month().day()
+
+    /// `2026-11-22`, the calendar day in UK civil terms (evidence dates, report dates).
+    public static func day(_ date: Date) -> String { ukDay.format(date) }
 }

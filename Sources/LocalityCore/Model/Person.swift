@@ -14,6 +14,13 @@ public struct Person: SyncRecord, Hashable {
         self.username = username
         self.displayName = displayName
     }
+
+    /// Decoded by hand: the acting person is read on every mutation.
+    public init(row: Row) throws {
+        id = try UUID.column(row, "id")
+        username = row["username"]
+        displayName = row["display_name"]
+    }
 }
 
 /// What a person may do, and where: a councillor for a ward, a member of an organisation…
@@ -47,5 +54,14 @@ public struct RoleAssignment: SyncRecord, Hashable {
         self.role = role
         self.localityId = localityId
         self.organisationId = organisationId
+    }
+
+    public init(row: Row) throws {
+        id = try UUID.column(row, "id")
+        personId = try UUID.column(row, "person_id")
+        guard let role = Role(rawValue: row["role"]) else { throw LocalityError.invalid("unknown role \(row["role"] ?? "")") }
+        self.role = role
+        localityId = try UUID.optionalColumn(row, "locality_id")
+        organisationId = try UUID.optionalColumn(row, "organisation_id")
     }
 }

@@ -25,8 +25,16 @@ public protocol SyncRecord: LocalityRecord, Identifiable where ID == UUID {}
 
 extension SyncRecord {
     /// The record with this id, if any. (UUIDs are bound as text: GRDB's default would be a blob.)
+    /// The statement is cached per connection: this runs on every mutation's hot path.
     public static func find(_ db: Database, id: UUID) throws -> Self? {
-        try fetchOne(db, sql: "SELECT * FROM \(databaseTableName) WHERE id = ?", arguments: [id.key])
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(databaseTableName) WHERE id = ?")
+        return try fetchOne(statement, arguments: [id.key])
+    }
+
+    /// Whether a record with this id exists, without decoding it.
+    public static func exists(_ db: Database, id: UUID) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT 1 FROM \(databaseTableName) WHERE id = ?")
+        return try Bool.fetchOne(statement, arguments: [id.key]) ?? false
     }
 }
 
@@ -48,5 +56,21 @@ extension HLCTimestamp: DatabaseValueConvertible {
     public var databaseValue: DatabaseValue { description.databaseValue }
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> HLCTimestamp? {
         String.fromDatabaseValue(dbValue).flatMap { try? HLCTimestamp(parsing: $0) }
+    }
+}
+
+extension UUID {
+    /// A UUID column, failing with a message naming the column rather than crashing.
+    static func column(_ row: Row, _ name: String) throws -> UUID {
+        guard let text: String = row[name], let id = UUID(key: text) else {
+            throw LocalityError.invalid("the column \(name) does not hold a UUID")
+        }
+        return id
+    }
+
+    static func optionalColumn(_ row: Row, _ name: String) throws -> UUID? {
+        guard let text: String = row[name] else { return nil }
+        guard let id = UUID(key: text) else { throw LocalityError.invalid("the column \(name) does not hold a UUID") }
+        return id
     }
 }

@@ -17,16 +17,17 @@ public struct EvidenceInput: Codable, Hashable, Sendable {
     }
 
     func insert(for needId: UUID, _ context: MutationContext, _ db: Database) throws {
-        guard try Evidence.find(db, id: id) == nil else {
-            throw LocalityError.invalid("evidence \(id.key) already exists")
-        }
+        let duplicate = try Bool.fetchOne(
+            try db.cachedStatement(sql: "SELECT 1 FROM need_evidence WHERE need_id = ? AND id = ?"),
+            arguments: [needId.key, id.key]) ?? false
+        guard !duplicate else { throw LocalityError.invalid("evidence \(id.key) already exists") }
         let note = try Validate.text(note, field: "evidence note")
         guard !note.isEmpty else { throw LocalityError.invalid("an evidence note is required") }
         try Evidence(
             id: id, needId: needId, kind: kind, note: note,
             observedOn: try Validate.day(observedOn, notAfter: context.at),
             addedBy: context.actor.person.id, addedAt: context.at
-        ).insert(db)
+        ).insertNew(db)
     }
 }
 
@@ -54,10 +55,13 @@ public struct RecordNeed: MutationCommand, Hashable {
     }
 
     public func apply(_ context: MutationContext, _ db: Database) throws {
-        _ = try Lookup.locality(localityId, db)
-        try Policy.requireCanRecordNeed(context.actor, in: localityId, db)
-        guard try Need.find(db, id: needId) == nil else { throw LocalityError.invalid("need \(needId.key) already exists") }
-        if let outcomeId { _ = try Lookup.outcome(outcomeId, db) }
+        // The ancestry proves the locality exists and is what the permission check needs.
+        let ancestry = try Locality.ancestorIDs(of: localityId, in: db)
+        guard !ancestry.isEmpty else { throw LocalityError.notFound("no locality with id \(localityId.key)") }
+        try Policy.requireCanRecordNeed(context.actor, in: localityId, ancestry: ancestry, db)
+        if let outcomeId, try !Outcome.exists(db, id: outcomeId) {
+            throw LocalityError.notFound("no outcome with id \(outcomeId.key)")
+        }
         try Validate.location(latitude: latitude, longitude: longitude)
         let need = Need(
             id: needId, localityId: localityId,
@@ -71,7 +75,8 @@ public struct RecordNeed: MutationCommand, Hashable {
             holdsPersonalData: holdsPersonalData,
             status: .open, statusReason: nil,
             recordedBy: context.actor.person.id, recordedAt: context.at, updatedAt: context.at)
-        try need.insert(db)
+        // The primary key refuses a second need with this id (a replayed or forged mutation).
+        try DuplicateKey.as(LocalityError.invalid("need \(needId.key) already exists")) { try need.insertNew(db) }
         for item in evidence { try item.insert(for: needId, context, db) }
     }
 }

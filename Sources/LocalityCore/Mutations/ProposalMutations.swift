@@ -31,7 +31,7 @@ public struct DraftProposal: MutationCommand, Hashable {
     public func apply(_ context: MutationContext, _ db: Database) throws {
         let organisation = try Lookup.organisation(organisationId, db)
         try Policy.requireMember(context.actor, of: organisation, to: "draft proposals")
-        guard try Proposal.find(db, id: proposalId) == nil else {
+        guard try !Proposal.exists(db, id: proposalId) else {
             throw LocalityError.invalid("proposal \(proposalId.key) already exists")
         }
         let proposal = Proposal(

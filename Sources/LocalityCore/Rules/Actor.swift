@@ -12,12 +12,29 @@ public struct Actor: Sendable, Hashable {
         self.roles = roles
     }
 
+    /// The person and their roles, in one query: this runs for every mutation.
     public static func load(_ db: Database, personId: UUID) throws -> Actor {
-        guard let person = try Person.find(db, id: personId) else {
-            throw LocalityError.notFound("no person with id \(personId.key)")
+        let rows = try Row.fetchAll(
+            try db.cachedStatement(
+                sql: """
+                    SELECT person.id, person.username, person.display_name,
+                        role_assignment.id AS role_id, role_assignment.role, role_assignment.locality_id,
+                        role_assignment.organisation_id
+                    FROM person LEFT JOIN role_assignment ON role_assignment.person_id = person.id
+                    WHERE person.id = ? ORDER BY role_assignment.role, role_assignment.id
+                    """),
+            arguments: [personId.key])
+        guard let first = rows.first else { throw LocalityError.notFound("no person with id \(personId.key)") }
+        let person = try Person(row: first)
+        let roles = try rows.compactMap { row -> RoleAssignment? in
+            guard let roleId = try UUID.optionalColumn(row, "role_id") else { return nil }
+            guard let role = Role(rawValue: row["role"]) else {
+                throw LocalityError.invalid("unknown role '\(row["role"] ?? "")' for \(person.username)")
+            }
+            return RoleAssignment(
+                id: roleId, personId: person.id, role: role, localityId: try UUID.optionalColumn(row, "locality_id"),
+                organisationId: try UUID.optionalColumn(row, "organisation_id"))
         }
-        let roles = try RoleAssignment.fetchAll(
-            db, sql: "SELECT * FROM role_assignment WHERE person_id = ? ORDER BY role, id", arguments: [personId.key])
         return Actor(person: person, roles: roles)
     }
 
@@ -33,9 +50,15 @@ public struct Actor: Sendable, Hashable {
 
     /// Whether `localityId` lies within one of this person's wards.
     public func covers(_ localityId: UUID, in db: Database) throws -> Bool {
-        let wards = Set(wardIds)
-        guard !wards.isEmpty else { return false }
-        return try Locality.ancestry(of: localityId, in: db).contains { wards.contains($0.id) }
+        guard roles.contains(where: { $0.role == .councillor }) else { return false }
+        return covers(ancestry: try Locality.ancestorIDs(of: localityId, in: db))
+    }
+
+    /// Whether a locality with this ancestry (itself first, then everything above it) lies within
+    /// one of this person's wards.
+    public func covers(ancestry: [UUID]) -> Bool {
+        let wards = wardIds
+        return ancestry.contains { wards.contains($0) }
     }
 
     /// "councillor for Whitmere Ward; member of Whitmere Town Council" — for error messages.

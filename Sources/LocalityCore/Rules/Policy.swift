@@ -5,10 +5,13 @@ import GRDB
 /// server, against its authoritative state.
 public enum Policy {
     /// Councillors record needs within their wards; officers anywhere in the authority.
-    public static func requireCanRecordNeed(_ actor: Actor, in localityId: UUID, _ db: Database) throws {
+    public static func requireCanRecordNeed(
+        _ actor: Actor, in localityId: UUID, ancestry: [UUID]? = nil, _ db: Database
+    ) throws {
         if actor.has(.officer) { return }
         if actor.has(.councillor) {
-            if try actor.covers(localityId, in: db) { return }
+            let ancestry = try ancestry ?? Locality.ancestorIDs(of: localityId, in: db)
+            if actor.covers(ancestry: ancestry) { return }
             let place = try Locality.find(db, id: localityId)?.name ?? "that locality"
             let wards = try actor.wardIds.compactMap { try Locality.find(db, id: $0)?.name }.joined(separator: ", ")
             throw LocalityError.forbidden(
@@ -83,5 +86,19 @@ enum Lookup {
             throw LocalityError.notFound("no proposal with id \(id.key)")
         }
         return value
+    }
+}
+
+/// Turns a primary-key violation into the error a person should read.
+enum DuplicateKey {
+    static func `as`(_ error: LocalityError, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let databaseError as DatabaseError
+            where databaseError.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+            || databaseError.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        {
+            throw error
+        }
     }
 }

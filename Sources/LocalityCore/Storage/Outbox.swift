@@ -31,6 +31,15 @@ public struct Mutation: Codable, Hashable, Sendable, Identifiable {
     }
 }
 
+/// What `Replica.perform` hands back: the mutation's place in this device's outbox.
+public struct MutationReceipt: Hashable, Sendable {
+    public var id: UUID
+    public var sequence: Int64
+    public var name: MutationName
+    public var hlc: HLCTimestamp
+    public var createdAt: Date
+}
+
 /// A mutation waiting in this device's outbox.
 public struct OutboxEntry: Hashable, Sendable, Codable {
     public var mutation: Mutation
@@ -52,12 +61,12 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
             throw LocalityError(.unknownMutation, "the outbox holds a mutation this version does not know: \(name)")
         }
         mutation = Mutation(
-            id: UUID(uuidString: row["id"]) ?? UUID(),
-            deviceId: UUID(uuidString: row["device_id"]) ?? UUID(),
+            id: try UUID.column(row, "id"),
+            deviceId: try UUID.column(row, "device_id"),
             sequence: row["sequence"],
             hlc: row["hlc"],
             name: mutationName,
-            actorId: UUID(uuidString: row["actor_id"]) ?? UUID(),
+            actorId: try UUID.column(row, "actor_id"),
             createdAt: Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0),
             arguments: try JSONCoding.decoder.decode(JSONValue.self, from: Data(argumentsText.utf8)))
         state = row["state"]
@@ -75,6 +84,20 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
         container["state"] = state
     }
 
+    static func insert(
+        _ receipt: MutationReceipt, arguments: String, deviceId: UUID, actorId: UUID, _ db: Database
+    ) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (sequence, id, name, arguments, hlc, device_id, actor_id, created_at, state)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+                """)
+        try statement.execute(arguments: [
+            receipt.sequence, receipt.id.key, receipt.name.rawValue, arguments, receipt.hlc.description, deviceId.key,
+            actorId.key, Timestamps.format(receipt.createdAt),
+        ])
+    }
+
     /// Pending mutations, oldest first.
     public static func pending(_ db: Database) throws -> [OutboxEntry] {
         try OutboxEntry.fetchAll(db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence")
@@ -85,17 +108,64 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
 struct ReplicaState: LocalityRecord {
     static let databaseTableName = "replica"
 
+    init(
+        deviceId: UUID, personId: UUID, origin: String, lastSequence: Int64, lastHlc: HLCTimestamp?, createdAt: Date
+    ) {
+        self.deviceId = deviceId
+        self.personId = personId
+        self.origin = origin
+        self.lastSequence = lastSequence
+        self.lastHlc = lastHlc
+        self.createdAt = createdAt
+    }
+
+    /// Decoded by hand: read on every mutation.
+    init(row: Row) throws {
+        deviceId = try UUID.column(row, "device_id")
+        personId = try UUID.column(row, "person_id")
+        origin = row["origin"]
+        lastSequence = row["last_sequence"]
+        lastHlc = row["last_hlc"]
+        createdAt = Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0)
+    }
+
+    /// The device's latest sequence number and clock reading.
+    ///
+    /// The outbox is the log: while it holds mutations, its newest row is the latest. The
+    /// replica row keeps the floor for when it is empty, and is advanced only when answered
+    /// mutations leave the outbox (in the same transaction), so recording a change does not
+    /// rewrite it. That saves a page write on every change.
+    static func counters(_ state: ReplicaState, _ db: Database) throws -> (sequence: Int64, hlc: HLCTimestamp?) {
+        let newest = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT sequence, hlc FROM outbox ORDER BY sequence DESC LIMIT 1"))
+        guard let newest else { return (state.lastSequence, state.lastHlc) }
+        let sequence: Int64 = newest["sequence"]
+        let hlc: HLCTimestamp? = newest["hlc"]
+        return (max(sequence, state.lastSequence), HLCTimestamp.later(hlc, state.lastHlc))
+    }
+
+    /// Removes answered mutations up to `sequence` from the outbox, keeping the counters' floor.
+    static func retire(upTo sequence: Int64, _ db: Database) throws {
+        let state = try load(db)
+        let counters = try counters(state, db)
+        try db.execute(
+            sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1",
+            arguments: [counters.sequence, counters.hlc?.description])
+        try db.execute(sql: "DELETE FROM outbox WHERE sequence <= ?", arguments: [sequence])
+    }
+
     var id: Int = 1
     var deviceId: UUID
     var personId: UUID
     /// How the replica was made: `demo` for `init --demo`.
     var origin: String
+    /// The floor of the device's sequence numbers: see `counters`.
     var lastSequence: Int64
     var lastHlc: HLCTimestamp?
     var createdAt: Date
 
     static func load(_ db: Database) throws -> ReplicaState {
-        guard let state = try ReplicaState.fetchOne(db, sql: "SELECT * FROM replica WHERE id = 1") else {
+        guard let state = try ReplicaState.fetchOne(try db.cachedStatement(sql: "SELECT * FROM replica WHERE id = 1")) else {
             throw LocalityError(.replicaState, "this home has no replica yet; run `locality init --demo --as USERNAME`")
         }
         return state

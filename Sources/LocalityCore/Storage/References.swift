@@ -46,7 +46,7 @@ public enum References {
     ) throws -> Record {
         let text = ref.trimmingWhitespace()
         guard !text.isEmpty else { throw LocalityError.invalid("a \(kind) reference is required") }
-        if let id = UUID(uuidString: text) {
+        if let id = UUID(key: text) {
             if let record = try Record.find(db, id: id) { return record }
             throw LocalityError.notFound("no \(kind) with id \(id.key)")
         }
@@ -95,7 +95,7 @@ extension References {
                 WHERE organisation_locality.organisation_id = ? ORDER BY locality.name
                 """,
             arguments: [organisation.id.key]
-        ).compactMap(UUID.init(uuidString:))
+        ).compactMap(UUID.init(key:))
         for locality in served where try Locality.isWithin(locality, budget.localityId, in: db) { return locality }
         for locality in served where try Locality.isWithin(budget.localityId, locality, in: db) { return budget.localityId }
         let area = try Locality.find(db, id: budget.localityId)?.name ?? "the budget's area"

@@ -106,18 +106,19 @@ public enum Schema {
             updated_at TEXT NOT NULL
         ) STRICT;
         CREATE INDEX need_locality ON need(locality_id);
-        CREATE INDEX need_recorded_by ON need(recorded_by);
 
+        -- Clustered by need: a need's evidence is read together, and recording a need with its
+        -- evidence touches one b-tree here rather than three.
         CREATE TABLE need_evidence (
-            id TEXT NOT NULL PRIMARY KEY,
             need_id TEXT NOT NULL REFERENCES need(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            id TEXT NOT NULL,
             kind TEXT NOT NULL,
             note TEXT NOT NULL,
             observed_on TEXT NOT NULL,
             added_by TEXT NOT NULL,
-            added_at TEXT NOT NULL
-        ) STRICT;
-        CREATE INDEX need_evidence_need ON need_evidence(need_id);
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (need_id, id)
+        ) STRICT, WITHOUT ROWID;
 
         CREATE TABLE budget (
             id TEXT NOT NULL PRIMARY KEY,

@@ -178,7 +178,7 @@ extension Replica {
                 organisations: try actor.organisationIds.compactMap { try Organisation.find(db, id: $0) }
                     .sorted { $0.name < $1.name },
                 deviceId: state.deviceId, origin: state.origin, pendingMutations: pending,
-                lastSequence: state.lastSequence)
+                lastSequence: try ReplicaState.counters(state, db).sequence)
         }
     }
 
@@ -315,10 +315,10 @@ extension Replica {
             needIds: try String.fetchAll(
                 db, sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ? ORDER BY need_id",
                 arguments: [proposal.id.key]
-            ).compactMap(UUID.init(uuidString:)),
+            ).compactMap(UUID.init(key:)),
             outcomeIds: try String.fetchAll(
                 db, sql: "SELECT outcome_id FROM proposal_outcome WHERE proposal_id = ? ORDER BY outcome_id",
                 arguments: [proposal.id.key]
-            ).compactMap(UUID.init(uuidString:)))
+            ).compactMap(UUID.init(key:)))
     }
 }
