@@ -28,7 +28,8 @@ public enum Durability: String, Sendable, CaseIterable {
     /// WAL with `synchronous=NORMAL`: a commit survives the process crashing; a power cut may lose
     /// the last few commits but never corrupts the file or splits a change from its outbox entry.
     case normal
-    /// WAL with `synchronous=FULL`: every commit is on disk before it returns.
+    /// WAL with `synchronous=FULL`: every commit is on disk before it returns, so a change a
+    /// person was told is recorded survives a flat battery too. The default.
     case full
 }
 
@@ -49,7 +50,7 @@ public struct Replica: Sendable {
 
     /// Opens (creating and migrating if need be) the replica file at `path`.
     public static func open(
-        at path: String, durability: Durability = .normal, environment: ReplicaEnvironment = .live
+        at path: String, durability: Durability = .full, environment: ReplicaEnvironment = .live
     ) throws -> Replica {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
