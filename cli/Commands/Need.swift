@@ -130,8 +130,13 @@ struct NeedCommand: ParsableCommand {
         var personalData: Bool?
 
         func run() throws {
-            let replica = try home.openReplica()
-            var command = UpdateNeed(needId: try replica.read { try References.need(id, $0).id })
+            try NeedCommand.change(home, id, verb: "Updated", json: output.json) { replica, needId in
+                try makeCommand(replica, needId)
+            }
+        }
+
+        private func makeCommand(_ replica: Replica, _ needId: UUID) throws -> UpdateNeed {
+            var command = UpdateNeed(needId: needId)
             command.title = title
             command.description = description
             command.category = category
@@ -147,8 +152,7 @@ struct NeedCommand: ParsableCommand {
             command.latitude = lat
             command.longitude = lon
             command.holdsPersonalData = personalData
-            let mutation = try replica.perform(command)
-            try NeedCommand.report(replica.need(command.needId.key), mutation, verb: "Updated", json: output.json)
+            return command
         }
     }
 
@@ -168,13 +172,12 @@ struct NeedCommand: ParsableCommand {
         var date: String?
 
         func run() throws {
-            let replica = try home.openReplica()
-            let needId = try replica.read { try References.need(id, $0).id }
-            let input = EvidenceInput(
-                id: replica.newID(), kind: try LocalityCore.Evidence.Kind(parsing: kind), note: note,
-                observedOn: date ?? Timestamps.day(replica.environment.now()))
-            let mutation = try replica.perform(AddNeedEvidence(needId: needId, evidence: input))
-            try NeedCommand.report(replica.need(needId.key), mutation, verb: "Added evidence to", json: output.json)
+            try NeedCommand.change(home, id, verb: "Added evidence to", json: output.json) { replica, needId in
+                let input = EvidenceInput(
+                    id: replica.newID(), kind: try LocalityCore.Evidence.Kind(parsing: kind), note: note,
+                    observedOn: date ?? Timestamps.day(replica.environment.now()))
+                return AddNeedEvidence(needId: needId, evidence: input)
+            }
         }
     }
 
@@ -196,11 +199,10 @@ struct NeedCommand: ParsableCommand {
         var reason: String?
 
         func run() throws {
-            let replica = try home.openReplica()
-            let needId = try replica.read { try References.need(id, $0).id }
-            let mutation = try replica.perform(
-                SetNeedStatus(needId: needId, status: try NeedCommand.parseStatus(status), reason: reason))
-            try NeedCommand.report(replica.need(needId.key), mutation, verb: "Moved", json: output.json)
+            let status = try NeedCommand.parseStatus(status)
+            try NeedCommand.change(home, id, verb: "Moved", json: output.json) { _, needId in
+                SetNeedStatus(needId: needId, status: status, reason: reason)
+            }
         }
     }
 
@@ -215,10 +217,9 @@ struct NeedCommand: ParsableCommand {
         var reason: String
 
         func run() throws {
-            let replica = try home.openReplica()
-            let needId = try replica.read { try References.need(id, $0).id }
-            let mutation = try replica.perform(CloseNeed(needId: needId, reason: reason))
-            try NeedCommand.report(replica.need(needId.key), mutation, verb: "Closed", json: output.json)
+            try NeedCommand.change(home, id, verb: "Closed", json: output.json) { _, needId in
+                CloseNeed(needId: needId, reason: reason)
+            }
         }
     }
 
@@ -228,6 +229,16 @@ struct NeedCommand: ParsableCommand {
                 "'\(text)' is not a need status; use one of: \(Need.Status.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return status
+    }
+
+    /// Resolves the need `ref`, performs the change `make` builds for it, and reports the result.
+    static func change<Command: MutationCommand>(
+        _ home: HomeOptions, _ ref: String, verb: String, json: Bool, _ make: (Replica, UUID) throws -> Command
+    ) throws {
+        let replica = try home.openReplica()
+        let needId = try replica.read { try References.need(ref, $0).id }
+        let receipt = try replica.perform(try make(replica, needId))
+        try report(replica.need(needId.key), receipt, verb: verb, json: json)
     }
 
     static func report(_ view: NeedView, _ mutation: MutationReceipt, verb: String, json: Bool) throws {

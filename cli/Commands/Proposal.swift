@@ -102,21 +102,21 @@ struct ProposalCommand: ParsableCommand {
         @Option var socialValue: String?
 
         func run() throws {
-            let replica = try home.openReplica()
-            var command = try replica.read { db in
-                var command = EditProposal(proposalId: try References.proposal(id, db).id)
-                command.localityId = try locality.map { try References.locality($0, db).id }
-                command.needIds = need.isEmpty ? nil : try need.map { try References.need($0, db).id }
-                command.outcomeIds = outcome.isEmpty ? nil : try outcome.map { try References.outcome($0, db).id }
+            try ProposalCommand.change(home, id, verb: "Edited", json: output.json) { replica, proposalId in
+                var command = try replica.read { db in
+                    var command = EditProposal(proposalId: proposalId)
+                    command.localityId = try locality.map { try References.locality($0, db).id }
+                    command.needIds = need.isEmpty ? nil : try need.map { try References.need($0, db).id }
+                    command.outcomeIds = outcome.isEmpty ? nil : try outcome.map { try References.outcome($0, db).id }
+                    return command
+                }
+                command.title = title
+                command.summary = summary
+                command.amountRequested = try amount.map(Money.init(parsing:))
+                command.deliveryModel = try deliveryModel.map(Proposal.DeliveryModel.init(parsing:))
+                command.socialValue = socialValue
                 return command
             }
-            command.title = title
-            command.summary = summary
-            command.amountRequested = try amount.map(Money.init(parsing:))
-            command.deliveryModel = try deliveryModel.map(Proposal.DeliveryModel.init(parsing:))
-            command.socialValue = socialValue
-            let mutation = try replica.perform(command)
-            try ProposalCommand.report(replica.proposal(command.proposalId.key), mutation, verb: "Edited", json: output.json)
         }
     }
 
@@ -129,10 +129,9 @@ struct ProposalCommand: ParsableCommand {
         var id: String
 
         func run() throws {
-            let replica = try home.openReplica()
-            let proposalId = try replica.read { try References.proposal(id, $0).id }
-            let mutation = try replica.perform(SubmitProposal(proposalId: proposalId))
-            try ProposalCommand.report(replica.proposal(proposalId.key), mutation, verb: "Submitted", json: output.json)
+            try ProposalCommand.change(home, id, verb: "Submitted", json: output.json) { _, proposalId in
+                SubmitProposal(proposalId: proposalId)
+            }
         }
     }
 
@@ -147,10 +146,9 @@ struct ProposalCommand: ParsableCommand {
         var reason: String?
 
         func run() throws {
-            let replica = try home.openReplica()
-            let proposalId = try replica.read { try References.proposal(id, $0).id }
-            let mutation = try replica.perform(WithdrawProposal(proposalId: proposalId, reason: reason))
-            try ProposalCommand.report(replica.proposal(proposalId.key), mutation, verb: "Withdrew", json: output.json)
+            try ProposalCommand.change(home, id, verb: "Withdrew", json: output.json) { _, proposalId in
+                WithdrawProposal(proposalId: proposalId, reason: reason)
+            }
         }
     }
 
@@ -198,6 +196,16 @@ struct ProposalCommand: ParsableCommand {
             if !proposal.summary.isEmpty { print("\n\(proposal.summary)") }
             if !proposal.socialValue.isEmpty { print("\nSocial value: \(proposal.socialValue)") }
         }
+    }
+
+    /// Resolves the proposal `ref`, performs the change `make` builds for it, and reports the result.
+    static func change<Command: MutationCommand>(
+        _ home: HomeOptions, _ ref: String, verb: String, json: Bool, _ make: (Replica, UUID) throws -> Command
+    ) throws {
+        let replica = try home.openReplica()
+        let proposalId = try replica.read { try References.proposal(ref, $0).id }
+        let receipt = try replica.perform(try make(replica, proposalId))
+        try report(replica.proposal(proposalId.key), receipt, verb: verb, json: json)
     }
 
     static func report(_ view: ProposalView, _ mutation: MutationReceipt, verb: String, json: Bool) throws {

@@ -46,22 +46,6 @@ public struct Locality: SyncRecord, Hashable {
 }
 
 extension Locality {
-    /// The locality and every locality above it, nearest first.
-    public static func ancestry(of id: UUID, in db: Database) throws -> [Locality] {
-        try Locality.fetchAll(
-            db,
-            sql: """
-                WITH RECURSIVE up(id, depth) AS (
-                    SELECT ?, 0
-                    UNION ALL
-                    SELECT locality.parent_id, up.depth + 1 FROM locality JOIN up ON locality.id = up.id
-                    WHERE locality.parent_id IS NOT NULL AND up.depth < 32
-                )
-                SELECT locality.* FROM locality JOIN up ON locality.id = up.id ORDER BY up.depth
-                """,
-            arguments: [id.key])
-    }
-
     /// The ids of the locality and every locality above it, nearest first. Cheap: runs on the
     /// hot path of every permission check.
     public static func ancestorIDs(of id: UUID, in db: Database) throws -> [UUID] {

@@ -36,6 +36,20 @@ public struct Organisation: SyncRecord, Hashable {
     }
 }
 
+extension Organisation {
+    /// The localities this organisation serves, by name.
+    public func servedLocalities(_ db: Database) throws -> [Locality] {
+        try Locality.fetchAll(
+            try db.cachedStatement(
+                sql: """
+                    SELECT locality.* FROM organisation_locality
+                    JOIN locality ON locality.id = organisation_locality.locality_id
+                    WHERE organisation_locality.organisation_id = ? ORDER BY locality.name
+                    """),
+            arguments: [id.key])
+    }
+}
+
 /// Which localities an organisation serves.
 struct OrganisationLocality: LocalityRecord {
     static let databaseTableName = "organisation_locality"

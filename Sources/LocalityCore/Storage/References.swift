@@ -87,15 +87,7 @@ extension References {
     /// Where a proposal happens if nobody says: the place its organisation serves within the
     /// budget's area (the area itself for an organisation that serves all of it or more).
     public static func defaultProposalLocality(for organisation: Organisation, in budget: Budget, _ db: Database) throws -> UUID {
-        let served = try String.fetchAll(
-            db,
-            sql: """
-                SELECT organisation_locality.locality_id FROM organisation_locality
-                JOIN locality ON locality.id = organisation_locality.locality_id
-                WHERE organisation_locality.organisation_id = ? ORDER BY locality.name
-                """,
-            arguments: [organisation.id.key]
-        ).compactMap(UUID.init(key:))
+        let served = try organisation.servedLocalities(db).map(\.id)
         for locality in served where try Locality.isWithin(locality, budget.localityId, in: db) { return locality }
         for locality in served where try Locality.isWithin(budget.localityId, locality, in: db) { return budget.localityId }
         let area = try Locality.find(db, id: budget.localityId)?.name ?? "the budget's area"

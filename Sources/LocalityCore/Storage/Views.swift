@@ -202,13 +202,7 @@ extension Replica {
     public func organisations() throws -> [OrganisationView] {
         try read { db in
             try Organisation.fetchAll(db, sql: "SELECT * FROM organisation ORDER BY name").map { org in
-                let names = try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT locality.name FROM organisation_locality
-                        JOIN locality ON locality.id = organisation_locality.locality_id
-                        WHERE organisation_locality.organisation_id = ? ORDER BY locality.name
-                        """, arguments: [org.id.key])
+                let names = try org.servedLocalities(db).map(\.name)
                 return OrganisationView(
                     id: org.id, name: org.name, kind: org.kind, orgIdentifier: org.orgIdentifier, slug: org.slug,
                     localities: names)
