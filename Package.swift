@@ -13,6 +13,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -28,13 +33,28 @@ let package = Package(
             ],
             path: "cli"
         ),
+        .target(
+            name: "LocalitySyncServer",
+            dependencies: [
+                "LocalityCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "sync-server/Server"
+        ),
         .executableTarget(
             name: "locality-sync",
             dependencies: [
                 "LocalityCore",
+                "LocalitySyncServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
-            path: "sync-server"
+            path: "sync-server/App"
         ),
         .executableTarget(
             name: "locality-bench",
@@ -48,6 +68,16 @@ let package = Package(
             name: "LocalityCoreTests",
             dependencies: ["LocalityCore"],
             path: "Tests/LocalityCoreTests"
+        ),
+        .testTarget(
+            name: "LocalitySyncServerTests",
+            dependencies: [
+                "LocalitySyncServer",
+                "LocalityCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/LocalitySyncServerTests"
         ),
         .testTarget(
             name: "LocalityCLITests",

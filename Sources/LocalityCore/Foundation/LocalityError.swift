@@ -36,6 +36,7 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
     }
 
     static func invalid(_ message: String) -> LocalityError { LocalityError(.invalidInput, message) }
-    static func forbidden(_ message: String) -> LocalityError { LocalityError(.forbidden, message) }
+    public static func invalidInput(_ message: String) -> LocalityError { LocalityError(.invalidInput, message) }
+    public static func forbidden(_ message: String) -> LocalityError { LocalityError(.forbidden, message) }
     static func notFound(_ message: String) -> LocalityError { LocalityError(.notFound, message) }
 }

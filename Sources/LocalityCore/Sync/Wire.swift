@@ -1,0 +1,145 @@
+import Foundation
+
+/// The sync protocol's shared vocabulary: what travels between a device and the server, as JSON.
+/// Server and client both use these types, so the client can show the server's words exactly.
+public enum SyncProtocol {
+    /// The protocol version this build speaks, sent by every request in the `Locality-Protocol` header.
+    public static let version = 1
+    /// The versions this server accepts.
+    public static let supported = 1...1
+    public static let versionHeader = "Locality-Protocol"
+    /// The replica schema version, sent alongside for diagnostics.
+    public static let schemaHeader = "Locality-Schema"
+    public static let schemaVersion = 1
+
+    /// The most mutations one push may carry, and the most changes one pull page may hold.
+    public static let maxPushBatch = 500
+    public static let maxPullLimit = 1_000
+    public static let defaultPullLimit = 500
+}
+
+public struct LoginRequest: Codable, Sendable {
+    public var username: String
+    public var password: String
+    /// Made on the device: the token is bound to it.
+    public var deviceId: UUID
+    public var deviceName: String?
+
+    public init(username: String, password: String, deviceId: UUID, deviceName: String? = nil) {
+        self.username = username
+        self.password = password
+        self.deviceId = deviceId
+        self.deviceName = deviceName
+    }
+}
+
+public struct LoginResponse: Codable, Sendable {
+    public var token: String
+    public var deviceId: UUID
+    public var personId: UUID
+    public var username: String
+    /// The highest sequence number the server has applied from this device (0 for a new one).
+    public var lastAppliedSequence: Int64
+
+    public init(token: String, deviceId: UUID, personId: UUID, username: String, lastAppliedSequence: Int64) {
+        self.token = token
+        self.deviceId = deviceId
+        self.personId = personId
+        self.username = username
+        self.lastAppliedSequence = lastAppliedSequence
+    }
+}
+
+public struct PushRequest: Codable, Sendable {
+    public var deviceId: UUID
+    public var mutations: [Mutation]
+
+    public init(deviceId: UUID, mutations: [Mutation]) {
+        self.deviceId = deviceId
+        self.mutations = mutations
+    }
+}
+
+/// What became of one pushed mutation. Final either way: a rejection is never retried.
+public struct MutationResult: Codable, Hashable, Sendable {
+    public enum Outcome: String, Codable, Sendable { case applied, rejected }
+
+    public var sequence: Int64
+    public var mutationId: UUID
+    public var outcome: Outcome
+    /// For an applied mutation: its place in the server's change sequence.
+    public var changeSequence: Int64?
+    /// For a rejected one: a stable code and a reason a person can read.
+    public var error: LocalityError?
+
+    public init(sequence: Int64, mutationId: UUID, outcome: Outcome, changeSequence: Int64?, error: LocalityError?) {
+        self.sequence = sequence
+        self.mutationId = mutationId
+        self.outcome = outcome
+        self.changeSequence = changeSequence
+        self.error = error
+    }
+}
+
+public struct PushResponse: Codable, Sendable {
+    public var results: [MutationResult]
+    /// The highest sequence number the server has applied from this device.
+    public var lastAppliedSequence: Int64
+
+    public init(results: [MutationResult], lastAppliedSequence: Int64) {
+        self.results = results
+        self.lastAppliedSequence = lastAppliedSequence
+    }
+}
+
+/// One row that changed on the server: its current columns, or a tombstone.
+public struct RowChange: Codable, Hashable, Sendable {
+    public var table: String
+    public var key: String
+    public var sequence: Int64
+    public var deleted: Bool
+    /// Column name to value, as stored (snake_case), plus linked ids for records that own links.
+    public var row: [String: JSONValue]?
+
+    public init(table: String, key: String, sequence: Int64, deleted: Bool, row: [String: JSONValue]?) {
+        self.table = table
+        self.key = key
+        self.sequence = sequence
+        self.deleted = deleted
+        self.row = row
+    }
+}
+
+public struct PullResponse: Codable, Sendable {
+    public var changes: [RowChange]
+    /// Pass this as `cursor` next time.
+    public var cursor: Int64
+    /// Whether more changes wait beyond this page.
+    public var more: Bool
+
+    public init(changes: [RowChange], cursor: Int64, more: Bool) {
+        self.changes = changes
+        self.cursor = cursor
+        self.more = more
+    }
+}
+
+/// The body of every error response.
+public struct ErrorBody: Codable, Sendable {
+    public var error: LocalityError
+
+    public init(error: LocalityError) { self.error = error }
+}
+
+extension LocalityError.Code {
+    /// The request needs a valid bearer token.
+    public static let unauthenticated = Self(rawValue: "unauthenticated")
+    /// The client speaks a protocol version the server does not.
+    public static let unsupportedVersion = Self(rawValue: "unsupported_protocol_version")
+    /// A push skipped a sequence number: the device must resend from the server's last applied.
+    public static let sequenceGap = Self(rawValue: "sequence_gap")
+    /// The request body is larger than the server accepts.
+    public static let tooLarge = Self(rawValue: "request_too_large")
+    /// Too many failed logins: wait and try again.
+    public static let rateLimited = Self(rawValue: "rate_limited")
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LocalityCore
+import LocalitySyncServer
+import Logging
+
+@main
+struct LocalitySync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locality-sync",
+        abstract: "The Locality sync server and its operator commands.",
+        discussion: """
+            Every device syncs with this server, which holds the authoritative copy and runs the same \
+            rules as the devices before it accepts a change.
+            """,
+        subcommands: [Serve.self])
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the sync server on its embedded SQLite database.",
+        discussion: """
+            Each option can also be set in the environment: LOCALITY_SYNC_DB, LOCALITY_SYNC_HOST, \
+            LOCALITY_SYNC_PORT, LOCALITY_SYNC_LOG_LEVEL. The server stops cleanly on SIGTERM or SIGINT: \
+            requests in flight finish and the database is closed.
+            """)
+
+    @Option(help: "The server's database file (created and migrated on first start).")
+    var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
+    @Option(help: "The address to listen on.")
+    var host = ProcessInfo.processInfo.environment["LOCALITY_SYNC_HOST"] ?? "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = Int(ProcessInfo.processInfo.environment["LOCALITY_SYNC_PORT"] ?? "") ?? 8080
+    @Flag(help: "Load the demo council and its accounts (\(DemoCouncil.usernames.joined(separator: ", "))), each with the password '\(DemoCouncil.password)'.")
+    var demo = false
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port)") }
+        guard !db.isEmpty else { throw ValidationError("--db needs a file path") }
+    }
+
+    func run() async throws {
+        let logger = {
+            var logger = Logger(label: "locality-sync")
+            logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_LEVEL"] ?? "") ?? .info
+            return logger
+        }()
+
+        let store: SQLiteSyncStore
+        do {
+            store = try SQLiteSyncStore.open(at: db)
+        } catch {
+            throw ValidationError("cannot open the database at \(db): \(error)")
+        }
+        logger.info("database ready", metadata: ["sync.db": "\(db)"])
+        if demo {
+            if try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 10)) {
+                logger.info("loaded the demo council (Marcher County)")
+            }
+            logger.notice(
+                "demo accounts: \(DemoCouncil.usernames.joined(separator: ", ")) — each with the password '\(DemoCouncil.password)'")
+        }
+        let app = buildApplication(
+            store: store, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })
+        try await app.runService()
+        logger.info("stopped")
+    }
+}

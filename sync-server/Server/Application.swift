@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import LocalityCore
+import Logging
+
+/// How the server is set up: where it listens, and its limits.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The largest request body accepted, in bytes.
+    public var maxBodyBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 * 1024 * 1024) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Builds the sync server: a router over a store, so tests can drive it without sockets.
+public func buildApplication(
+    store: some SyncStore, configuration: ServerConfiguration, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(store: store, configuration: configuration)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "locality-sync"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+public func buildRouter(store: some SyncStore, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ProtocolVersionMiddleware())
+    let api = SyncAPI(store: store, maxBodyBytes: configuration.maxBodyBytes)
+    router.get("/v1/health") { _, _ in try await api.health() }
+    router.post("/v1/auth/login") { request, context in try await api.login(request, context) }
+    router.post("/v1/auth/logout") { request, context in try await api.logout(request, context) }
+    router.post("/v1/sync/push") { request, context in try await api.push(request, context) }
+    router.get("/v1/sync/pull") { request, context in try await api.pull(request, context) }
+    return router
+}
+
+/// Every response that is not a success carries `{"error": {"code": …, "message": …}}`, and no
+/// error escapes as a bare 500: unexpected ones are logged and answered with a generic message.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as LocalityError {
+            throw APIError(error)
+        } catch let error as HTTPError {
+            let code: LocalityError.Code =
+                switch error.status {
+                case .notFound: .notFound
+                case .contentTooLarge: .tooLarge
+                case .unauthorized: .unauthenticated
+                default: .invalidInput
+                }
+            throw APIError(status: error.status, LocalityError(code, error.body ?? error.status.reasonPhrase))
+        } catch {
+            context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIError(
+                status: .internalServerError,
+                LocalityError(LocalityError.Code(rawValue: "server_error"), "the server could not complete this request; try again"))
+        }
+    }
+}
+
+/// Every request but the health check states the protocol version it speaks.
+struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard request.uri.path != "/v1/health" else { return try await next(request, context) }
+        let name = SyncProtocol.versionHeader.lowercased()
+        guard let header = request.headers.first(where: { $0.name.canonicalName == name })?.value else {
+            throw APIError(status: .badRequest, LocalityError(
+                .unsupportedVersion, "the request does not say which protocol version it speaks (\(SyncProtocol.versionHeader) header)"))
+        }
+        guard let version = Int(header), SyncProtocol.supported.contains(version) else {
+            throw APIError(status: .upgradeRequired, LocalityError(
+                .unsupportedVersion,
+                "this server speaks sync protocol \(SyncProtocol.supported.lowerBound)–\(SyncProtocol.supported.upperBound), not '\(header)': update Locality"))
+        }
+        return try await next(request, context)
+    }
+}
+
+/// An error as the wire shows it: an HTTP status and the shared error body.
+struct APIError: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let error: LocalityError
+
+    init(status: HTTPResponse.Status, _ error: LocalityError) {
+        self.status = status
+        self.error = error
+    }
+
+    init(_ error: LocalityError) {
+        self.error = error
+        status =
+            switch error.code {
+            case .notFound: .notFound
+            case .forbidden: .forbidden
+            case .unauthenticated: .unauthorized
+            case .sequenceGap: .conflict
+            case .tooLarge: .contentTooLarge
+            case .rateLimited: .tooManyRequests
+            case .unsupportedVersion: .upgradeRequired
+            default: .badRequest
+            }
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONCoding.encoder.encode(ErrorBody(error: error))
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,291 @@
+import Crypto
+import Foundation
+import GRDB
+import LocalityCore
+
+/// The default store: one SQLite file, nothing to install.
+public struct SQLiteSyncStore: SyncStore {
+    public let database: any DatabaseWriter
+
+    public init(database: any DatabaseWriter) throws {
+        self.database = database
+        try ServerSchema.migrator.migrate(database)
+    }
+
+    /// Opens (creating and migrating if need be) the store at `path`: WAL, `synchronous=FULL`,
+    /// because an accepted push must survive a power cut.
+    public static func open(at path: String) throws -> SQLiteSyncStore {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -64000")
+        }
+        return try SQLiteSyncStore(database: try DatabasePool(path: path, configuration: configuration))
+    }
+
+    public static func inMemory() throws -> SQLiteSyncStore {
+        try SQLiteSyncStore(database: try DatabaseQueue())
+    }
+
+    /// Loads the demo council, with an account for each demo user, unless it is already there.
+    /// Returns whether it loaded anything.
+    @discardableResult
+    public func loadDemoIfEmpty(passwordHash: String) throws -> Bool {
+        try database.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") == 0 else { return false }
+            try DemoCouncil.load(into: db)
+            for username in DemoCouncil.usernames {
+                try db.execute(
+                    sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)",
+                    arguments: [DemoCouncil.personID(username).key, passwordHash])
+            }
+            return true
+        }
+    }
+
+    static func hash(token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
+        // The password check (bcrypt) is slow on purpose: do it outside any transaction.
+        let account = try database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT person.id, person.username, account.password_hash, account.disabled_at, account.failed_logins
+                    FROM person JOIN account ON account.person_id = person.id WHERE person.username = ?
+                    """, arguments: [request.username])
+        }
+        guard let account, let personId = UUID(key: account["id"]) else { return .failure(failures: 0) }
+        let failures: Int = account["failed_logins"]
+        let username: String = account["username"]
+        let disabled = (account["disabled_at"] as String?) != nil
+        guard !disabled, Passwords.verify(request.password, hash: account["password_hash"]) else {
+            try await database.write { db in
+                try db.execute(
+                    sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",
+                    arguments: [Timestamps.format(now), personId.key])
+            }
+            return .failure(failures: failures + 1)
+        }
+        return try await database.write { db in
+            try db.execute(sql: "UPDATE account SET failed_logins = 0 WHERE person_id = ?", arguments: [personId.key])
+            let existing = try Row.fetchOne(
+                db, sql: "SELECT person_id, revoked_at, last_sequence FROM device WHERE id = ?", arguments: [request.deviceId.key])
+            if let existing {
+                guard (existing["person_id"] as String) == personId.key else {
+                    throw LocalityError.forbidden("this device is registered to another account; start a new home to log in")
+                }
+                guard (existing["revoked_at"] as String?) == nil else {
+                    throw LocalityError.forbidden("this device has been revoked by the server's operator")
+                }
+                try db.execute(
+                    sql: "UPDATE device SET token_hash = ?, last_seen_at = ?, name = COALESCE(?, name) WHERE id = ?",
+                    arguments: [Self.hash(token: token), Timestamps.format(now), request.deviceName, request.deviceId.key])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO device (id, person_id, name, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        request.deviceId.key, personId.key, request.deviceName, Self.hash(token: token),
+                        Timestamps.format(now), Timestamps.format(now),
+                    ])
+            }
+            let last = try Int64.fetchOne(db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [request.deviceId.key]) ?? 0
+            return .success(
+                LoginResponse(
+                    token: token, deviceId: request.deviceId, personId: personId, username: username,
+                    lastAppliedSequence: last))
+        }
+    }
+
+    public func authenticate(token: String, now: Date) async throws -> Session? {
+        try await database.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT device.id, device.person_id, person.username FROM device
+                        JOIN person ON person.id = device.person_id
+                        JOIN account ON account.person_id = device.person_id
+                        WHERE device.token_hash = ? AND device.revoked_at IS NULL AND account.disabled_at IS NULL
+                        """, arguments: [Self.hash(token: token)]),
+                let deviceId = UUID(key: row["id"]), let personId = UUID(key: row["person_id"])
+            else { return nil }
+            return Session(deviceId: deviceId, personId: personId, username: row["username"])
+        }
+    }
+
+    public func logout(_ session: Session) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE device SET token_hash = NULL WHERE id = ?", arguments: [session.deviceId.key])
+        }
+    }
+
+    public func push(_ request: PushRequest, from session: Session, now: Date) async throws -> PushResponse {
+        guard request.deviceId == session.deviceId else {
+            throw LocalityError.forbidden("a device may push only its own mutations; this token belongs to another device")
+        }
+        guard request.mutations.count <= SyncProtocol.maxPushBatch else {
+            throw LocalityError(.tooLarge, "a push may carry at most \(SyncProtocol.maxPushBatch) mutations")
+        }
+        var results: [MutationResult] = []
+        for mutation in request.mutations.sorted(by: { $0.sequence < $1.sequence }) {
+            // Each mutation in its own transaction, together with the record of the device's last
+            // applied sequence number: a retry after any failure never applies anything twice.
+            let result = try await database.write { db in try Self.apply(mutation, from: session, now: now, db) }
+            guard let result else { break }  // a gap: the device resends from lastAppliedSequence
+            results.append(result)
+        }
+        let last = try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [session.deviceId.key]) ?? 0
+        }
+        if results.count < request.mutations.count, results.isEmpty {
+            throw LocalityError(
+                .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
+        }
+        return PushResponse(results: results, lastAppliedSequence: last)
+    }
+
+    /// Applies one mutation, or returns its earlier result if it was already applied. Nil for a gap.
+    static func apply(_ mutation: Mutation, from session: Session, now: Date, _ db: Database) throws -> MutationResult? {
+        let device = session.deviceId.key
+        let last = try Int64.fetchOne(db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [device]) ?? 0
+        if mutation.sequence <= last {
+            return try storedResult(device: device, sequence: mutation.sequence, db)
+        }
+        guard mutation.sequence == last + 1 else { return nil }
+
+        var outcome = MutationResult.Outcome.applied
+        var error: LocalityError?
+        if mutation.deviceId != session.deviceId || mutation.actorId != session.personId {
+            outcome = .rejected
+            error = LocalityError.forbidden("a device may push only mutations made on it by its own user")
+        } else {
+            do {
+                try db.inSavepoint {
+                    let actor = try Actor.load(db, personId: session.personId)
+                    try mutation.name.apply(
+                        arguments: mutation.arguments,
+                        MutationContext(actor: actor, at: mutation.createdAt, hlc: mutation.hlc), db)
+                    return .commit
+                }
+            } catch let rejection as LocalityError {
+                outcome = .rejected
+                error = rejection
+            }
+        }
+        let changeSequence: Int64? =
+            outcome == .applied ? try Int64.fetchOne(db, sql: "SELECT value FROM change_counter WHERE id = 1") : nil
+        try db.execute(
+            sql: """
+                INSERT INTO mutation_result (device_id, sequence, mutation_id, name, outcome, change_sequence, error_code,
+                    error_message, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                device, mutation.sequence, mutation.id.key, mutation.name.rawValue, outcome.rawValue, changeSequence,
+                error?.code.rawValue, error?.message, Timestamps.format(now),
+            ])
+        try db.execute(
+            sql: "UPDATE device SET last_sequence = ?, last_seen_at = ? WHERE id = ?",
+            arguments: [mutation.sequence, Timestamps.format(now), device])
+        return MutationResult(
+            sequence: mutation.sequence, mutationId: mutation.id, outcome: outcome, changeSequence: changeSequence,
+            error: error)
+    }
+
+    private static func storedResult(device: String, sequence: Int64, _ db: Database) throws -> MutationResult? {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM mutation_result WHERE device_id = ? AND sequence = ?", arguments: [device, sequence]),
+            let mutationId = UUID(key: row["mutation_id"]),
+            let outcome = MutationResult.Outcome(rawValue: row["outcome"])
+        else { return nil }
+        let code: String? = row["error_code"]
+        return MutationResult(
+            sequence: sequence, mutationId: mutationId, outcome: outcome, changeSequence: row["change_sequence"],
+            error: code.map { LocalityError(LocalityError.Code(rawValue: $0), row["error_message"] ?? "") })
+    }
+
+    public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {
+        let limit = min(max(limit, 1), SyncProtocol.maxPullLimit)
+        return try await database.read { db in
+            let actor = try Actor.load(db, personId: session.personId)
+            let versions = try Row.fetchAll(
+                db,
+                sql: "SELECT table_name, row_key, sequence, deleted FROM row_version WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                arguments: [cursor, limit + 1])
+            var changes: [RowChange] = []
+            var next = cursor
+            for version in versions.prefix(limit) {
+                let table: String = version["table_name"]
+                let key: String = version["row_key"]
+                let sequence: Int64 = version["sequence"]
+                next = sequence
+                if (version["deleted"] as Int) == 1 {
+                    changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: true, row: nil))
+                    continue
+                }
+                guard let row = try RowLoader.load(table: table, key: key, db),
+                    try Visibility.canSee(table: table, row: row, by: actor, db)
+                else { continue }
+                changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: false, row: row))
+            }
+            return PullResponse(changes: changes, cursor: next, more: versions.count > limit)
+        }
+    }
+
+    public func checkHealth() async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT value FROM change_counter") }
+    }
+}
+
+/// Reads a synced row as JSON, with the links it owns.
+enum RowLoader {
+    static func load(table: String, key: String, _ db: Database) throws -> [String: JSONValue]? {
+        guard ServerSchema.syncedTables.contains(where: { $0.table == table }) else { return nil }
+        let row: Row?
+        if table == "need_evidence" {
+            let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            row = try Row.fetchOne(
+                db, sql: "SELECT * FROM need_evidence WHERE need_id = ? AND id = ?", arguments: [parts[0], parts[1]])
+        } else {
+            row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [key])
+        }
+        guard let row else { return nil }
+        var json: [String: JSONValue] = [:]
+        for (column, value) in row { json[column] = JSONValue(value) }
+        switch table {
+        case "proposal":
+            json["need_ids"] = .array(try String.fetchAll(
+                db, sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ? ORDER BY need_id", arguments: [key]
+            ).map(JSONValue.string))
+            json["outcome_ids"] = .array(try String.fetchAll(
+                db, sql: "SELECT outcome_id FROM proposal_outcome WHERE proposal_id = ? ORDER BY outcome_id", arguments: [key]
+            ).map(JSONValue.string))
+        case "organisation":
+            json["locality_ids"] = .array(try String.fetchAll(
+                db, sql: "SELECT locality_id FROM organisation_locality WHERE organisation_id = ? ORDER BY locality_id",
+                arguments: [key]
+            ).map(JSONValue.string))
+        default: break
+        }
+        return json
+    }
+}
+
+extension JSONValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let int): self = .int(int)
+        case .double(let double): self = .double(double)
+        case .string(let string): self = .string(string)
+        case .blob(let data): self = .string(data.base64EncodedString())
+        }
+    }
+}

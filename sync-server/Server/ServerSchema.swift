@@ -1,0 +1,109 @@
+import GRDB
+import LocalityCore
+
+/// The server's database: the same domain tables as every replica, plus accounts, devices, the
+/// results of pushed mutations, and the change sequence that pulls follow.
+enum ServerSchema {
+    /// Domain tables whose rows devices pull, with how each row is keyed.
+    static let syncedTables: [(table: String, key: String)] = [
+        ("locality", "NEW.id"), ("organisation", "NEW.id"), ("person", "NEW.id"), ("role_assignment", "NEW.id"),
+        ("outcome", "NEW.id"), ("indicator", "NEW.id"), ("need", "NEW.id"),
+        ("need_evidence", "NEW.need_id || ':' || NEW.id"), ("budget", "NEW.id"), ("ledger_entry", "NEW.id"),
+        ("proposal", "NEW.id"),
+    ]
+
+    /// Link tables travel inside the record that owns them: a change to a link is a change to its owner.
+    static let linkTables: [(table: String, owner: String, ownerKey: String)] = [
+        ("organisation_locality", "organisation", "organisation_id"), ("proposal_need", "proposal", "proposal_id"),
+        ("proposal_outcome", "proposal", "proposal_id"),
+    ]
+
+    static var migrator: DatabaseMigrator {
+        var migrator = Schema.migrator
+        migrator.registerMigration("server v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE account (
+                    person_id TEXT NOT NULL PRIMARY KEY REFERENCES person(id),
+                    password_hash TEXT NOT NULL,
+                    disabled_at TEXT,
+                    failed_logins INTEGER NOT NULL DEFAULT 0,
+                    last_failed_at TEXT
+                ) STRICT;
+
+                CREATE TABLE device (
+                    id TEXT NOT NULL PRIMARY KEY,
+                    person_id TEXT NOT NULL REFERENCES person(id),
+                    name TEXT,
+                    token_hash TEXT,
+                    created_at TEXT NOT NULL,
+                    last_seen_at TEXT,
+                    revoked_at TEXT,
+                    last_sequence INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                CREATE UNIQUE INDEX device_token ON device(token_hash);
+
+                -- What became of each pushed mutation, kept so that a retried push gets the same answer.
+                CREATE TABLE mutation_result (
+                    device_id TEXT NOT NULL REFERENCES device(id),
+                    sequence INTEGER NOT NULL,
+                    mutation_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    change_sequence INTEGER,
+                    error_code TEXT,
+                    error_message TEXT,
+                    received_at TEXT NOT NULL,
+                    PRIMARY KEY (device_id, sequence)
+                ) STRICT, WITHOUT ROWID;
+
+                -- The change sequence: every synced row's latest change, numbered in commit order.
+                -- SQLite has one writer at a time, so numbers are handed out in commit order and a
+                -- pull can never pass a change that commits later with a lower number. (A store with
+                -- concurrent writers must number at commit instead: see docs/sync-protocol.md.)
+                CREATE TABLE change_counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL) STRICT;
+                INSERT INTO change_counter (id, value) VALUES (1, 0);
+                CREATE TABLE row_version (
+                    table_name TEXT NOT NULL,
+                    row_key TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (table_name, row_key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX row_version_sequence ON row_version(sequence);
+                """)
+            for (table, key) in syncedTables {
+                let deletedKey = key.replacingOccurrences(of: "NEW.", with: "OLD.")
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_synced_insert AFTER INSERT ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: key, deleted: 0))
+                    END;
+                    CREATE TRIGGER \(table)_synced_update AFTER UPDATE ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: key, deleted: 0))
+                    END;
+                    CREATE TRIGGER \(table)_synced_delete AFTER DELETE ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: deletedKey, deleted: 1))
+                    END;
+                    """)
+            }
+            for (table, owner, ownerKey) in linkTables {
+                for (event, row) in [("insert", "NEW"), ("delete", "OLD")] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_synced_\(event) AFTER \(event.uppercased()) ON \(table) BEGIN
+                            \(bump(table: "'\(owner)'", key: "\(row).\(ownerKey)", deleted: 0))
+                        END;
+                        """)
+                }
+            }
+        }
+        return migrator
+    }
+
+    private static func bump(table: String, key: String, deleted: Int) -> String {
+        """
+        UPDATE change_counter SET value = value + 1 WHERE id = 1;
+        INSERT INTO row_version (table_name, row_key, sequence, deleted)
+            VALUES (\(table), \(key), (SELECT value FROM change_counter WHERE id = 1), \(deleted))
+            ON CONFLICT (table_name, row_key) DO UPDATE SET sequence = excluded.sequence, deleted = excluded.deleted;
+        """
+    }
+}

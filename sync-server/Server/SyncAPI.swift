@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import LocalityCore
+
+/// The request handlers: parse, authenticate, call the store, encode.
+struct SyncAPI<Store: SyncStore>: Sendable {
+    let store: Store
+    let maxBodyBytes: Int
+
+    func health() async throws -> Response {
+        try await store.checkHealth()
+        return try json(["status": "ok"])
+    }
+
+    func login(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let body = try await decode(LoginRequest.self, from: request)
+        guard !body.username.isEmpty, !body.password.isEmpty else {
+            throw LocalityError.invalidInput("a username and a password are required")
+        }
+        switch try await store.login(body, token: Tokens.make(), now: Date()) {
+        case .success(let response):
+            context.logger.info("login", metadata: ["sync.user": "\(body.username)", "sync.device": "\(body.deviceId.key)"])
+            return try json(response)
+        case .failure(let failures):
+            // Slow down guessing: each failure in a row doubles the wait, up to eight seconds.
+            let delay = min(0.25 * pow(2, Double(max(0, failures - 1))), 8)
+            try await Task.sleep(for: .seconds(delay))
+            context.logger.notice("login failed", metadata: ["sync.user": "\(body.username)", "sync.failures": "\(failures)"])
+            throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "wrong username or password"))
+        }
+    }
+
+    func logout(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        try await store.logout(try await session(request))
+        return try json(["status": "logged out"])
+    }
+
+    func push(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let session = try await session(request)
+        let body = try await decode(PushRequest.self, from: request)
+        let response = try await store.push(body, from: session, now: Date())
+        context.logger.info(
+            "push",
+            metadata: [
+                "sync.device": "\(session.deviceId.key)", "sync.received": "\(body.mutations.count)",
+                "sync.rejected": "\(response.results.filter { $0.outcome == .rejected }.count)",
+            ])
+        return try json(response)
+    }
+
+    func pull(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let session = try await session(request)
+        let parameters = request.uri.queryParameters
+        let cursor = try integer(parameters.get("cursor"), name: "cursor", default: 0, range: 0...Int64.max)
+        let limit = try integer(
+            parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
+            range: 1...Int64(SyncProtocol.maxPullLimit))
+        return try json(try await store.pull(after: cursor, limit: Int(limit), for: session))
+    }
+
+    // MARK: Helpers
+
+    private func session(_ request: Request) async throws -> Session {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            case let token = String(header.dropFirst("Bearer ".count)), !token.isEmpty
+        else {
+            throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "log in first: this request has no bearer token"))
+        }
+        guard let session = try await store.authenticate(token: token, now: Date()) else {
+            throw APIError(status: .unauthorized, LocalityError(
+                .unauthenticated, "this token is not valid (logged out, device revoked or account disabled); log in again"))
+        }
+        return session
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw LocalityError(.tooLarge, "the request body is larger than \(maxBodyBytes / 1024) KiB")
+        }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw LocalityError.invalidInput("the request body is not a valid \(T.self): \(WireDecoding.describe(error))")
+        }
+    }
+
+    private func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>) throws -> Int64 {
+        guard let text else { return value }
+        guard let number = Int64(text), range.contains(number) else {
+            throw LocalityError.invalidInput("'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
+    }
+
+    private func json(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(value))))
+    }
+}
+
+enum Tokens {
+    /// 256 random bits, URL-safe base64. Only its SHA-256 is stored.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+enum WireDecoding {
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the body" : "'\(keys.joined(separator: "."))'"
+        }
+        return switch error {
+        case .keyNotFound(let key, let context):
+            "\(path(context) == "the body" ? "" : path(context) + ": ")'\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context): "\(path(context)): \(context.debugDescription)"
+        @unknown default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import LocalityCore
+
+/// An authenticated device: who it acts for.
+public struct Session: Sendable, Hashable {
+    public var deviceId: UUID
+    public var personId: UUID
+    public var username: String
+}
+
+/// The server's storage, behind a protocol (DESIGN principle 9): embedded SQLite first; a store
+/// with several stateless server processes in front of it later. Nothing that keeps the data
+/// correct may depend on there being one process: idempotency, the sequence gap check and the
+/// change sequence all live in the store's transactions.
+public protocol SyncStore: Sendable {
+    /// Checks the password and binds a new token to the device. Returns nil for a wrong
+    /// username or password (the caller cannot tell which) and the failures so far.
+    func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome
+    func authenticate(token: String, now: Date) async throws -> Session?
+    func logout(_ session: Session) async throws
+    func push(_ request: PushRequest, from session: Session, now: Date) async throws -> PushResponse
+    func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse
+    /// Fails when the store cannot serve requests.
+    func checkHealth() async throws
+}
+
+public enum LoginOutcome: Sendable {
+    case success(LoginResponse)
+    /// Wrong username or password, or a disabled account; `failures` counts recent failures
+    /// for that username, to slow down guessing.
+    case failure(failures: Int)
+}
