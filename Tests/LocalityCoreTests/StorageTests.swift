@@ -21,7 +21,7 @@ struct StorageTests {
                 let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table])
                 #expect(sql?.contains("STRICT") == true, "\(table) is missing or not STRICT")
             }
-            #expect(try Schema.migrator.hasCompletedMigrations(db))
+            #expect(try Schema.replicaMigrator.hasCompletedMigrations(db))
         }
         #expect(try replica.isInitialised() == false)
         // Opening again runs no migration twice and keeps what was there.

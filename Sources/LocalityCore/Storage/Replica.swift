@@ -45,7 +45,8 @@ public struct Replica: Sendable {
     public init(database: any DatabaseWriter, environment: ReplicaEnvironment = .live) throws {
         self.database = database
         self.environment = environment
-        try Schema.migrator.migrate(database)
+        try Schema.replicaMigrator.migrate(database)
+        try database.writeWithoutTransaction { db in try UndoLog.install(db) }
     }
 
     /// Opens (creating and migrating if need be) the replica file at `path`.
@@ -116,9 +117,13 @@ public struct Replica: Sendable {
         let actor = try Actor.load(db, personId: state.personId)
         let now = Timestamps.truncated(environment.now())
         let hlc = HLCTimestamp.next(after: counters.hlc, wallMillis: Timestamps.milliseconds(now), node: state.deviceId.key)
+        let sequence = counters.sequence + 1
+        // Capture before-images while applying, so a later pull can rebase this change.
+        try UndoLog.capture(sequence, db)
         try command.apply(MutationContext(actor: actor, at: now, hlc: hlc), db)
+        try UndoLog.capture(nil, db)
         let receipt = MutationReceipt(
-            id: environment.newID(now), sequence: counters.sequence + 1, name: Command.name, hlc: hlc, createdAt: now)
+            id: environment.newID(now), sequence: sequence, name: Command.name, hlc: hlc, createdAt: now)
         // The arguments go to the outbox as JSON text, encoded once: this is every change's hot path.
         let arguments = String(decoding: try JSONCoding.outboxEncoder.encode(command), as: UTF8.self)
         try OutboxEntry.insert(receipt, arguments: arguments, deviceId: state.deviceId, actorId: actor.person.id, db)

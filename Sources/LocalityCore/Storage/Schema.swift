@@ -8,6 +8,7 @@ import GRDB
 /// transaction. No UNIQUE constraint that two offline devices could both violate: such rules
 /// are the server's to enforce.
 public enum Schema {
+    /// The domain schema, shared by every replica and the server.
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 foundation") { db in
@@ -16,11 +17,67 @@ public enum Schema {
         return migrator
     }
 
+    /// A device's schema: the domain, plus what syncing needs on a device.
+    public static var replicaMigrator: DatabaseMigrator {
+        var migrator = migrator
+        migrator.registerMigration("v2 device sync") { db in
+            try db.execute(sql: v2DeviceSync)
+        }
+        return migrator
+    }
+
+    private static let v2DeviceSync = """
+        -- The server this device syncs with, and how far it has pulled.
+        CREATE TABLE sync_state (
+            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            server_url TEXT NOT NULL,
+            token TEXT,
+            cursor INTEGER NOT NULL DEFAULT 0,
+            last_sync_at TEXT,
+            last_error TEXT
+        ) STRICT;
+
+        -- Mutations the server refused, kept so the person who made them sees why.
+        CREATE TABLE rejected_mutation (
+            sequence INTEGER NOT NULL PRIMARY KEY,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            rejected_at TEXT NOT NULL
+        ) STRICT;
+
+        -- Before-images of the rows each local mutation changed, in the order they changed, so a
+        -- pull can set local changes aside, apply the server's rows, and put the changes back on
+        -- top (rebase). Written by TEMP triggers that `Replica` installs on its writer connection.
+        CREATE TABLE undo_log (
+            id INTEGER NOT NULL PRIMARY KEY,
+            outbox_sequence INTEGER NOT NULL,
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            before TEXT
+        ) STRICT;
+
+        -- An answered mutation stays in the outbox until a pull has brought the server's version of
+        -- what it changed; it records the answer meanwhile.
+        ALTER TABLE outbox ADD COLUMN change_sequence INTEGER;
+        """
+
     /// Names of the tables the foundation migration creates, for tests and diagnostics.
     public static let v1Tables = [
         "locality", "organisation", "organisation_locality", "person", "role_assignment", "outcome", "indicator",
         "need", "need_evidence", "budget", "ledger_entry", "proposal", "proposal_need", "proposal_outcome",
         "replica", "outbox",
+    ]
+
+    /// The domain tables a device holds copies of, with their key columns.
+    public static let syncedTables: [(table: String, key: [String])] = [
+        ("locality", ["id"]), ("organisation", ["id"]), ("organisation_locality", ["organisation_id", "locality_id"]),
+        ("person", ["id"]), ("role_assignment", ["id"]), ("outcome", ["id"]), ("indicator", ["id"]), ("need", ["id"]),
+        ("need_evidence", ["need_id", "id"]), ("budget", ["id"]), ("ledger_entry", ["id"]), ("proposal", ["id"]),
+        ("proposal_need", ["proposal_id", "need_id"]), ("proposal_outcome", ["proposal_id", "outcome_id"]),
     ]
 
     private static let v1 = """
@@ -176,7 +233,7 @@ public enum Schema {
         CREATE TABLE replica (
             id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
             device_id TEXT NOT NULL,
-            person_id TEXT NOT NULL REFERENCES person(id) DEFERRABLE INITIALLY DEFERRED,
+            person_id TEXT NOT NULL,
             origin TEXT NOT NULL,
             last_sequence INTEGER NOT NULL DEFAULT 0,
             last_hlc TEXT,

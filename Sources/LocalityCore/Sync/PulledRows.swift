@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// Applies the rows of a pull page to a replica.
+enum PulledRows {
+    /// Records that own links carry them as arrays: (column in the row, link table, owner column, linked column).
+    static let links: [String: [(field: String, table: String, owner: String, linked: String)]] = [
+        "proposal": [
+            ("need_ids", "proposal_need", "proposal_id", "need_id"),
+            ("outcome_ids", "proposal_outcome", "proposal_id", "outcome_id"),
+        ],
+        "organisation": [("locality_ids", "organisation_locality", "organisation_id", "locality_id")],
+    ]
+
+    static func apply(_ changes: [RowChange], _ db: Database) throws {
+        for change in changes {
+            guard let key = Schema.syncedTables.first(where: { $0.table == change.table })?.key,
+                Schema.syncedTables.contains(where: { $0.table == change.table })
+            else { continue }  // a table this version does not know: skip, a later version will
+            let keyValues = keyValues(change, key)
+            guard keyValues.count == key.count else { continue }
+            if change.deleted {
+                try db.execute(
+                    sql: "DELETE FROM \(change.table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND "),
+                    arguments: StatementArguments(keyValues))
+                continue
+            }
+            guard var row = change.row else { continue }
+            let ownedLinks = links[change.table] ?? []
+            var linkValues: [String: [String]] = [:]
+            for link in ownedLinks {
+                if case .array(let values)? = row.removeValue(forKey: link.field) {
+                    linkValues[link.field] = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
+                }
+            }
+            try RowWriter.upsert(table: change.table, key: key, json: JSONValue.object(row).jsonText, db)
+            for link in ownedLinks {
+                guard let values = linkValues[link.field] else { continue }
+                try db.execute(sql: "DELETE FROM \(link.table) WHERE \(link.owner) = ?", arguments: [change.key])
+                for value in values {
+                    try db.execute(
+                        sql: "INSERT INTO \(link.table) (\(link.owner), \(link.linked)) VALUES (?, ?)", arguments: [change.key, value])
+                }
+            }
+        }
+    }
+
+    /// The key column values: from the row when present, else from the change's key text.
+    private static func keyValues(_ change: RowChange, _ key: [String]) -> [String] {
+        if key.count == 1 { return [change.key] }
+        return change.key.split(separator: ":", maxSplits: key.count - 1).map(String.init)
+    }
+}

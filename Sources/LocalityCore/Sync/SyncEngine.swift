@@ -1,0 +1,196 @@
+import Foundation
+import GRDB
+
+/// How a device reaches the server: HTTP in the terminal client, a direct call in simulations.
+public protocol SyncTransport: Sendable {
+    func push(_ request: PushRequest) async throws -> PushResponse
+    func pull(cursor: Int64, limit: Int) async throws -> PullResponse
+}
+
+/// What one sync did, for the person who asked for it.
+public struct SyncSummary: Codable, Sendable {
+    public var sent = 0
+    public var accepted = 0
+    public var rejected: [RejectedMutation] = []
+    public var received = 0
+    public var pages = 0
+    public var cursor: Int64 = 0
+    public var pending = 0
+}
+
+/// A mutation the server refused, with its reason.
+public struct RejectedMutation: Codable, Sendable, Hashable {
+    public var sequence: Int64
+    public var id: UUID
+    public var name: String
+    public var code: String
+    public var message: String
+    public var createdAt: Date
+    public var rejectedAt: Date
+    /// What it was about, for a person: a title if it had one.
+    public var summary: String
+}
+
+/// The device's side of sync: push the outbox, then pull until caught up, rebasing unconfirmed
+/// local changes on top of each page.
+public struct SyncEngine: Sendable {
+    public let replica: Replica
+    public let transport: any SyncTransport
+    public var pullLimit: Int
+
+    public init(replica: Replica, transport: any SyncTransport, pullLimit: Int = SyncProtocol.defaultPullLimit) {
+        self.replica = replica
+        self.transport = transport
+        self.pullLimit = pullLimit
+    }
+
+    public func sync(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
+        var summary = SyncSummary()
+        try await push(&summary)
+        try await pull(&summary, progress: progress)
+        summary.pending = try replica.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
+        }
+        try await replica.database.write { db in
+            try db.execute(
+                sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1",
+                arguments: [Timestamps.format(replica.environment.now())])
+        }
+        return summary
+    }
+
+    private func push(_ summary: inout SyncSummary) async throws {
+        let deviceId = try replica.whoami().deviceId
+        while true {
+            let batch = try replica.read { db in
+                try OutboxEntry.fetchAll(
+                    db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence LIMIT ?",
+                    arguments: [SyncProtocol.maxPushBatch]
+                ).map(\.mutation)
+            }
+            guard !batch.isEmpty else { return }
+            let response = try await transport.push(PushRequest(deviceId: deviceId, mutations: batch))
+            let now = replica.environment.now()
+            try await replica.database.write { db in
+                for result in response.results { try Self.record(result, now: now, db) }
+            }
+            summary.sent += batch.count
+            summary.accepted += response.results.filter { $0.outcome == .applied }.count
+            summary.rejected += try replica.read { db in
+                try response.results.filter { $0.outcome == .rejected }.compactMap { try Self.rejected($0.sequence, db) }
+            }
+            // The server answers in order and stops at a gap; anything unanswered is sent again next time.
+            guard response.results.count == batch.count else { return }
+        }
+    }
+
+    private static func record(_ result: MutationResult, now: Date, _ db: Database) throws {
+        switch result.outcome {
+        case .applied:
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
+                arguments: [result.changeSequence ?? 0, result.sequence])
+        case .rejected:
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO rejected_mutation (sequence, id, name, arguments, created_at, code, message, rejected_at)
+                    SELECT sequence, id, name, arguments, created_at, ?, ?, ? FROM outbox WHERE sequence = ?
+                    """,
+                arguments: [
+                    result.error?.code.rawValue ?? "rejected", result.error?.message ?? "refused by the server",
+                    Timestamps.format(now), result.sequence,
+                ])
+            try db.execute(sql: "UPDATE outbox SET state = 'rejected' WHERE sequence = ?", arguments: [result.sequence])
+        }
+    }
+
+    private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws {
+        var cursor = try replica.read { db in try Int64.fetchOne(db, sql: "SELECT cursor FROM sync_state WHERE id = 1") ?? 0 }
+        while true {
+            let page = try await transport.pull(cursor: cursor, limit: pullLimit)
+            try Self.applyPage(page, replica.database)
+            cursor = page.cursor
+            summary.received += page.changes.count
+            summary.pages += 1
+            summary.cursor = cursor
+            progress(summary)
+            if !page.more { break }
+        }
+    }
+
+    /// Applies one page atomically: set local changes aside, write the server's rows, retire what
+    /// the server has now reflected, and put the rest back on top. Foreign keys are not enforced
+    /// while doing so: the server is the judge of integrity, and its pages come in change order,
+    /// not dependency order.
+    static func applyPage(_ page: PullResponse, _ database: any DatabaseWriter) throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            try db.inTransaction {
+                try UndoLog.undoAll(db)
+                try PulledRows.apply(page.changes, db)
+                try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
+                try retireAnswered(upTo: page.cursor, db)
+                try reapplyUnconfirmed(db)
+                return .commit
+            }
+        }
+    }
+
+    /// Removes from the outbox what needs no more attention: rejected mutations (kept in
+    /// `rejected_mutation`) and applied ones whose effects the pulled rows now include.
+    private static func retireAnswered(upTo cursor: Int64, _ db: Database) throws {
+        let state = try ReplicaState.load(db)
+        let counters = try ReplicaState.counters(state, db)
+        try db.execute(
+            sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1",
+            arguments: [counters.sequence, counters.hlc?.description])
+        try db.execute(
+            sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)",
+            arguments: [cursor])
+    }
+
+    /// Re-applies, oldest first, what the pulled rows do not yet include, capturing undo again.
+    /// One that no longer applies stays queued without a local effect: the server will judge it.
+    private static func reapplyUnconfirmed(_ db: Database) throws {
+        for entry in try OutboxEntry.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY sequence") {
+            let mutation = entry.mutation
+            try UndoLog.capture(mutation.sequence, db)
+            do {
+                try db.inSavepoint {
+                    let actor = try Actor.load(db, personId: mutation.actorId)
+                    try mutation.name.apply(
+                        arguments: mutation.arguments,
+                        MutationContext(actor: actor, at: mutation.createdAt, hlc: mutation.hlc), db)
+                    return .commit
+                }
+            } catch is LocalityError {
+                continue
+            }
+        }
+        try UndoLog.capture(nil, db)
+    }
+
+    static func rejected(_ sequence: Int64, _ db: Database) throws -> RejectedMutation? {
+        try Row.fetchOne(db, sql: "SELECT * FROM rejected_mutation WHERE sequence = ?", arguments: [sequence])
+            .map(RejectedMutation.init(row:))
+    }
+}
+
+extension RejectedMutation {
+    init(row: Row) throws {
+        sequence = row["sequence"]
+        id = try UUID.column(row, "id")
+        name = row["name"]
+        code = row["code"]
+        message = row["message"]
+        createdAt = Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0)
+        rejectedAt = Timestamps.parse(row["rejected_at"]) ?? Date(milliseconds: 0)
+        let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data((row["arguments"] as String).utf8))) ?? .null
+        if case .object(let fields) = arguments, case .string(let title)? = fields["title"] {
+            summary = title
+        } else {
+            summary = ""
+        }
+    }
+}

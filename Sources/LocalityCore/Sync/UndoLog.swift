@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// Before-images of what local mutations changed, so that a pull can set them aside, apply the
+/// server's rows, and put the still-unconfirmed ones back on top (rebase).
+///
+/// TEMP triggers on every synced table record a row's previous state (or its absence) while
+/// `temp.undo_control.sequence` names the mutation being applied; at any other time — applying
+/// pulled rows, undoing — nothing is captured. The flag and the triggers live in the writer
+/// connection's temporary schema: setting the flag costs no write to the database file.
+enum UndoLog {
+    /// Installs the capture triggers on the connection that applies local mutations.
+    static func install(_ db: Database) throws {
+        try db.execute(sql: """
+            PRAGMA temp_store = MEMORY;
+            CREATE TEMP TABLE IF NOT EXISTS undo_control (id INTEGER PRIMARY KEY CHECK (id = 1), sequence INTEGER);
+            INSERT OR IGNORE INTO temp.undo_control (id, sequence) VALUES (1, NULL);
+            """)
+        let capturing = "(SELECT sequence FROM temp.undo_control WHERE id = 1)"
+        for (table, key) in Schema.syncedTables {
+            let columns = try db.columns(in: table, in: "main").map(\.name)
+            func object(_ row: String, _ names: [String]) -> String {
+                "json_object(" + names.map { "'\($0)', \(row).\($0)" }.joined(separator: ", ") + ")"
+            }
+            func capture(_ row: String, before: String) -> String {
+                """
+                INSERT INTO undo_log (outbox_sequence, table_name, row_key, before)
+                VALUES (\(capturing), '\(table)', \(object(row, key)), \(before));
+                """
+            }
+            try db.execute(sql: """
+                CREATE TEMP TRIGGER IF NOT EXISTS \(table)_undo_insert AFTER INSERT ON main.\(table)
+                WHEN \(capturing) IS NOT NULL BEGIN
+                    \(capture("NEW", before: "NULL"))
+                END;
+                CREATE TEMP TRIGGER IF NOT EXISTS \(table)_undo_update AFTER UPDATE ON main.\(table)
+                WHEN \(capturing) IS NOT NULL BEGIN
+                    \(capture("OLD", before: object("OLD", columns)))
+                END;
+                CREATE TEMP TRIGGER IF NOT EXISTS \(table)_undo_delete AFTER DELETE ON main.\(table)
+                WHEN \(capturing) IS NOT NULL BEGIN
+                    \(capture("OLD", before: object("OLD", columns)))
+                END;
+                """)
+        }
+    }
+
+    /// Starts or stops capturing changes for the mutation with this outbox sequence number.
+    static func capture(_ sequence: Int64?, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE temp.undo_control SET sequence = ? WHERE id = 1").execute(arguments: [sequence])
+    }
+
+    /// Restores every captured before-image, newest first, and empties the log.
+    static func undoAll(_ db: Database) throws {
+        try capture(nil, db)
+        let entries = try Row.fetchAll(db, sql: "SELECT table_name, row_key, before FROM undo_log ORDER BY id DESC")
+        for entry in entries {
+            let table: String = entry["table_name"]
+            guard let key = Schema.syncedTables.first(where: { $0.table == table })?.key else { continue }
+            let rowKey: String = entry["row_key"]
+            if let before: String = entry["before"] {
+                try RowWriter.upsert(table: table, key: key, json: before, db)
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM \(table) WHERE " + key.map { "\($0) = json_extract(?, '$.\($0)')" }.joined(separator: " AND "),
+                    arguments: StatementArguments(Array(repeating: rowKey, count: key.count)))
+            }
+        }
+        try db.execute(sql: "DELETE FROM undo_log")
+    }
+}
+
+/// Writes rows into a replica's tables by column name.
+enum RowWriter {
+    /// Inserts or updates the row held in `json` (a JSON object of column values).
+    static func upsert(table: String, key: [String], json: String, _ db: Database) throws {
+        let columns = try db.columns(in: table, in: "main").map(\.name)
+        let updates = columns.filter { !key.contains($0) }
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) SELECT "
+        sql += columns.map { "json_extract(?1, '$.\($0)')" }.joined(separator: ", ")
+        sql += " WHERE 1 ON CONFLICT (\(key.joined(separator: ", "))) DO "
+        sql += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        try db.cachedStatement(sql: sql).execute(arguments: [json])
+    }
+}
