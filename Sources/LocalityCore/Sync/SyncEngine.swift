@@ -59,8 +59,17 @@ public struct SyncEngine: Sendable {
         return summary
     }
 
+    /// Pulls until caught up without pushing: local changes stay queued, shown on top.
+    public func pullOnly(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
+        var summary = SyncSummary()
+        try await pull(&summary, progress: progress)
+        return summary
+    }
+
     private func push(_ summary: inout SyncSummary) async throws {
-        let deviceId = try replica.whoami().deviceId
+        guard let deviceId = try replica.identity()?.deviceId else {
+            throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
+        }
         while true {
             let batch = try replica.read { db in
                 try OutboxEntry.fetchAll(
@@ -191,6 +200,73 @@ extension RejectedMutation {
             summary = title
         } else {
             summary = ""
+        }
+    }
+}
+
+/// The server a replica syncs with, as stored on the device.
+public struct SyncSettings: Codable, Sendable {
+    public var serverURL: String
+    public var token: String?
+    public var cursor: Int64
+    public var lastSyncAt: Date?
+    public var lastError: String?
+}
+
+extension Replica {
+    /// Binds a new, empty replica to a server account after a successful login. Its data
+    /// arrives with the first sync.
+    public func bind(serverURL: String, login: LoginResponse) throws {
+        try database.write { db in
+            if let state = try ReplicaState.fetchOne(db, sql: "SELECT * FROM replica WHERE id = 1") {
+                guard state.origin == "server", state.deviceId == login.deviceId, state.personId == login.personId else {
+                    throw LocalityError(
+                        .replicaState,
+                        state.origin == "demo"
+                            ? "this home holds a demo replica made by `init --demo`, which cannot sync; log in from a new home (--home DIR)"
+                            : "this home belongs to another account or device; log in from a new home (--home DIR)")
+                }
+                try db.execute(
+                    sql: "UPDATE sync_state SET server_url = ?, token = ? WHERE id = 1", arguments: [serverURL, login.token])
+                return
+            }
+            try ReplicaState(
+                deviceId: login.deviceId, personId: login.personId, origin: "server", lastSequence: 0, lastHlc: nil,
+                createdAt: Timestamps.truncated(environment.now())
+            ).insert(db)
+            try db.execute(
+                sql: "INSERT INTO sync_state (id, server_url, token, cursor) VALUES (1, ?, ?, 0)",
+                arguments: [serverURL, login.token])
+        }
+    }
+
+    /// The device id and origin, readable before the first sync has brought the person's record.
+    public func identity() throws -> (deviceId: UUID, personId: UUID, origin: String)? {
+        try read { db in
+            try ReplicaState.fetchOne(db, sql: "SELECT * FROM replica WHERE id = 1").map { ($0.deviceId, $0.personId, $0.origin) }
+        }
+    }
+
+    public func syncSettings() throws -> SyncSettings? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM sync_state WHERE id = 1").map {
+                SyncSettings(
+                    serverURL: $0["server_url"], token: $0["token"], cursor: $0["cursor"],
+                    lastSyncAt: ($0["last_sync_at"] as String?).flatMap(Timestamps.parse), lastError: $0["last_error"])
+            }
+        }
+    }
+
+    public func recordSyncError(_ message: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE sync_state SET last_error = ? WHERE id = 1", arguments: [message])
+        }
+    }
+
+    /// Mutations the server refused, newest first.
+    public func rejectedMutations() throws -> [RejectedMutation] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rejected_mutation ORDER BY sequence DESC").map(RejectedMutation.init(row:))
         }
     }
 }
