@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -30,6 +32,9 @@ let package = Package(
             dependencies: [
                 "LocalityCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "cli"
         ),
@@ -81,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalityCLITests",
-            dependencies: ["locality", "LocalityCore"],
+            dependencies: ["locality", "LocalityCore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/LocalityCLITests"
         ),
     ],

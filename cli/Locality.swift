@@ -3,7 +3,7 @@ import Foundation
 import LocalityCore
 
 @main
-struct LocalityCommand: ParsableCommand {
+struct LocalityCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "locality",
         abstract: "Locality budgets and community commissioning, offline first.",
@@ -15,13 +15,14 @@ struct LocalityCommand: ParsableCommand {
             """,
         subcommands: [
             Init.self, WhoAmICommand.self, Localities.self, OrgCommand.self, BudgetCommand.self, OutcomeCommand.self,
-            NeedCommand.self, ProposalCommand.self, OutboxCommand.self,
+            NeedCommand.self, ProposalCommand.self, OutboxCommand.self, Login.self, SyncCommand.self, StatusCommand.self,
+            RejectedCommand.self,
         ])
 
     @OptionGroup var home: HomeOptions
 
     /// With no subcommand: a short dashboard.
-    func run() throws {
+    func run() async throws {
         try Dashboard.show(try home.openReplica())
     }
 }

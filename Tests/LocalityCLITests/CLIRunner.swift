@@ -39,8 +39,22 @@ struct CLI {
         try run(arguments, environment: environment)
     }
 
+    /// Starts the binary without waiting for it.
+    func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["--home", home.path] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     @discardableResult
-    func run(_ arguments: [String], withHome: Bool = true, environment: [String: String] = [:]) throws -> Result {
+    func run(
+        _ arguments: [String], withHome: Bool = true, environment: [String: String] = [:], stdin: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = withHome ? ["--home", home.path] + arguments : arguments
@@ -60,8 +74,16 @@ struct CLI {
         }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        if let stdin {
+            let input = Pipe()
+            process.standardInput = input
+            try process.run()
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Foundation
+import LocalityCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bind this home to an account on a sync server, then sync.",
+        discussion: """
+            Works on a new home (or one already logged in to the same account). The password is read \
+            from standard input with --password-stdin, or asked for without echo; it is never an argument. \
+            A demo home made by `init --demo` cannot sync: log in from a new --home.
+            """)
+
+    @OptionGroup var home: HomeOptions
+    @OptionGroup var output: JSONOption
+
+    @Option(help: ArgumentHelp("The sync server, e.g. http://127.0.0.1:8080.", valueName: "url"))
+    var server: String
+    @Option(help: ArgumentHelp("Your username on that server.", valueName: "username"))
+    var user: String
+    @Flag(help: "Read the password from the first line of standard input.")
+    var passwordStdin = false
+
+    func validate() throws {
+        guard server.hasPrefix("http://") || server.hasPrefix("https://"), URL(string: server)?.host != nil else {
+            throw ValidationError("'\(server)' is not a server address; write it like http://127.0.0.1:8080")
+        }
+        guard !user.isEmpty else { throw ValidationError("--user needs a username") }
+    }
+
+    func run() async throws {
+        let password = try readPassword()
+        let fileManager = FileManager.default
+        let existed = fileManager.fileExists(atPath: home.replicaPath)
+        try fileManager.createDirectory(at: home.directory, withIntermediateDirectories: true)
+        let replica = try Replica.open(at: home.replicaPath)
+        let identity = try replica.identity()
+        if identity?.origin == "demo" {
+            throw CLIError(
+                "\(home.directory.path) holds a demo replica made by `init --demo`, which cannot sync; log in from a new home, e.g. --home ~/.locality-server")
+        }
+        let login: LoginResponse
+        do {
+            login = try await HTTPTransport(serverURL: server, token: nil).login(
+                LoginRequest(
+                    username: user, password: password, deviceId: identity?.deviceId ?? replica.newID(),
+                    deviceName: ProcessInfo.processInfo.hostName))
+            try replica.bind(serverURL: server, login: login)
+        } catch {
+            if !existed {
+                for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: home.replicaPath + suffix) }
+            }
+            throw error
+        }
+        if !output.json { print("Logged in to \(server) as \(login.username) (device \(login.deviceId.key)).") }
+        let summary = try await SyncCommand.run(replica, serverURL: server, token: login.token, json: output.json)
+        if output.json { try Output.json(summary) }
+    }
+
+    private func readPassword() throws -> String {
+        if passwordStdin || isatty(STDIN_FILENO) == 0 {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("no password on standard input")
+            }
+            return line
+        }
+        guard let entered = getpass("Password for \(user): "), case let text = String(cString: entered), !text.isEmpty else {
+            throw ValidationError("a password is required")
+        }
+        return text
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Send your changes to the server, then receive everything new until caught up.",
+        discussion: """
+            Safe to interrupt and to repeat: nothing is ever applied twice, and a sync that stops part-way \
+            resumes where it stopped. Transient failures are retried with backoff.
+            """)
+
+    @OptionGroup var home: HomeOptions
+    @OptionGroup var output: JSONOption
+
+    func run() async throws {
+        let replica = try home.openReplica()
+        guard let settings = try replica.syncSettings(), let token = settings.token else {
+            throw CLIError("this home is not logged in to a sync server; run `locality login --server URL --user NAME`")
+        }
+        let summary = try await Self.run(replica, serverURL: settings.serverURL, token: token, json: output.json)
+        if output.json { try Output.json(summary) }
+    }
+
+    static func run(_ replica: Replica, serverURL: String, token: String, json: Bool) async throws -> SyncSummary {
+        let engine = SyncEngine(replica: replica, transport: HTTPTransport(serverURL: serverURL, token: token))
+        let summary: SyncSummary
+        do {
+            summary = try await engine.sync { progress in
+                guard !json, progress.pages > 1 || progress.received >= SyncProtocol.defaultPullLimit else { return }
+                FileHandle.standardError.write(Data("  received \(progress.received) changes…\n".utf8))
+            }
+        } catch {
+            try? replica.recordSyncError("\(error)")
+            throw error
+        }
+        if !json { report(summary) }
+        return summary
+    }
+
+    static func report(_ summary: SyncSummary) {
+        print(
+            "Sent \(summary.sent), accepted \(summary.accepted), rejected \(summary.rejected.count); received \(summary.received) change\(summary.received == 1 ? "" : "s").")
+        if !summary.rejected.isEmpty {
+            print("Refused by the server (see `locality rejected`):")
+            for rejection in summary.rejected {
+                let subject = rejection.summary.isEmpty ? "" : " '\(rejection.summary)'"
+                print("  #\(rejection.sequence) \(rejection.name)\(subject): \(rejection.message)")
+            }
+        }
+        if summary.pending > 0 { print("\(summary.pending) change\(summary.pending == 1 ? "" : "s") still waiting to sync.") }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the last sync, changes waiting, and changes the server refused.")
+
+    @OptionGroup var home: HomeOptions
+    @OptionGroup var output: JSONOption
+
+    struct Status: Codable {
+        var server: String?
+        var loggedIn: Bool
+        var lastSyncAt: Date?
+        var lastError: String?
+        var cursor: Int64
+        var pending: Int
+        var rejected: Int
+    }
+
+    func run() throws {
+        let replica = try home.openReplica()
+        let settings = try replica.syncSettings()
+        let status = Status(
+            server: settings?.serverURL, loggedIn: settings?.token != nil, lastSyncAt: settings?.lastSyncAt,
+            lastError: settings?.lastError, cursor: settings?.cursor ?? 0, pending: try replica.outbox().count,
+            rejected: try replica.rejectedMutations().count)
+        if output.json { return try Output.json(status) }
+        Output.field("Server", status.server ?? "none (a demo replica, offline only)")
+        Output.field("Last sync", status.lastSyncAt.map(Output.moment) ?? (status.server == nil ? nil : "never"))
+        Output.field("Last error", status.lastError)
+        Output.field("Waiting", "\(status.pending) change\(status.pending == 1 ? "" : "s")")
+        Output.field("Refused", status.rejected == 0 ? "none" : "\(status.rejected) (see `locality rejected`)")
+    }
+}
+
+struct RejectedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rejected", abstract: "List the changes the server refused, with its reasons.")
+
+    @OptionGroup var home: HomeOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let rejected = try home.openReplica().rejectedMutations()
+        if output.json { return try Output.json(rejected) }
+        guard !rejected.isEmpty else { return print("The server has refused none of your changes.") }
+        Output.table(
+            ["#", "Made", "Change", "Reason"],
+            rejected.map {
+                ["\($0.sequence)", Output.moment($0.createdAt), $0.name + ($0.summary.isEmpty ? "" : " '\($0.summary)'"), $0.message]
+            })
+    }
+}
