@@ -81,6 +81,7 @@ let package = Package(
                 "LocalityCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/LocalitySyncServerTests"
         ),

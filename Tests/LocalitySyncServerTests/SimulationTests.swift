@@ -1,0 +1,336 @@
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+import Synchronization
+import Testing
+
+/// Deterministic simulation: many devices, random offline work, syncs with injected faults and
+/// server restarts, all driven by one seed. A failing seed is printed; rerun it alone with
+/// `LOCALITY_SIM_SEED=<seed> LOCALITY_SIM_SEEDS=1 swift test --filter Simulation`.
+@Suite("Seeded simulation of many devices syncing through faults")
+struct SimulationTests {
+    static var seeds: [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        let first = UInt64(environment["LOCALITY_SIM_SEED"] ?? "") ?? 1
+        let count = UInt64(environment["LOCALITY_SIM_SEEDS"] ?? "") ?? 200
+        return Array(first..<(first + count))
+    }
+
+    @Test func everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce() async throws {
+        var totals = Simulation.Totals()
+        defer {
+            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts")
+        }
+        for seed in Self.seeds {
+            do {
+                totals.add(try await Simulation(seed: seed).run())
+            } catch {
+                Issue.record("seed \(seed) failed: \(error) — rerun with LOCALITY_SIM_SEED=\(seed) LOCALITY_SIM_SEEDS=1")
+                return
+            }
+        }
+    }
+}
+
+struct SimulationFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The server as the devices see it: restartable (a new store over the same file).
+final class ServerBox: Sendable {
+    let path: String
+    private let current: Mutex<SQLiteSyncStore>
+
+    init(path: String) throws {
+        self.path = path
+        let store = try SQLiteSyncStore.open(at: path)
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        current = Mutex(store)
+    }
+
+    var store: SQLiteSyncStore { current.withLock { $0 } }
+
+    func restart() throws {
+        let reopened = try SQLiteSyncStore.open(at: path)
+        current.withLock { $0 = reopened }
+    }
+}
+
+/// A transport that loses requests, loses responses and duplicates pushes, as the seed decides.
+final class FaultyTransport: SyncTransport, Sendable {
+    let server: ServerBox
+    let token: String
+    private let random: Mutex<SeededGenerator>
+    private let faults: Mutex<Bool>
+
+    init(server: ServerBox, token: String, seed: UInt64) {
+        self.server = server
+        self.token = token
+        random = Mutex(SeededGenerator(seed: seed))
+        faults = Mutex(true)
+    }
+
+    func setFaults(_ on: Bool) { faults.withLock { $0 = on } }
+
+    private func roll() -> Double {
+        guard faults.withLock({ $0 }) else { return 0.5 }  // no fault branch fires
+        return random.withLock { Double($0.next() % 10_000) / 10_000 }
+    }
+
+    private func session() async throws -> Session {
+        guard let session = try await server.store.authenticate(token: token, now: Date()) else {
+            throw SimulationFailure(description: "token rejected")
+        }
+        return session
+    }
+
+    func push(_ request: PushRequest) async throws -> PushResponse {
+        let dice = roll()
+        if dice < 0.10 { throw URLError(.networkConnectionLost) }  // the request never arrives
+        var response = try await server.store.push(request, from: try await session(), now: Date())
+        if dice < 0.15 { response = try await server.store.push(request, from: try await session(), now: Date()) }  // duplicated
+        if dice > 0.90 { throw URLError(.timedOut) }  // the answer never comes back
+        return response
+    }
+
+    func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
+        let page = try await server.store.pull(after: cursor, limit: limit, for: try await session())
+        if roll() > 0.92 { throw URLError(.timedOut) }
+        return page
+    }
+}
+
+struct SimulatedDevice {
+    let username: String
+    let replica: Replica
+    let transport: FaultyTransport
+    let engine: SyncEngine
+}
+
+struct Simulation {
+    let seed: UInt64
+    let steps = 120
+
+    struct Totals {
+        var mutations = 0
+        var applied = 0
+        var rejected = 0
+        var restarts = 0
+
+        mutating func add(_ other: Totals) {
+            mutations += other.mutations
+            applied += other.applied
+            rejected += other.rejected
+            restarts += other.restarts
+        }
+    }
+
+    func run() async throws -> Totals {
+        var totals = Totals()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-sim-\(seed)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerBox(path: directory.appendingPathComponent("server.sqlite").path)
+        var random = SeededGenerator(seed: seed)
+
+        var devices: [SimulatedDevice] = []
+        for (index, username) in ["cllr-north", "cllr-north", "cllr-south", "officer", "clerk-north", "clerk-north"].enumerated() {
+            let replica = try Replica.inMemory(environment: deterministicEnvironment(seed: seed &* 31 &+ UInt64(index)))
+            let deviceId = replica.newID()
+            guard case .success(let login) = try await server.store.login(
+                LoginRequest(username: username, password: DemoCouncil.password, deviceId: deviceId),
+                token: "token-\(seed)-\(index)", now: Date())
+            else { throw SimulationFailure(description: "login failed for \(username)") }
+            try replica.bind(serverURL: "sim:", login: login)
+            let transport = FaultyTransport(server: server, token: login.token, seed: seed &* 7 &+ UInt64(index))
+            let device = SimulatedDevice(
+                username: username, replica: replica, transport: transport,
+                engine: SyncEngine(replica: replica, transport: transport, pullLimit: 40))
+            transport.setFaults(false)
+            _ = try await device.engine.sync()
+            transport.setFaults(true)
+            devices.append(device)
+        }
+
+        var creations: [Creation] = []
+        for _ in 0..<steps {
+            let device = devices[Int(random.next() % UInt64(devices.count))]
+            switch random.next() % 100 {
+            case 0..<60: try act(on: device, &random, &creations)
+            case 60..<95: _ = try? await device.engine.sync()
+            default:
+                try server.restart()
+                totals.restarts += 1
+            }
+        }
+
+        // Quiescence: everyone syncs without faults until nothing is left to send or receive.
+        for device in devices { device.transport.setFaults(false) }
+        for _ in 0..<2 {
+            for device in devices { _ = try await device.engine.sync() }
+        }
+        let (applied, rejected) = try await check(devices, server.store)
+        try await checkEffects(creations, server.store)
+        totals.applied = applied
+        totals.rejected = rejected
+        totals.mutations = applied + rejected
+        return totals
+    }
+
+    /// One random change a person might make, offline. Changes the rules refuse locally never
+    /// enter the outbox, as for a real person.
+    /// A record a mutation created: it must exist on the server exactly when that mutation was applied.
+    struct Creation {
+        var device: UUID
+        var sequence: Int64
+        var table: String
+        var id: UUID
+    }
+
+    private func act(on device: SimulatedDevice, _ random: inout SeededGenerator, _ creations: inout [Creation]) throws {
+        let replica = device.replica
+        let places = ["brockton", "brockton-heath", "whitmere-town", "ashby-parva", "clunbury", "hopton-cross", "ledwyche-east"]
+        let needs = try replica.needs().map(\.need)
+        let proposals = try replica.proposals().map(\.proposal)
+        func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[Int(random.next() % UInt64(items.count))] }
+        do {
+            switch (device.username, random.next() % 4) {
+            case ("clerk-north", 0), ("clerk-north", 1):
+                var draft = DraftProposal(
+                    proposalId: replica.newID(), budgetId: UUID.stable("demo:budget:north-2026-27"),
+                    organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+                    localityId: UUID.stable("demo:locality:whitmere-town"), title: "Proposal \(random.next() % 1000)",
+                    amountRequested: Money(pence: Int64(1 + random.next() % 500_000)))
+                draft.summary = "A summary"
+                let receipt = try replica.perform(draft)
+                creations.append(Creation(device: try replica.identity()!.deviceId, sequence: receipt.sequence, table: "proposal", id: draft.proposalId))
+            case ("clerk-north", 2):
+                if let proposal = pick(proposals) { try replica.perform(SubmitProposal(proposalId: proposal.id)) }
+            case ("clerk-north", _):
+                if let proposal = pick(proposals) { try replica.perform(WithdrawProposal(proposalId: proposal.id, reason: "sim")) }
+            case (_, 0):
+                guard let place = pick(places) else { return }
+                var command = RecordNeed(needId: replica.newID(), localityId: UUID.stable("demo:locality:" + place), title: "Need \(random.next() % 1000)")
+                command.holdsPersonalData = random.next() % 4 == 0
+                let receipt = try replica.perform(command)
+                creations.append(Creation(device: try replica.identity()!.deviceId, sequence: receipt.sequence, table: "need", id: command.needId))
+            case (_, 1):
+                guard let need = pick(needs) else { return }
+                var update = UpdateNeed(needId: need.id)
+                update.severity = Int(1 + random.next() % 5)
+                try replica.perform(update)
+            case (_, 2):
+                guard let need = pick(needs) else { return }
+                try replica.perform(CloseNeed(needId: need.id, reason: "sim"))
+            default:
+                guard let need = pick(needs), let next = pick(Array(need.status.allowedNext.filter { $0 != .closed })) else { return }
+                try replica.perform(SetNeedStatus(needId: need.id, status: next))
+            }
+        } catch is LocalityError {
+            // Refused on the device: nothing queued.
+        }
+    }
+
+    private func check(_ devices: [SimulatedDevice], _ store: SQLiteSyncStore) async throws -> (Int, Int) {
+        var appliedTotal = 0
+        var rejectedTotal = 0
+        for device in devices {
+            let identity = try device.replica.identity()!
+            let pending = try device.replica.outbox()
+            guard pending.isEmpty else {
+                throw SimulationFailure(description: "\(device.username) still has \(pending.count) unsent mutations")
+            }
+            let lastSequence = try device.replica.whoami().lastSequence
+            let deviceRejected = try device.replica.rejectedMutations().count
+            let (answered, highest, serverRejected, applied) = try await store.database.read { db in
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) AS answered, COALESCE(MAX(sequence), 0) AS highest,
+                            SUM(outcome = 'rejected') AS rejected, SUM(outcome = 'applied') AS applied
+                        FROM mutation_result WHERE device_id = ?
+                        """, arguments: [identity.deviceId.key])!
+                return (row["answered"] as Int, row["highest"] as Int64, (row["rejected"] as Int?) ?? 0, (row["applied"] as Int?) ?? 0)
+            }
+            // Every mutation answered exactly once: one result per sequence number, no gaps.
+            guard answered == lastSequence, highest == lastSequence else {
+                throw SimulationFailure(
+                    description: "\(device.username): \(answered) results up to \(highest) for \(lastSequence) mutations")
+            }
+            // Every rejection is on the device that made it, with its reason.
+            guard deviceRejected == serverRejected else {
+                throw SimulationFailure(
+                    description: "\(device.username): the server rejected \(serverRejected), the device shows \(deviceRejected)")
+            }
+            appliedTotal += applied
+            rejectedTotal += serverRejected
+            // The device's view equals the server's view of its scope.
+            for table in ["need", "need_evidence", "proposal"] {
+                let local = try device.replica.read { db in try Self.rows(table, db) }
+                let remote = try await store.database.read { db in
+                    let actor = try Actor.load(db, personId: identity.personId)
+                    return try Self.rows(table, db).filter { _, row in
+                        (try? Visibility.canSee(table: table, row: row, by: actor, db)) ?? false
+                    }
+                }
+                guard local == remote else {
+                    let missing = Set(remote.keys).subtracting(local.keys).count
+                    let extra = Set(local.keys).subtracting(remote.keys).count
+                    let differing = Set(local.keys).intersection(remote.keys).filter { local[$0] != remote[$0] }
+                    throw SimulationFailure(
+                        description: "\(device.username) \(table): \(missing) missing, \(extra) outside its scope or unknown to the server, \(differing.count) differ (\(differing.first.map { "\($0): \(local[$0]!) vs \(remote[$0]!)" } ?? ""))")
+                }
+            }
+        }
+        return (appliedTotal, rejectedTotal)
+    }
+
+    /// Applied exactly once or rejected: what a creation made exists on the server iff it was applied.
+    private func checkEffects(_ creations: [Creation], _ store: SQLiteSyncStore) async throws {
+        try await store.database.read { db in
+            for creation in creations {
+                let outcome = try String.fetchOne(
+                    db, sql: "SELECT outcome FROM mutation_result WHERE device_id = ? AND sequence = ?",
+                    arguments: [creation.device.key, creation.sequence])
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM \(creation.table) WHERE id = ?", arguments: [creation.id.key]) ?? false
+                guard (outcome == "applied") == exists else {
+                    throw SimulationFailure(
+                        description: "\(creation.table) \(creation.id.key) from mutation #\(creation.sequence) was \(outcome ?? "never answered") but \(exists ? "exists" : "does not exist") on the server")
+                }
+            }
+        }
+    }
+
+    static func rows(_ table: String, _ db: Database) throws -> [String: [String: JSONValue]] {
+        var result: [String: [String: JSONValue]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table)") {
+            var json: [String: JSONValue] = [:]
+            for (column, value) in row {
+                switch value.storage {
+                case .null: json[column] = .null
+                case .int64(let int): json[column] = .int(int)
+                case .double(let double): json[column] = .double(double)
+                case .string(let string): json[column] = .string(string)
+                case .blob(let data): json[column] = .string(data.base64EncodedString())
+                }
+            }
+            let key = table == "need_evidence" ? "\(row["need_id"] as String):\(row["id"] as String)" : row["id"] as String
+            result[key] = json
+        }
+        return result
+    }
+
+    private func deterministicEnvironment(seed: UInt64) -> ReplicaEnvironment {
+        let state = Mutex((millis: Int64(1_795_000_000_000), generator: SeededGenerator(seed: seed)))
+        return ReplicaEnvironment(
+            now: {
+                state.withLock { value in
+                    value.millis += 1
+                    return Date(milliseconds: value.millis)
+                }
+            },
+            newID: { date in state.withLock { UUID.v7(at: date, using: &$0.generator) } })
+    }
+}
