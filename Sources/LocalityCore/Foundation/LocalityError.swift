@@ -38,5 +38,5 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
     static func invalid(_ message: String) -> LocalityError { LocalityError(.invalidInput, message) }
     public static func invalidInput(_ message: String) -> LocalityError { LocalityError(.invalidInput, message) }
     public static func forbidden(_ message: String) -> LocalityError { LocalityError(.forbidden, message) }
-    static func notFound(_ message: String) -> LocalityError { LocalityError(.notFound, message) }
+    public static func notFound(_ message: String) -> LocalityError { LocalityError(.notFound, message) }
 }

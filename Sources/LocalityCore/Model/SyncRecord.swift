@@ -61,7 +61,7 @@ extension HLCTimestamp: DatabaseValueConvertible {
 
 extension UUID {
     /// A UUID column, failing with a message naming the column rather than crashing.
-    static func column(_ row: Row, _ name: String) throws -> UUID {
+    public static func column(_ row: Row, _ name: String) throws -> UUID {
         guard let text: String = row[name], let id = UUID(key: text) else {
             throw LocalityError.invalid("the column \(name) does not hold a UUID")
         }

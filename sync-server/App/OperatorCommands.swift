@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import LocalityCore
+import LocalitySyncServer
+
+/// The server's database, for operator commands.
+struct DatabaseOption: ParsableArguments {
+    @Option(help: "The server's database file (default: $LOCALITY_SYNC_DB, else locality-sync.sqlite).")
+    var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
+
+    func open() throws -> SQLiteSyncStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw ValidationError("there is no server database at \(db); start the server once, or give --db")
+        }
+        return try SQLiteSyncStore.open(at: db)
+    }
+}
+
+struct JSONFlag: ParsableArguments {
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+}
+
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try JSONCoding.prettyEncoder.encode(value), as: UTF8.self))
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Accounts: add, list, disable.", subcommands: [Add.self, List.self, Disable.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an account. The password is read from the first line of standard input.",
+            discussion: """
+                Example: printf '%s\\n' "$PASSWORD" | locality-sync user add --username cllr-east \\
+                  --role councillor --locality E05900005 --display-name "Cllr Sam Lee"
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+        @Option var username: String
+        @Option(help: "The name people see (default: the username).")
+        var displayName = ""
+        @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
+        var role: String
+        @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
+        var locality: [String] = []
+        @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
+        var org: [String] = []
+
+        func run() throws {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("'\(self.role)' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let password = readLine(strippingNewline: true), password.count >= 10 else {
+                throw ValidationError("give a password of at least 10 characters on standard input (never as an argument)")
+            }
+            let account = try database.open().addAccount(
+                NewAccount(
+                    username: username, displayName: displayName, role: role, localities: locality, organisations: org,
+                    passwordHash: Passwords.hash(password)),
+                now: Date())
+            if output.json { return try printJSON(account) }
+            print("Added \(account.username) (\(account.roles.joined(separator: "; "))).")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts with their roles and devices.")
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let accounts = try database.open().accounts()
+            if output.json { return try printJSON(accounts) }
+            for account in accounts {
+                let state = account.disabled ? "  [disabled]" : ""
+                print("\(account.username.padding(toLength: 14, withPad: " ", startingAt: 0))\(account.displayName) — \(account.roles.joined(separator: "; ")); \(account.devices) device\(account.devices == 1 ? "" : "s")\(state)")
+            }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account: its tokens stop working at once.")
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp("The username.", valueName: "username"))
+        var username: String
+
+        func run() throws {
+            try database.open().disableAccount(username, now: Date())
+            print("Disabled \(username); its devices can no longer sync.")
+        }
+    }
+}
+
+struct DeviceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device", abstract: "Devices: list, revoke.", subcommands: [List.self, Revoke.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List devices, their users and when they last synced.")
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let devices = try database.open().devices()
+            if output.json { return try printJSON(devices) }
+            guard !devices.isEmpty else { return print("No device has logged in yet.") }
+            for device in devices {
+                let seen = device.lastSeenAt.map(Timestamps.format) ?? "never"
+                print("\(device.id.key)  \(device.username.padding(toLength: 12, withPad: " ", startingAt: 0))  last seen \(seen)  mutations \(device.lastSequence)\(device.revoked ? "  [revoked]" : "")")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a device: its token stops working at once.")
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp("The device id (or at least its last 6 characters).", valueName: "id"))
+        var id: String
+
+        func run() throws {
+            let device = try database.open().revokeDevice(id, now: Date())
+            print("Revoked \(device.id.key) (\(device.username)).")
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import LocalityCore
+
+/// An account as an operator sees it.
+public struct AccountSummary: Codable, Sendable {
+    public var id: UUID
+    public var username: String
+    public var displayName: String
+    public var roles: [String]
+    public var disabled: Bool
+    public var devices: Int
+}
+
+/// A device as an operator sees it.
+public struct DeviceSummary: Codable, Sendable {
+    public var id: UUID
+    public var username: String
+    public var name: String?
+    public var createdAt: Date
+    public var lastSeenAt: Date?
+    public var revoked: Bool
+    public var lastSequence: Int64
+}
+
+/// What an operator asks for when adding an account.
+public struct NewAccount: Sendable {
+    public var username: String
+    public var displayName: String
+    public var role: Role
+    /// Wards (councillors) as references: id, slug or GSS code.
+    public var localities: [String]
+    /// Organisations (members) as references: id, slug or org-id.
+    public var organisations: [String]
+    public var passwordHash: String
+
+    public init(
+        username: String, displayName: String, role: Role, localities: [String], organisations: [String], passwordHash: String
+    ) {
+        self.username = username
+        self.displayName = displayName
+        self.role = role
+        self.localities = localities
+        self.organisations = organisations
+        self.passwordHash = passwordHash
+    }
+}
+
+extension SQLiteSyncStore {
+    /// Adds a person, their role and their account in one transaction. The person and role reach
+    /// devices with the next pull, like any other change.
+    public func addAccount(_ account: NewAccount, now: Date) throws -> AccountSummary {
+        let username = account.username.trimmingCharacters(in: .whitespaces)
+        guard !username.isEmpty, username.count <= 64,
+            username.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+        else {
+            throw LocalityError.invalidInput("'\(account.username)' is not a username: use letters, digits, '-', '_' or '.', at most 64")
+        }
+        switch account.role {
+        case .councillor where account.localities.isEmpty:
+            throw LocalityError.invalidInput("a councillor needs at least one ward: give --locality")
+        case .member where account.organisations.isEmpty:
+            throw LocalityError.invalidInput("a member needs at least one organisation: give --org")
+        default: break
+        }
+        return try database.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person WHERE username = ?", arguments: [username]) == 0 else {
+                throw LocalityError.invalidInput("there is already an account called '\(username)'")
+            }
+            var generator = SystemRandomNumberGenerator()
+            let personId = UUID.v7(at: now, using: &generator)
+            try Person(id: personId, username: username, displayName: account.displayName.isEmpty ? username : account.displayName)
+                .insert(db)
+            var scopes: [(UUID?, UUID?)] = []
+            for ref in account.localities {
+                let locality = try References.locality(ref, db)
+                guard account.role != .councillor || locality.kind == .ward else {
+                    throw LocalityError.invalidInput("\(locality.name) is a \(locality.kind.label), not a ward: councillors are elected for wards")
+                }
+                scopes.append((locality.id, nil))
+            }
+            for ref in account.organisations { scopes.append((nil, try References.organisation(ref, db).id)) }
+            if scopes.isEmpty { scopes = [(nil, nil)] }
+            for (locality, organisation) in scopes {
+                try RoleAssignment(
+                    id: UUID.v7(at: now, using: &generator), personId: personId, role: account.role,
+                    localityId: account.role == .councillor ? locality : nil,
+                    organisationId: account.role == .member ? organisation : nil
+                ).insert(db)
+            }
+            try db.execute(
+                sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)", arguments: [personId.key, account.passwordHash])
+            return try Self.summaries(db, username: username)[0]
+        }
+    }
+
+    public func accounts() throws -> [AccountSummary] {
+        try database.read { db in try Self.summaries(db, username: nil) }
+    }
+
+    /// Disables an account: its tokens stop working at once.
+    public func disableAccount(_ username: String, now: Date) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE account SET disabled_at = ? WHERE disabled_at IS NULL
+                    AND person_id = (SELECT id FROM person WHERE username = ?)
+                    """, arguments: [Timestamps.format(now), username])
+            guard db.changesCount == 1 else {
+                let exists = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM account JOIN person ON person.id = account.person_id WHERE username = ?",
+                    arguments: [username]) ?? 0
+                throw exists == 0
+                    ? LocalityError.notFound("there is no account called '\(username)'")
+                    : LocalityError.invalidInput("'\(username)' is already disabled")
+            }
+        }
+    }
+
+    public func devices() throws -> [DeviceSummary] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT device.*, person.username FROM device JOIN person ON person.id = device.person_id
+                    ORDER BY person.username, device.created_at
+                    """
+            ).map { row in
+                DeviceSummary(
+                    id: try UUID.column(row, "id"), username: row["username"], name: row["name"],
+                    createdAt: Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0),
+                    lastSeenAt: (row["last_seen_at"] as String?).flatMap(Timestamps.parse),
+                    revoked: (row["revoked_at"] as String?) != nil, lastSequence: row["last_sequence"])
+            }
+        }
+    }
+
+    /// Revokes a device: its token stops working at once and it can never log in again.
+    public func revokeDevice(_ ref: String, now: Date) throws -> DeviceSummary {
+        let text = ref.trimmingCharacters(in: .whitespaces).lowercased()
+        guard text.count >= 6 else { throw LocalityError.invalidInput("give the device's id (at least its last 6 characters)") }
+        try database.write { db in
+            let matches = try String.fetchAll(db, sql: "SELECT id FROM device WHERE id LIKE ?", arguments: ["%" + text])
+            guard matches.count == 1 else {
+                throw matches.isEmpty
+                    ? LocalityError.notFound("there is no device '\(ref)'; `locality-sync device list` shows them")
+                    : LocalityError(.ambiguous, "'\(ref)' matches \(matches.count) devices; give more of its id")
+            }
+            try db.execute(
+                sql: "UPDATE device SET revoked_at = COALESCE(revoked_at, ?), token_hash = NULL WHERE id = ?",
+                arguments: [Timestamps.format(now), matches[0]])
+        }
+        return try devices().first { $0.id.key.hasSuffix(text) }!
+    }
+
+    private static func summaries(_ db: Database, username: String?) throws -> [AccountSummary] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT person.id, person.username, person.display_name, account.disabled_at,
+                    (SELECT COUNT(*) FROM device WHERE device.person_id = person.id) AS devices
+                FROM person JOIN account ON account.person_id = person.id
+                WHERE ?1 IS NULL OR person.username = ?1 ORDER BY person.username
+                """, arguments: [username]
+        ).map { row in
+            let personId = try UUID.column(row, "id")
+            let actor = try Actor.load(db, personId: personId)
+            return AccountSummary(
+                id: personId, username: row["username"], displayName: row["display_name"],
+                roles: try actor.describeRoles(in: db).components(separatedBy: "; "),
+                disabled: (row["disabled_at"] as String?) != nil, devices: row["devices"])
+        }
+    }
+}
