@@ -27,16 +27,24 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/LocalityCore"
         ),
-        .executableTarget(
-            name: "locality",
+        .target(
+            name: "LocalityHTTPClient",
             dependencies: [
                 "LocalityCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            path: "cli"
+            path: "cli/Client"
+        ),
+        .executableTarget(
+            name: "locality",
+            dependencies: [
+                "LocalityCore",
+                "LocalityHTTPClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "cli/App"
         ),
         .target(
             name: "LocalitySyncServer",
@@ -65,7 +73,12 @@ let package = Package(
             name: "locality-bench",
             dependencies: [
                 "LocalityCore",
+                "LocalitySyncServer",
+                "LocalityHTTPClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/locality-bench"
         ),

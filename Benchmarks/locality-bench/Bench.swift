@@ -3,11 +3,11 @@ import Foundation
 import LocalityCore
 
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "locality-bench",
         abstract: "Measures Locality's speed and size targets. Build with -c release; prints its figures.",
-        subcommands: [ReplicaBench.self], defaultSubcommand: ReplicaBench.self)
+        subcommands: [ReplicaBench.self, SyncBench.self], defaultSubcommand: ReplicaBench.self)
 }
 
 struct ReplicaBench: ParsableCommand {

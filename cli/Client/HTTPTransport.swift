@@ -7,10 +7,12 @@ import NIOHTTP1
 /// Talks to the sync server over HTTP, retrying what may succeed on a second try (the network,
 /// the server restarting, a 5xx) with backoff, and turning the server's error bodies back into
 /// `LocalityError`s so the person reads the server's own words.
-struct HTTPTransport: SyncTransport {
-    let baseURL: String
-    let token: String?
-    var attempts = 4
+public struct HTTPTransport: SyncTransport {
+    public let baseURL: String
+    public let token: String?
+    public var attempts = 4
+    /// Whether to tell the person on standard error when a retry is coming.
+    public var announcesRetries = true
 
     /// One client for the process. The pool does not retry refused connections by itself (it
     /// would until the request's deadline): this transport's own backoff decides, and gives up.
@@ -21,22 +23,22 @@ struct HTTPTransport: SyncTransport {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    init(serverURL: String, token: String?) {
+    public init(serverURL: String, token: String?) {
         var url = serverURL
         while url.hasSuffix("/") { url.removeLast() }
         baseURL = url
         self.token = token
     }
 
-    func login(_ request: LoginRequest) async throws -> LoginResponse {
+    public func login(_ request: LoginRequest) async throws -> LoginResponse {
         try await send(.POST, "/v1/auth/login", body: request, retrying: false)
     }
 
-    func push(_ request: PushRequest) async throws -> PushResponse {
+    public func push(_ request: PushRequest) async throws -> PushResponse {
         try await send(.POST, "/v1/sync/push", body: request, retrying: true)
     }
 
-    func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
+    public func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
         try await send(.GET, "/v1/sync/pull?cursor=\(cursor)&limit=\(limit)", body: Optional<String>.none, retrying: true)
     }
 
@@ -76,7 +78,9 @@ struct HTTPTransport: SyncTransport {
                     throw LocalityError(.init(rawValue: "unreachable"), "cannot reach \(baseURL): \(describe(error))")
                 }
             }
-            FileHandle.standardError.write(Data("  the server did not answer; trying again in \(delay)s…\n".utf8))
+            if announcesRetries {
+                FileHandle.standardError.write(Data("  the server did not answer; trying again in \(delay)s…\n".utf8))
+            }
             try await Task.sleep(for: .seconds(delay))
             delay *= 2
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalityCore
+import LocalityHTTPClient
 
 #if canImport(Glibc)
 import Glibc

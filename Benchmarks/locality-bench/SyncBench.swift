@@ -1,0 +1,240 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import LocalityCore
+import LocalityHTTPClient
+import LocalitySyncServer
+import Synchronization
+
+struct SyncBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Sync figures against a real locality-sync process on loopback.",
+        discussion: """
+            Push throughput from one device; initial sync of a large scope; a sync with nothing to do; \
+            many devices syncing at once; and pull cost against database size. Targets (issue 3): push \
+            ≥ 20,000 mutations/s; initial sync of 100,000 records < 5 s; no-op sync p50 < 3 ms and p99 < 15 ms; \
+            200 devices for 30 s with no errors, p99 < 250 ms, server peak memory < 250 MB; a 100-record \
+            delta on 1,000,000 records ≤ 1.5× the same on 10,000.
+            """)
+
+    @Option(help: "Mutations to push from one device.") var pushCount = 20_000
+    @Option(help: "Records in the initial sync.") var initialRecords = 100_000
+    @Option(help: "Devices syncing at once.") var devices = 200
+    @Option(help: "Seconds the devices sync for.") var seconds = 30
+    @Option(help: "Records in the large database for the pull-cost comparison.") var largeRecords = 1_000_000
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-sync-bench-\(UUID().key)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("server.sqlite").path
+
+        note("preparing a server with \(initialRecords) needs…")
+        let store = try SQLiteSyncStore.open(at: path)
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        try Bulk.needs(initialRecords, in: store.database, recorder: "officer")
+        let server = try ServerProcess(database: path)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)"
+
+        // Initial sync: a new device whose scope holds every record.
+        let clock = ContinuousClock()
+        let fresh = try await Device.login("officer", url: url)
+        let initial = try await clock.measure { _ = try await fresh.engine.sync() }
+        let received = try fresh.replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") ?? 0 }
+        print("initial sync: \(received) needs (+ evidence) into a new replica in \(format(initial)) (target < 5 s)")
+
+        // No-op sync.
+        var noop: [Duration] = []
+        for _ in 0..<500 { noop.append(try await clock.measure { _ = try await fresh.engine.sync() }) }
+        noop.sort()
+        print("no-op sync: p50 \(format(noop[noop.count / 2])), p99 \(format(noop[noop.count * 99 / 100])) over 500 (targets 3 ms, 15 ms)")
+
+        // Push throughput.
+        let pusher = try await Device.login("cllr-north", url: url)
+        _ = try await pusher.engine.sync()
+        note("recording \(pushCount) needs on one device…")
+        for index in 0..<pushCount {
+            try pusher.replica.perform(RecordNeed(needId: pusher.replica.newID(), localityId: UUID.stable("demo:locality:brockton"), title: "Pushed \(index)"))
+        }
+        let outbox = try pusher.replica.outbox()
+        let deviceId = try pusher.replica.identity()!.deviceId
+        let push = try await clock.measure {
+            for start in stride(from: 0, to: outbox.count, by: SyncProtocol.maxPushBatch) {
+                let batch = Array(outbox[start..<min(start + SyncProtocol.maxPushBatch, outbox.count)])
+                _ = try await pusher.transport.push(PushRequest(deviceId: deviceId, mutations: batch))
+            }
+        }
+        print("push: \(outbox.count) mutations in \(format(push)): \(Int(Double(outbox.count) / push.seconds)) mutations/s (target ≥ 20,000)")
+
+        // Many devices at once.
+        note("logging in \(devices) devices…")
+        var fleet: [Device] = []
+        for index in 0..<devices {
+            let device = try await Device.login(["cllr-north", "cllr-south", "clerk-north", "clerk-south"][index % 4], url: url)
+            _ = try await device.engine.sync()
+            fleet.append(device)
+        }
+        note("\(devices) devices syncing for \(seconds) s…")
+        let results = Recorder()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, device) in fleet.enumerated() {
+                group.addTask {
+                    var round = 0
+                    while ContinuousClock.now < deadline {
+                        if index % 4 < 2 && round % 5 == 0 {
+                            _ = try? device.replica.perform(RecordNeed(
+                                needId: device.replica.newID(),
+                                localityId: UUID.stable("demo:locality:" + (index % 4 == 0 ? "brockton" : "clunbury")), title: "Fleet \(index)-\(round)"))
+                        }
+                        let started = ContinuousClock.now
+                        do {
+                            _ = try await device.engine.sync()
+                            let elapsed = ContinuousClock.now - started
+                            results.state.withLock { $0.latencies.append(elapsed) }
+                        } catch {
+                            results.state.withLock { $0.errors += 1 }
+                        }
+                        round += 1
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let (latencies, errors) = results.state.withLock { ($0.latencies.sorted(), $0.errors) }
+        print("""
+            \(devices) devices for \(seconds) s: \(latencies.count) syncs, \(errors) errors, \
+            p50 \(format(latencies[latencies.count / 2])), p99 \(format(latencies[latencies.count * 99 / 100])) (target < 250 ms); \
+            server peak memory \(server.peakMemoryMB()) MB (target < 250 MB)
+            """)
+
+        try await pullCost(directory)
+    }
+
+    /// A 100-record delta on a small and on a large store, in process: the cost of the query alone.
+    private func pullCost(_ directory: URL) async throws {
+        var figures: [(Int, Duration)] = []
+        for size in [10_000, largeRecords] {
+            note("preparing a store with \(size) needs…")
+            let store = try SQLiteSyncStore.open(at: directory.appendingPathComponent("pull-\(size).sqlite").path)
+            try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+            try Bulk.needs(size, in: store.database, recorder: "officer")
+            let cursor = try await store.database.read { try Int64.fetchOne($0, sql: "SELECT value FROM change_counter") ?? 0 }
+            try Bulk.needs(100, in: store.database, recorder: "officer")
+            guard case .success(let login) = try await store.login(
+                LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: UUID()), token: UUID().uuidString, now: Date()),
+                let session = try await store.authenticate(token: login.token, now: Date())
+            else { throw ValidationError("login failed") }
+            var times: [Duration] = []
+            for _ in 0..<200 {
+                times.append(try await ContinuousClock().measure {
+                    let page = try await store.pull(after: cursor, limit: 500, for: session)
+                    precondition(page.changes.count >= 100)
+                })
+            }
+            times.sort()
+            figures.append((size, times[times.count / 2]))
+        }
+        let ratio = figures[1].1.seconds / figures[0].1.seconds
+        print("pull of a 100-record delta: \(format(figures[0].1)) on \(figures[0].0) records, \(format(figures[1].1)) on \(figures[1].0): \(String(format: "%.2f", ratio))× (target ≤ 1.5×)")
+    }
+
+    private func note(_ text: String) { FileHandle.standardError.write(Data("  \(text)\n".utf8)) }
+}
+
+/// Latencies and errors from many devices at once.
+final class Recorder: Sendable {
+    let state = Mutex((latencies: [Duration](), errors: 0))
+}
+
+func format(_ duration: Duration) -> String {
+    let seconds = duration.seconds
+    return seconds >= 1 ? String(format: "%.2f s", seconds) : String(format: "%.2f ms", seconds * 1000)
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A device: an in-memory replica, logged in over HTTP.
+struct Device: Sendable {
+    let replica: Replica
+    let transport: HTTPTransport
+    let engine: SyncEngine
+
+    static func login(_ username: String, url: String) async throws -> Device {
+        let replica = try Replica.inMemory()
+        let login = try await HTTPTransport(serverURL: url, token: nil).login(
+            LoginRequest(username: username, password: DemoCouncil.password, deviceId: replica.newID()))
+        try replica.bind(serverURL: url, login: login)
+        var transport = HTTPTransport(serverURL: url, token: login.token)
+        transport.announcesRetries = false
+        return Device(replica: replica, transport: transport, engine: SyncEngine(replica: replica, transport: transport, pullLimit: 1_000))
+    }
+}
+
+/// Writes many needs straight into a store (through its change-sequence triggers).
+enum Bulk {
+    static func needs(_ count: Int, in database: any DatabaseWriter, recorder: String) throws {
+        let localities = ["brockton", "whitmere-town", "clunbury", "ledwyche-east"].map { UUID.stable("demo:locality:" + $0).key }
+        var generator = SeededGenerator(seed: UInt64(count))
+        let now = Timestamps.format(Date())
+        for start in stride(from: 0, to: count, by: 50_000) {
+            try database.write { db in
+                let statement = try db.makeStatement(sql: """
+                    INSERT INTO need (id, locality_id, title, description, severity, holds_personal_data, status, recorded_by,
+                        recorded_at, updated_at) VALUES (?, ?, ?, 'Recorded in bulk for the benchmark', 3, 0, 'open', ?, ?, ?)
+                    """)
+                for index in start..<min(start + 50_000, count) {
+                    try statement.execute(arguments: [
+                        UUID.v7(at: Date(), using: &generator).key, localities[index % localities.count], "Bulk need \(index)",
+                        DemoCouncil.personID(recorder).key, now, now,
+                    ])
+                }
+            }
+        }
+    }
+}
+
+/// The real server binary, started beside this one.
+final class ServerProcess: @unchecked Sendable {
+    // @unchecked: set up once in init, then only read.
+    let process = Process()
+    private(set) var port = 0
+
+    init(database: String) throws {
+        let log = URL(fileURLWithPath: database + ".log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("locality-sync")
+        process.arguments = ["serve", "--db", database, "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOCALITY_SYNC_LOG_LEVEL": "notice"]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        for _ in 0..<600 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ValidationError("the server did not start; see \(log.path)")
+    }
+
+    func peakMemoryMB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.interrupt()
+        process.waitUntilExit()
+    }
+}
