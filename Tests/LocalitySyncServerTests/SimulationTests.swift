@@ -224,7 +224,10 @@ struct Simulation {
                 guard let need = pick(needs) else { return }
                 try replica.perform(CloseNeed(needId: need.id, reason: "sim"))
             default:
-                guard let need = pick(needs), let next = pick(Array(need.status.allowedNext.filter { $0 != .closed })) else { return }
+                guard let need = pick(needs) else { return }
+                // Sorted: a Set's order changes from process to process, and the seed must decide everything.
+                let moves = need.status.allowedNext.filter { $0 != .closed }.sorted { $0.rawValue < $1.rawValue }
+                guard let next = pick(moves) else { return }
                 try replica.perform(SetNeedStatus(needId: need.id, status: next))
             }
         } catch is LocalityError {
