@@ -165,13 +165,8 @@ public struct SQLiteSyncStore: SyncStore {
             error = LocalityError.forbidden("a device may push only mutations made on it by its own user")
         } else {
             do {
-                try db.inSavepoint {
-                    let actor = try Actor.load(db, personId: session.personId)
-                    try mutation.name.apply(
-                        arguments: mutation.arguments,
-                        MutationContext(actor: actor, at: mutation.createdAt, hlc: mutation.hlc), db)
-                    return .commit
-                }
+                // As the authenticated person, never as whoever the mutation claims.
+                try mutation.apply(as: session.personId, db)
             } catch let rejection as LocalityError {
                 outcome = .rejected
                 error = rejection

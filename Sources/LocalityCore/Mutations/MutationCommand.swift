@@ -75,3 +75,16 @@ extension MutationName {
         }
     }
 }
+
+extension Mutation {
+    /// Runs this mutation through the rules as `personId`, inside a savepoint: refused, it leaves
+    /// no trace and throws its `LocalityError`. The server's push and the device's rebase both
+    /// come through here; the acting person is whoever the caller has authenticated.
+    public func apply(as personId: UUID, _ db: Database) throws {
+        try db.inSavepoint {
+            let actor = try Actor.load(db, personId: personId)
+            try name.apply(arguments: arguments, MutationContext(actor: actor, at: createdAt, hlc: hlc), db)
+            return .commit
+        }
+    }
+}

@@ -166,13 +166,7 @@ public struct SyncEngine: Sendable {
             let mutation = entry.mutation
             try UndoLog.capture(mutation.sequence, db)
             do {
-                try db.inSavepoint {
-                    let actor = try Actor.load(db, personId: mutation.actorId)
-                    try mutation.name.apply(
-                        arguments: mutation.arguments,
-                        MutationContext(actor: actor, at: mutation.createdAt, hlc: mutation.hlc), db)
-                    return .commit
-                }
+                try mutation.apply(as: mutation.actorId, db)
             } catch is LocalityError {
                 continue
             }
