@@ -121,6 +121,7 @@ struct ReplicaBench: ParsableCommand {
         let withOutbox = try fileSize(replica, path) - baseline
         try replica.database.writeWithoutTransaction { db in
             try db.execute(sql: "DELETE FROM outbox")
+            try db.execute(sql: "DELETE FROM undo_log")  // a sync empties both
             try db.execute(sql: "VACUUM")
         }
         let afterSync = try fileSize(replica, path) - baseline
