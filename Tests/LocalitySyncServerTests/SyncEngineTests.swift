@@ -139,3 +139,21 @@ struct SyncEngineTests {
         #expect(try device.needTitles().filter { $0 == "Once only" }.count == 1)
     }
 }
+
+@Suite("Rebase across small pages")
+struct SmallPageTests {
+    @Test func appliedChangesTheFirstPagesDoNotYetIncludeStayVisible() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        // One row per page: after the push, the first pages hold older changes, so the applied
+        // mutations wait in the outbox and are re-applied on top of each page.
+        let device = try await SyncedDevice("cllr-north", store: store, pullLimit: 1)
+        try await device.sync()
+        for index in 0..<3 { try device.recordNeed(in: "brockton", title: "Small page \(index)") }
+        let summary = try await device.sync()
+        #expect(summary.accepted == 3)
+        #expect(summary.pages >= 2, "the applied mutations must outlive a page")
+        #expect(try device.needTitles().isSuperset(of: ["Small page 0", "Small page 1", "Small page 2"]))
+        #expect(try device.replica.outbox().isEmpty)
+    }
+}

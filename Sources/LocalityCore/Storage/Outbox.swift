@@ -48,6 +48,10 @@ public struct OutboxEntry: Hashable, Sendable, Codable {
     public enum State: String, Codable, Sendable, DatabaseValueConvertible {
         /// Made on this device, not yet answered by the server.
         case pending
+        /// Accepted by the server; kept (and re-applied on top) until a pull brings its effects.
+        case applied
+        /// Refused by the server; removed at the next page, kept in `rejected_mutation`.
+        case rejected
     }
 }
 
