@@ -208,7 +208,7 @@ public struct SQLiteSyncStore: SyncStore {
     public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {
         let limit = min(max(limit, 1), SyncProtocol.maxPullLimit)
         return try await database.read { db in
-            let actor = try Actor.load(db, personId: session.personId)
+            let scope = ScopeCheck(actor: try Actor.load(db, personId: session.personId))
             let versions = try Row.fetchAll(
                 db,
                 sql: "SELECT table_name, row_key, sequence, deleted FROM row_version WHERE sequence > ? ORDER BY sequence LIMIT ?",
@@ -225,7 +225,7 @@ public struct SQLiteSyncStore: SyncStore {
                     continue
                 }
                 guard let row = try RowLoader.load(table: table, key: key, db),
-                    try Visibility.canSee(table: table, row: row, by: actor, db)
+                    try scope.canSee(table: table, row: row, db)
                 else { continue }
                 changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: false, row: row))
             }
@@ -247,9 +247,11 @@ enum RowLoader {
             let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { return nil }
             row = try Row.fetchOne(
-                db, sql: "SELECT * FROM need_evidence WHERE need_id = ? AND id = ?", arguments: [parts[0], parts[1]])
+                try db.cachedStatement(sql: "SELECT * FROM need_evidence WHERE need_id = ? AND id = ?"),
+                arguments: [parts[0], parts[1]])
         } else {
-            row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [key])
+            // Cached per table: a pull loads rows one by one.
+            row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE id = ?"), arguments: [key])
         }
         guard let row else { return nil }
         var json: [String: JSONValue] = [:]
@@ -257,10 +259,12 @@ enum RowLoader {
         switch table {
         case "proposal":
             json["need_ids"] = .array(try String.fetchAll(
-                db, sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ? ORDER BY need_id", arguments: [key]
+                try db.cachedStatement(sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ? ORDER BY need_id"),
+                arguments: [key]
             ).map(JSONValue.string))
             json["outcome_ids"] = .array(try String.fetchAll(
-                db, sql: "SELECT outcome_id FROM proposal_outcome WHERE proposal_id = ? ORDER BY outcome_id", arguments: [key]
+                try db.cachedStatement(sql: "SELECT outcome_id FROM proposal_outcome WHERE proposal_id = ? ORDER BY outcome_id"),
+                arguments: [key]
             ).map(JSONValue.string))
         case "organisation":
             json["locality_ids"] = .array(try String.fetchAll(

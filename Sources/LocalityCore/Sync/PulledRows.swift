@@ -14,9 +14,8 @@ enum PulledRows {
 
     static func apply(_ changes: [RowChange], _ db: Database) throws {
         for change in changes {
-            guard let key = Schema.syncedTables.first(where: { $0.table == change.table })?.key,
-                Schema.syncedTables.contains(where: { $0.table == change.table })
-            else { continue }  // a table this version does not know: skip, a later version will
+            // A table this version does not know: skip it; a later version will apply it.
+            guard let key = Schema.syncedTables.first(where: { $0.table == change.table })?.key else { continue }
             let keyValues = keyValues(change, key)
             guard keyValues.count == key.count else { continue }
             if change.deleted {

@@ -12,20 +12,44 @@ import GRDB
 /// - A draft proposal goes only to members of its organisation; submitted and withdrawn
 ///   proposals are public.
 public enum Visibility {
+    /// Whether `actor` may see this row. For many rows, use one `ScopeCheck`, which remembers
+    /// what it has looked up.
     public static func canSee(table: String, row: [String: JSONValue], by actor: Actor, _ db: Database) throws -> Bool {
+        try ScopeCheck(actor: actor).canSee(table: table, row: row, db)
+    }
+}
+
+/// The visibility rules for one actor over many rows — a pull page — remembering each
+/// locality's ancestry and each need's verdict, so a page costs a query per distinct locality
+/// and need rather than several per row.
+public final class ScopeCheck {
+    public let actor: Actor
+    private var ancestry: [UUID: [UUID]] = [:]
+    private var needVerdicts: [UUID: Bool] = [:]
+
+    public init(actor: Actor) { self.actor = actor }
+
+    public func canSee(table: String, row: [String: JSONValue], _ db: Database) throws -> Bool {
         switch table {
-        case "need": return try canSeeNeed(row, by: actor, db)
+        case "need":
+            let verdict = try canSeeNeed(row, db)
+            if case .string(let key)? = row["id"], let id = UUID(key: key) { needVerdicts[id] = verdict }
+            return verdict
         case "need_evidence":
-            guard case .string(let needKey)? = row["need_id"], let needId = UUID(key: needKey),
+            guard case .string(let needKey)? = row["need_id"], let needId = UUID(key: needKey) else { return false }
+            if let verdict = needVerdicts[needId] { return verdict }
+            guard
                 let need = try Row.fetchOne(
                     db, sql: "SELECT locality_id, recorded_by, holds_personal_data FROM need WHERE id = ?",
                     arguments: [needId.key])
             else { return false }
-            return try canSeeNeed(
+            let verdict = try canSeeNeed(
                 [
                     "locality_id": .string(need["locality_id"]), "recorded_by": .string(need["recorded_by"]),
                     "holds_personal_data": .int(need["holds_personal_data"]),
-                ], by: actor, db)
+                ], db)
+            needVerdicts[needId] = verdict
+            return verdict
         case "proposal":
             guard case .string(let status)? = row["status"] else { return false }
             if status != Proposal.Status.draft.rawValue { return true }
@@ -36,19 +60,26 @@ public enum Visibility {
         }
     }
 
-    private static func canSeeNeed(_ row: [String: JSONValue], by actor: Actor, _ db: Database) throws -> Bool {
+    private func ancestors(of id: UUID, _ db: Database) throws -> [UUID] {
+        if let known = ancestry[id] { return known }
+        let found = try Locality.ancestorIDs(of: id, in: db)
+        ancestry[id] = found
+        return found
+    }
+
+    private func canSeeNeed(_ row: [String: JSONValue], _ db: Database) throws -> Bool {
         guard case .string(let localityKey)? = row["locality_id"], let localityId = UUID(key: localityKey) else {
             return false
         }
         let personal = row["holds_personal_data"] == .int(1) || row["holds_personal_data"] == .bool(true)
         let recorder: UUID? = if case .string(let key)? = row["recorded_by"] { UUID(key: key) } else { nil }
         if actor.has(.officer) || recorder == actor.person.id { return true }
-        let isWardCouncillor = actor.has(.councillor) ? try actor.covers(localityId, in: db) : false
+        let isWardCouncillor = actor.has(.councillor) ? actor.covers(ancestry: try ancestors(of: localityId, db)) : false
         if personal { return isWardCouncillor }
         if actor.has(.executive) || isWardCouncillor { return true }
         if actor.has(.councillor) {
             // The areas above their wards: a need recorded at area or county level.
-            for ward in actor.wardIds where try Locality.isWithin(ward, localityId, in: db) { return true }
+            for ward in actor.wardIds where try ancestors(of: ward, db).contains(localityId) { return true }
             return false
         }
         return true
