@@ -89,8 +89,14 @@ struct StorageTests {
         #expect(outbox.map(\.hlc) == outbox.map(\.hlc).sorted())
         #expect(Set(outbox.map(\.hlc)).count == 3)
         #expect(Set(outbox.map(\.id)).count == 3)
-        // An update carries only the fields it changes, so concurrent edits of other fields survive.
-        #expect(outbox[1].arguments == .object(["needId": .string(id.uuidString), "severity": .int(5)]))
+        // An update carries only the fields it changes, so concurrent edits of other fields survive,
+        // and what those fields held when it was made, so the server can tell a concurrent edit.
+        #expect(
+            outbox[1].arguments
+                == .object([
+                    "needId": .string(id.uuidString), "severity": .int(5),
+                    "before": .object(["severity": .object(["severity": .int(3)])]),
+                ]))
         #expect(me.pendingMutations == 3 && me.lastSequence == 3)
     }
 

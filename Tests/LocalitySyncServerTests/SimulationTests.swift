@@ -20,7 +20,7 @@ struct SimulationTests {
     @Test func everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce() async throws {
         var totals = Simulation.Totals()
         defer {
-            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts")
+            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts, \(totals.conflicts) conflicts kept")
         }
         for seed in Self.seeds {
             do {
@@ -117,8 +117,10 @@ struct Simulation {
         var applied = 0
         var rejected = 0
         var restarts = 0
+        var conflicts = 0
 
         mutating func add(_ other: Totals) {
+            conflicts += other.conflicts
             mutations += other.mutations
             applied += other.applied
             rejected += other.rejected
@@ -154,10 +156,11 @@ struct Simulation {
         }
 
         var creations: [Creation] = []
+        var writes: [FieldWrite] = []
         for _ in 0..<steps {
             let device = devices[Int(random.next() % UInt64(devices.count))]
             switch random.next() % 100 {
-            case 0..<60: try act(on: device, &random, &creations)
+            case 0..<60: try act(on: device, &random, &creations, &writes)
             case 60..<95: _ = try? await device.engine.sync()
             default:
                 try server.restart()
@@ -172,6 +175,7 @@ struct Simulation {
         }
         let (applied, rejected) = try await check(devices, server.store)
         try await checkEffects(creations, server.store)
+        totals.conflicts = try await checkLastWriterWins(writes, server.store)
         totals.applied = applied
         totals.rejected = rejected
         totals.mutations = applied + rejected
@@ -188,7 +192,19 @@ struct Simulation {
         var id: UUID
     }
 
-    private func act(on device: SimulatedDevice, _ random: inout SeededGenerator, _ creations: inout [Creation]) throws {
+    /// An edit of one field of a need: whichever such edit has the latest clock must be what stands.
+    struct FieldWrite {
+        var device: UUID
+        var sequence: Int64
+        var needId: UUID
+        var field: String
+        var value: JSONValue
+        var hlc: HLCTimestamp
+    }
+
+    private func act(
+        on device: SimulatedDevice, _ random: inout SeededGenerator, _ creations: inout [Creation], _ writes: inout [FieldWrite]
+    ) throws {
         let replica = device.replica
         let places = ["brockton", "brockton-heath", "whitmere-town", "ashby-parva", "clunbury", "hopton-cross", "ledwyche-east"]
         let needs = try replica.needs().map(\.need)
@@ -216,10 +232,30 @@ struct Simulation {
                 let receipt = try replica.perform(command)
                 creations.append(Creation(device: try replica.identity()!.deviceId, sequence: receipt.sequence, table: "need", id: command.needId))
             case (_, 1):
+                // Settle an open conflict now and then, keeping what stands (writing nothing).
+                if random.next() % 4 == 0, let conflict = pick(try replica.conflicts()) {
+                    try replica.perform(ResolveConflict(conflictId: conflict.id, keep: .kept))
+                    return
+                }
                 guard let need = pick(needs) else { return }
+                // Few fields and few values, so devices often edit the same field concurrently.
                 var update = UpdateNeed(needId: need.id)
-                update.severity = Int(1 + random.next() % 5)
-                try replica.perform(update)
+                let value: JSONValue
+                let field: String
+                if random.next() % 2 == 0 {
+                    field = "severity"
+                    update.severity = Int(1 + random.next() % 5)
+                    value = .object(["severity": .int(Int64(update.severity!))])
+                } else {
+                    field = "title"
+                    update.title = "Title \(random.next() % 4)"
+                    value = .object(["title": .string(update.title!)])
+                }
+                let receipt = try replica.perform(update)
+                writes.append(
+                    FieldWrite(
+                        device: try replica.identity()!.deviceId, sequence: receipt.sequence, needId: need.id, field: field,
+                        value: value, hlc: receipt.hlc))
             case (_, 2):
                 guard let need = pick(needs) else { return }
                 try replica.perform(CloseNeed(needId: need.id, reason: "sim"))
@@ -269,7 +305,7 @@ struct Simulation {
             appliedTotal += applied
             rejectedTotal += serverRejected
             // The device's view equals the server's view of its scope.
-            for table in ["need", "need_evidence", "proposal"] {
+            for table in ["need", "need_evidence", "proposal", "conflict"] {
                 let local = try device.replica.read { db in try Self.rows(table, db) }
                 let remote = try await store.database.read { db in
                     let actor = try Actor.load(db, personId: identity.personId)
@@ -303,6 +339,32 @@ struct Simulation {
                         description: "\(creation.table) \(creation.id.key) from mutation #\(creation.sequence) was \(outcome ?? "never answered") but \(exists ? "exists" : "does not exist") on the server")
                 }
             }
+        }
+    }
+
+    /// Concurrent edits of a field end the same whatever order they arrived in: the applied edit
+    /// with the latest hybrid logical clock stands. Returns how many conflicts were kept.
+    private func checkLastWriterWins(_ writes: [FieldWrite], _ store: SQLiteSyncStore) async throws -> Int {
+        try await store.database.read { db in
+            var latest: [String: FieldWrite] = [:]
+            for write in writes {
+                let outcome = try String.fetchOne(
+                    db, sql: "SELECT outcome FROM mutation_result WHERE device_id = ? AND sequence = ?",
+                    arguments: [write.device.key, write.sequence])
+                guard outcome == "applied" else { continue }
+                let key = "\(write.needId.key)/\(write.field)"
+                if latest[key].map({ $0.hlc < write.hlc }) ?? true { latest[key] = write }
+            }
+            for (_, write) in latest {
+                guard let need = try Need.find(db, id: write.needId) else {
+                    throw SimulationFailure(description: "need \(write.needId.key) was edited but is not on the server")
+                }
+                guard need.fragment(write.field) == write.value else {
+                    throw SimulationFailure(
+                        description: "need \(write.needId.key) \(write.field) is \(need.fragment(write.field).jsonText), but the latest edit (\(write.hlc)) set \(write.value.jsonText)")
+                }
+            }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflict") ?? 0
         }
     }
 

@@ -16,7 +16,7 @@ struct LocalityCommand: AsyncParsableCommand {
         subcommands: [
             Init.self, WhoAmICommand.self, Localities.self, OrgCommand.self, BudgetCommand.self, OutcomeCommand.self,
             NeedCommand.self, ProposalCommand.self, OutboxCommand.self, Login.self, SyncCommand.self, StatusCommand.self,
-            RejectedCommand.self,
+            RejectedCommand.self, ConflictsCommand.self,
         ])
 
     @OptionGroup var home: HomeOptions

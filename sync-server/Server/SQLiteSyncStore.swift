@@ -167,6 +167,12 @@ public struct SQLiteSyncStore: SyncStore {
             do {
                 // As the authenticated person, never as whoever the mutation claims.
                 try mutation.apply(as: session.personId, db)
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO clock_high_water (id, hlc) VALUES (1, ?)
+                        ON CONFLICT (id) DO UPDATE SET hlc = max(hlc, excluded.hlc)
+                        """
+                ).execute(arguments: [mutation.hlc.description])
             } catch let rejection as LocalityError {
                 outcome = .rejected
                 error = rejection
@@ -224,12 +230,22 @@ public struct SQLiteSyncStore: SyncStore {
                     changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: true, row: nil))
                     continue
                 }
-                guard let row = try RowLoader.load(table: table, key: key, db),
-                    try scope.canSee(table: table, row: row, db)
-                else { continue }
+                guard let row = try RowLoader.load(table: table, key: key, db) else { continue }
+                guard try scope.canSee(table: table, row: row, db) else {
+                    // A need that came to hold personal data after it was recorded may be on devices
+                    // that can no longer see it: tell them to drop it (a device without it ignores this).
+                    if table == "need", row["holds_personal_data"] == .int(1),
+                        case .string(let clocks)? = row["field_clocks"], clocks.contains("holdsPersonalData")
+                    {
+                        changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: true, row: nil))
+                    }
+                    continue
+                }
                 changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: false, row: row))
             }
-            return PullResponse(changes: changes, cursor: next, more: versions.count > limit)
+            let clock = try String.fetchOne(db, sql: "SELECT hlc FROM clock_high_water WHERE id = 1")
+                .flatMap { try? HLCTimestamp(parsing: $0) }
+            return PullResponse(changes: changes, cursor: next, more: versions.count > limit, clock: clock)
         }
     }
 

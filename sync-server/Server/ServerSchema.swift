@@ -5,12 +5,18 @@ import LocalityCore
 /// results of pushed mutations, and the change sequence that pulls follow.
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
-    static let syncedTables: [(table: String, key: String)] = [
+    static let syncedTables = v1SyncedTables + v2SyncedTables
+
+    /// The synced tables of "server v1". Released: never edit.
+    private static let v1SyncedTables: [(table: String, key: String)] = [
         ("locality", "NEW.id"), ("organisation", "NEW.id"), ("person", "NEW.id"), ("role_assignment", "NEW.id"),
         ("outcome", "NEW.id"), ("indicator", "NEW.id"), ("need", "NEW.id"),
         ("need_evidence", "NEW.need_id || ':' || NEW.id"), ("budget", "NEW.id"), ("ledger_entry", "NEW.id"),
         ("proposal", "NEW.id"),
     ]
+
+    /// The synced tables "server v2" adds.
+    private static let v2SyncedTables: [(table: String, key: String)] = [("conflict", "NEW.id")]
 
     /// Link tables travel inside the record that owns them: a change to a link is a change to its owner.
     static let linkTables: [(table: String, owner: String, ownerKey: String)] = [
@@ -71,20 +77,7 @@ enum ServerSchema {
                 ) STRICT, WITHOUT ROWID;
                 CREATE INDEX row_version_sequence ON row_version(sequence);
                 """)
-            for (table, key) in syncedTables {
-                let deletedKey = key.replacingOccurrences(of: "NEW.", with: "OLD.")
-                try db.execute(sql: """
-                    CREATE TRIGGER \(table)_synced_insert AFTER INSERT ON \(table) BEGIN
-                        \(bump(table: "'\(table)'", key: key, deleted: 0))
-                    END;
-                    CREATE TRIGGER \(table)_synced_update AFTER UPDATE ON \(table) BEGIN
-                        \(bump(table: "'\(table)'", key: key, deleted: 0))
-                    END;
-                    CREATE TRIGGER \(table)_synced_delete AFTER DELETE ON \(table) BEGIN
-                        \(bump(table: "'\(table)'", key: deletedKey, deleted: 1))
-                    END;
-                    """)
-            }
+            try createTriggers(v1SyncedTables, db)
             for (table, owner, ownerKey) in linkTables {
                 for (event, row) in [("insert", "NEW"), ("delete", "OLD")] {
                     try db.execute(sql: """
@@ -95,7 +88,33 @@ enum ServerSchema {
                 }
             }
         }
+        Schema.registerDomainMigrations(after: 1, &migrator)
+        migrator.registerMigration("server v2 conflicts and clock") { db in
+            try createTriggers(v2SyncedTables, db)
+            try db.execute(sql: """
+                -- The latest hybrid logical clock reading among applied mutations. Devices take it in
+                -- with every pull, so an edit made after seeing a value is always ordered after it.
+                CREATE TABLE clock_high_water (id INTEGER PRIMARY KEY CHECK (id = 1), hlc TEXT NOT NULL) STRICT;
+                """)
+        }
         return migrator
+    }
+
+    private static func createTriggers(_ tables: [(table: String, key: String)], _ db: Database) throws {
+        for (table, key) in tables {
+            let deletedKey = key.replacingOccurrences(of: "NEW.", with: "OLD.")
+            try db.execute(sql: """
+                CREATE TRIGGER \(table)_synced_insert AFTER INSERT ON \(table) BEGIN
+                    \(bump(table: "'\(table)'", key: key, deleted: 0))
+                END;
+                CREATE TRIGGER \(table)_synced_update AFTER UPDATE ON \(table) BEGIN
+                    \(bump(table: "'\(table)'", key: key, deleted: 0))
+                END;
+                CREATE TRIGGER \(table)_synced_delete AFTER DELETE ON \(table) BEGIN
+                    \(bump(table: "'\(table)'", key: deletedKey, deleted: 1))
+                END;
+                """)
+        }
     }
 
     private static func bump(table: String, key: String, deleted: Int) -> String {

@@ -12,6 +12,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case proposalEdit = "proposal.edit"
     case proposalSubmit = "proposal.submit"
     case proposalWithdraw = "proposal.withdraw"
+    case conflictResolve = "conflict.resolve"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -25,6 +26,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .proposalEdit: EditProposal.self
         case .proposalSubmit: SubmitProposal.self
         case .proposalWithdraw: WithdrawProposal.self
+        case .conflictResolve: ResolveConflict.self
         }
     }
 }
@@ -51,6 +53,13 @@ public struct MutationContext: Sendable {
 public protocol MutationCommand: Codable, Sendable {
     static var name: MutationName { get }
     func apply(_ context: MutationContext, _ db: Database) throws
+    /// The command as it should be queued, given the device's state before it applies: edits
+    /// record what the fields held (see `FieldMerge`). Most commands are queued as they are.
+    func prepared(_ db: Database) throws -> Self
+}
+
+extension MutationCommand {
+    public func prepared(_ db: Database) throws -> Self { self }
 }
 
 extension MutationName {

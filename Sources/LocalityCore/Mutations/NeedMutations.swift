@@ -99,13 +99,34 @@ public struct UpdateNeed: MutationCommand, Hashable {
     public var latitude: Double?
     public var longitude: Double?
     public var holdsPersonalData: Bool?
+    /// The value each changed field had on the device when the edit was made, as edit arguments
+    /// (`{"title": {"title": "Old title"}}`): how the server tells a concurrent edit from a later one.
+    /// Filled in by `Replica.perform`.
+    public var before: [String: JSONValue]?
 
     public init(needId: UUID) { self.needId = needId }
 
-    public var changesSomething: Bool {
-        title != nil || description != nil || category != nil || outcomeId != nil || clearOutcome == true
-            || severity != nil || peopleAffected != nil || latitude != nil || longitude != nil
-            || holdsPersonalData != nil
+    public var changesSomething: Bool { !fields.isEmpty }
+
+    /// The fields this edit changes, by the names conflicts use.
+    public var fields: [String] {
+        var fields: [String] = []
+        if title != nil { fields.append("title") }
+        if description != nil { fields.append("description") }
+        if category != nil { fields.append("category") }
+        if outcomeId != nil || clearOutcome == true { fields.append("outcome") }
+        if severity != nil { fields.append("severity") }
+        if peopleAffected != nil { fields.append("peopleAffected") }
+        if latitude != nil || longitude != nil { fields.append("location") }
+        if holdsPersonalData != nil { fields.append("holdsPersonalData") }
+        return fields
+    }
+
+    public func prepared(_ db: Database) throws -> UpdateNeed {
+        guard before == nil, let need = try Need.find(db, id: needId) else { return self }
+        var copy = self
+        copy.before = Dictionary(uniqueKeysWithValues: fields.map { ($0, need.fragment($0)) })
+        return copy
     }
 
     public func apply(_ context: MutationContext, _ db: Database) throws {
@@ -115,25 +136,65 @@ public struct UpdateNeed: MutationCommand, Hashable {
         guard need.status != .closed else {
             throw LocalityError(.invalidTransition, "need '\(need.title)' is closed; reopen it before editing it")
         }
-        if let title { need.title = try Validate.title(title) }
-        if let description { need.description = try Validate.text(description, field: "description") }
-        if let category { need.category = try Validate.label(category, field: "category") }
+        var proposed = need
+        if let title { proposed.title = try Validate.title(title) }
+        if let description { proposed.description = try Validate.text(description, field: "description") }
+        if let category { proposed.category = try Validate.label(category, field: "category") }
         if clearOutcome == true {
-            need.outcomeId = nil
+            proposed.outcomeId = nil
         } else if let outcomeId {
             _ = try Lookup.outcome(outcomeId, db)
-            need.outcomeId = outcomeId
+            proposed.outcomeId = outcomeId
         }
-        if let severity { need.severity = try Validate.severity(severity) }
-        if let peopleAffected { need.peopleAffected = try Validate.peopleAffected(peopleAffected) }
+        if let severity { proposed.severity = try Validate.severity(severity) }
+        if let peopleAffected { proposed.peopleAffected = try Validate.peopleAffected(peopleAffected) }
         if latitude != nil || longitude != nil {
             try Validate.location(latitude: latitude, longitude: longitude)
-            need.latitude = latitude
-            need.longitude = longitude
+            proposed.latitude = latitude
+            proposed.longitude = longitude
         }
-        if let holdsPersonalData { need.holdsPersonalData = holdsPersonalData }
-        need.updatedAt = context.at
+        if let holdsPersonalData { proposed.holdsPersonalData = holdsPersonalData }
+        var merge = try FieldMerge(table: "need", recordId: needId, context: context, before: before, db)
+        for field in fields
+        where try merge.admit(field, current: need.fragment(field), incoming: proposed.fragment(field), db) {
+            need.take(field, from: proposed)
+        }
+        need.updatedAt = max(need.updatedAt, context.at)
         try need.update(db)
+        try merge.save(db)
+    }
+}
+
+extension Need {
+    /// A field's value as `need.update` arguments: the form conflicts keep values in.
+    public func fragment(_ field: String) -> JSONValue {
+        switch field {
+        case "title": .object(["title": .string(title)])
+        case "description": .object(["description": .string(description)])
+        case "category": .object(["category": .string(category ?? "")])
+        case "outcome": outcomeId.map { .object(["outcomeId": .string($0.key)]) } ?? .object(["clearOutcome": .bool(true)])
+        case "severity": .object(["severity": .int(Int64(severity))])
+        case "peopleAffected": .object(["peopleAffected": peopleAffected.map { .int(Int64($0)) } ?? .null])
+        case "location": .object(["latitude": latitude.map(JSONValue.double) ?? .null, "longitude": longitude.map(JSONValue.double) ?? .null])
+        case "holdsPersonalData": .object(["holdsPersonalData": .bool(holdsPersonalData)])
+        default: .null
+        }
+    }
+
+    mutating func take(_ field: String, from other: Need) {
+        switch field {
+        case "title": title = other.title
+        case "description": description = other.description
+        case "category": category = other.category
+        case "outcome": outcomeId = other.outcomeId
+        case "severity": severity = other.severity
+        case "peopleAffected": peopleAffected = other.peopleAffected
+        case "location":
+            latitude = other.latitude
+            longitude = other.longitude
+        case "holdsPersonalData": holdsPersonalData = other.holdsPersonalData
+        default: break
+        }
     }
 }
 

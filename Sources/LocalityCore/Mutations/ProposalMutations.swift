@@ -63,29 +63,114 @@ public struct EditProposal: MutationCommand, Hashable {
     public var socialValue: String?
     public var needIds: [UUID]?
     public var outcomeIds: [UUID]?
+    /// The value each changed field had on the device when the edit was made, as edit arguments:
+    /// how the server tells a concurrent edit from a later one. Filled in by `Replica.perform`.
+    public var before: [String: JSONValue]?
 
     public init(proposalId: UUID) { self.proposalId = proposalId }
 
-    public var changesSomething: Bool {
-        title != nil || summary != nil || amountRequested != nil || localityId != nil || deliveryModel != nil
-            || socialValue != nil || needIds != nil || outcomeIds != nil
+    public var changesSomething: Bool { !fields.isEmpty }
+
+    /// The fields this edit changes, by the names conflicts use.
+    public var fields: [String] {
+        var fields: [String] = []
+        if title != nil { fields.append("title") }
+        if summary != nil { fields.append("summary") }
+        if amountRequested != nil { fields.append("amountRequested") }
+        if localityId != nil { fields.append("locality") }
+        if deliveryModel != nil { fields.append("deliveryModel") }
+        if socialValue != nil { fields.append("socialValue") }
+        if needIds != nil { fields.append("needs") }
+        if outcomeIds != nil { fields.append("outcomes") }
+        return fields
+    }
+
+    public func prepared(_ db: Database) throws -> EditProposal {
+        guard before == nil, let proposal = try Proposal.find(db, id: proposalId) else { return self }
+        let current = try ProposalFields(proposal, db)
+        var copy = self
+        copy.before = Dictionary(uniqueKeysWithValues: fields.map { ($0, current.fragment($0)) })
+        return copy
     }
 
     public func apply(_ context: MutationContext, _ db: Database) throws {
-        var proposal = try Lookup.proposal(proposalId, db)
+        let proposal = try Lookup.proposal(proposalId, db)
         try Policy.requireCanEdit(context.actor, proposal, db)
         guard changesSomething else { throw LocalityError.invalid("nothing to change: give at least one field") }
-        if let title { proposal.title = try Validate.title(title) }
-        if let summary { proposal.summary = try Validate.text(summary, field: "summary") }
-        if let amountRequested { proposal.amountRequested = try Validate.amount(amountRequested) }
-        if let localityId { proposal.localityId = localityId }
-        if let deliveryModel { proposal.deliveryModel = deliveryModel }
-        if let socialValue { proposal.socialValue = try Validate.text(socialValue, field: "social value statement") }
-        try ProposalRules.check(proposal, needIds: needIds ?? [], outcomeIds: outcomeIds ?? [], db)
-        proposal.updatedAt = context.at
-        try proposal.update(db)
-        if needIds != nil || outcomeIds != nil {
-            try ProposalRules.link(proposal.id, needIds: needIds, outcomeIds: outcomeIds, replacing: true, db)
+        var current = try ProposalFields(proposal, db)
+        var proposed = current
+        if let title { proposed.proposal.title = try Validate.title(title) }
+        if let summary { proposed.proposal.summary = try Validate.text(summary, field: "summary") }
+        if let amountRequested { proposed.proposal.amountRequested = try Validate.amount(amountRequested) }
+        if let localityId { proposed.proposal.localityId = localityId }
+        if let deliveryModel { proposed.proposal.deliveryModel = deliveryModel }
+        if let socialValue { proposed.proposal.socialValue = try Validate.text(socialValue, field: "social value statement") }
+        if let needIds { proposed.needIds = Set(needIds).sorted { $0.key < $1.key } }
+        if let outcomeIds { proposed.outcomeIds = Set(outcomeIds).sorted { $0.key < $1.key } }
+        try ProposalRules.check(proposed.proposal, needIds: needIds ?? [], outcomeIds: outcomeIds ?? [], db)
+        var merge = try FieldMerge(table: "proposal", recordId: proposalId, context: context, before: before, db)
+        var linksChanged = false
+        for field in fields
+        where try merge.admit(field, current: current.fragment(field), incoming: proposed.fragment(field), db) {
+            current.take(field, from: proposed)
+            linksChanged = linksChanged || field == "needs" || field == "outcomes"
+        }
+        // What the merge kept must still make a valid proposal (a locality from one edit, an amount from another).
+        try ProposalRules.check(current.proposal, needIds: [], outcomeIds: [], db)
+        current.proposal.updatedAt = max(current.proposal.updatedAt, context.at)
+        try current.proposal.update(db)
+        try merge.save(db)
+        if linksChanged {
+            try ProposalRules.link(
+                proposalId, needIds: current.needIds, outcomeIds: current.outcomeIds, replacing: true, db)
+        }
+    }
+}
+
+/// A proposal with its links: the fields an edit can change.
+struct ProposalFields {
+    var proposal: Proposal
+    var needIds: [UUID]
+    var outcomeIds: [UUID]
+
+    init(_ proposal: Proposal, _ db: Database) throws {
+        self.proposal = proposal
+        needIds = try String.fetchAll(
+            try db.cachedStatement(sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ? ORDER BY need_id"),
+            arguments: [proposal.id.key]
+        ).compactMap(UUID.init(key:))
+        outcomeIds = try String.fetchAll(
+            try db.cachedStatement(sql: "SELECT outcome_id FROM proposal_outcome WHERE proposal_id = ? ORDER BY outcome_id"),
+            arguments: [proposal.id.key]
+        ).compactMap(UUID.init(key:))
+    }
+
+    /// A field's value as `proposal.edit` arguments: the form conflicts keep values in.
+    func fragment(_ field: String) -> JSONValue {
+        switch field {
+        case "title": .object(["title": .string(proposal.title)])
+        case "summary": .object(["summary": .string(proposal.summary)])
+        case "amountRequested": .object(["amountRequested": .int(proposal.amountRequested.pence)])
+        case "locality": .object(["localityId": .string(proposal.localityId.key)])
+        case "deliveryModel": .object(["deliveryModel": proposal.deliveryModel.map { .string($0.rawValue) } ?? .null])
+        case "socialValue": .object(["socialValue": .string(proposal.socialValue)])
+        case "needs": .object(["needIds": .array(needIds.map { .string($0.key) })])
+        case "outcomes": .object(["outcomeIds": .array(outcomeIds.map { .string($0.key) })])
+        default: .null
+        }
+    }
+
+    mutating func take(_ field: String, from other: ProposalFields) {
+        switch field {
+        case "title": proposal.title = other.proposal.title
+        case "summary": proposal.summary = other.proposal.summary
+        case "amountRequested": proposal.amountRequested = other.proposal.amountRequested
+        case "locality": proposal.localityId = other.proposal.localityId
+        case "deliveryModel": proposal.deliveryModel = other.proposal.deliveryModel
+        case "socialValue": proposal.socialValue = other.proposal.socialValue
+        case "needs": needIds = other.needIds
+        case "outcomes": outcomeIds = other.outcomeIds
+        default: break
         }
     }
 }

@@ -112,6 +112,7 @@ public struct Replica: Sendable {
     }
 
     private func perform<Command: MutationCommand>(_ command: Command, _ db: Database) throws -> MutationReceipt {
+        let command = try command.prepared(db)
         let state = try ReplicaState.load(db)
         let counters = try ReplicaState.counters(state, db)
         let actor = try Actor.load(db, personId: state.personId)

@@ -23,8 +23,47 @@ public enum Schema {
         migrator.registerMigration("v2 device sync") { db in
             try db.execute(sql: v2DeviceSync)
         }
+        registerDomainMigrations(after: 1, &migrator)
         return migrator
     }
+
+    /// Domain migrations after the foundation, in order. The server and the device each register
+    /// them after their own migrations of the same era, so each chain only ever grows at its end.
+    public static func registerDomainMigrations(after version: Int, _ migrator: inout DatabaseMigrator) {
+        if version < 3 {
+            migrator.registerMigration("v3 field clocks and conflicts") { db in
+                try db.execute(sql: v3Conflicts)
+            }
+        }
+    }
+
+    private static let v3Conflicts = """
+        -- Per field, the hybrid logical clock of the edit that set it and who made it, as JSON:
+        -- {"title": {"hlc": "…", "by": "<person>"}}. Concurrent edits of a field are ordered by it.
+        ALTER TABLE need ADD COLUMN field_clocks TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE proposal ADD COLUMN field_clocks TEXT NOT NULL DEFAULT '{}';
+
+        -- A value that lost to a concurrent edit of the same field, kept until someone resolves it.
+        -- Its id is derived from the losing or winning edit, so the device and the server make the same row.
+        CREATE TABLE conflict (
+            id TEXT NOT NULL PRIMARY KEY,
+            record_type TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            lost_value TEXT NOT NULL,
+            lost_by TEXT NOT NULL,
+            lost_hlc TEXT NOT NULL,
+            kept_value TEXT NOT NULL,
+            kept_by TEXT NOT NULL,
+            kept_hlc TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open',
+            resolution TEXT,
+            resolved_by TEXT,
+            resolved_at TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX conflict_record ON conflict(record_id);
+        """
 
     private static let v2DeviceSync = """
         -- The server this device syncs with, and how far it has pulled.
@@ -78,6 +117,7 @@ public enum Schema {
         ("person", ["id"]), ("role_assignment", ["id"]), ("outcome", ["id"]), ("indicator", ["id"]), ("need", ["id"]),
         ("need_evidence", ["need_id", "id"]), ("budget", ["id"]), ("ledger_entry", ["id"]), ("proposal", ["id"]),
         ("proposal_need", ["proposal_id", "need_id"]), ("proposal_outcome", ["proposal_id", "outcome_id"]),
+        ("conflict", ["id"]),
     ]
 
     private static let v1 = """

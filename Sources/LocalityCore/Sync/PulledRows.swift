@@ -19,6 +19,12 @@ enum PulledRows {
             let keyValues = keyValues(change, key)
             guard keyValues.count == key.count else { continue }
             if change.deleted {
+                if change.table == "need" {
+                    // Foreign keys are off while a page applies: take what hangs off the need too.
+                    try db.execute(sql: "DELETE FROM need_evidence WHERE need_id = ?", arguments: [change.key])
+                    try db.execute(
+                        sql: "DELETE FROM conflict WHERE record_type = 'need' AND record_id = ?", arguments: [change.key])
+                }
                 try db.execute(
                     sql: "DELETE FROM \(change.table) WHERE " + key.map { "\($0) = ?" }.joined(separator: " AND "),
                     arguments: StatementArguments(keyValues))

@@ -13,6 +13,8 @@ public struct SyncSummary: Codable, Sendable {
     public var accepted = 0
     public var rejected: [RejectedMutation] = []
     public var received = 0
+    /// Open conflicts among the rows received: values overwritten by a concurrent edit.
+    public var conflicts = 0
     public var pages = 0
     public var cursor: Int64 = 0
     public var pending = 0
@@ -120,6 +122,7 @@ public struct SyncEngine: Sendable {
             try Self.applyPage(page, replica.database)
             cursor = page.cursor
             summary.received += page.changes.count
+            summary.conflicts += page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }.count
             summary.pages += 1
             summary.cursor = cursor
             progress(summary)
@@ -139,7 +142,7 @@ public struct SyncEngine: Sendable {
                 try UndoLog.undoAll(db)
                 try PulledRows.apply(page.changes, db)
                 try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
-                try retireAnswered(upTo: page.cursor, db)
+                try retireAnswered(upTo: page.cursor, clock: page.clock, db)
                 try reapplyUnconfirmed(db)
                 return .commit
             }
@@ -148,12 +151,12 @@ public struct SyncEngine: Sendable {
 
     /// Removes from the outbox what needs no more attention: rejected mutations (kept in
     /// `rejected_mutation`) and applied ones whose effects the pulled rows now include.
-    private static func retireAnswered(upTo cursor: Int64, _ db: Database) throws {
+    private static func retireAnswered(upTo cursor: Int64, clock: HLCTimestamp?, _ db: Database) throws {
         let state = try ReplicaState.load(db)
         let counters = try ReplicaState.counters(state, db)
         try db.execute(
             sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1",
-            arguments: [counters.sequence, counters.hlc?.description])
+            arguments: [counters.sequence, HLCTimestamp.later(counters.hlc, clock)?.description])
         try db.execute(
             sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)",
             arguments: [cursor])

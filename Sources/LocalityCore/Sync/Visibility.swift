@@ -37,19 +37,25 @@ public final class ScopeCheck {
             return verdict
         case "need_evidence":
             guard case .string(let needKey)? = row["need_id"], let needId = UUID(key: needKey) else { return false }
-            if let verdict = needVerdicts[needId] { return verdict }
-            guard
-                let need = try Row.fetchOne(
-                    db, sql: "SELECT locality_id, recorded_by, holds_personal_data FROM need WHERE id = ?",
-                    arguments: [needId.key])
+            return try canSeeNeed(id: needId, db)
+        case "conflict":
+            // A conflict goes wherever the record it is about goes.
+            guard case .string(let type)? = row["record_type"], case .string(let key)? = row["record_id"],
+                let recordId = UUID(key: key)
             else { return false }
-            let verdict = try canSeeNeed(
-                [
-                    "locality_id": .string(need["locality_id"]), "recorded_by": .string(need["recorded_by"]),
-                    "holds_personal_data": .int(need["holds_personal_data"]),
-                ], db)
-            needVerdicts[needId] = verdict
-            return verdict
+            switch type {
+            case "need": return try canSeeNeed(id: recordId, db)
+            case "proposal":
+                guard
+                    let proposal = try Row.fetchOne(
+                        try db.cachedStatement(sql: "SELECT status, organisation_id FROM proposal WHERE id = ?"),
+                        arguments: [recordId.key])
+                else { return false }
+                return try canSee(
+                    table: "proposal",
+                    row: ["status": .string(proposal["status"]), "organisation_id": .string(proposal["organisation_id"])], db)
+            default: return false
+            }
         case "proposal":
             guard case .string(let status)? = row["status"] else { return false }
             if status != Proposal.Status.draft.rawValue { return true }
@@ -58,6 +64,23 @@ public final class ScopeCheck {
         default:
             return true
         }
+    }
+
+    /// The verdict for a need known by id: its evidence and conflicts go where it goes.
+    private func canSeeNeed(id needId: UUID, _ db: Database) throws -> Bool {
+        if let verdict = needVerdicts[needId] { return verdict }
+        guard
+            let need = try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT locality_id, recorded_by, holds_personal_data FROM need WHERE id = ?"),
+                arguments: [needId.key])
+        else { return false }
+        let verdict = try canSeeNeed(
+            [
+                "locality_id": .string(need["locality_id"]), "recorded_by": .string(need["recorded_by"]),
+                "holds_personal_data": .int(need["holds_personal_data"]),
+            ], db)
+        needVerdicts[needId] = verdict
+        return verdict
     }
 
     private func ancestors(of id: UUID, _ db: Database) throws -> [UUID] {

@@ -116,11 +116,15 @@ public struct PullResponse: Codable, Sendable {
     public var cursor: Int64
     /// Whether more changes wait beyond this page.
     public var more: Bool
+    /// The latest hybrid logical clock reading the server has applied: the device's clock moves
+    /// past it, so its next edits are ordered after everything it has seen.
+    public var clock: HLCTimestamp?
 
-    public init(changes: [RowChange], cursor: Int64, more: Bool) {
+    public init(changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil) {
         self.changes = changes
         self.cursor = cursor
         self.more = more
+        self.clock = clock
     }
 }
 

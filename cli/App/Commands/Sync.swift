@@ -123,6 +123,10 @@ struct SyncCommand: AsyncParsableCommand {
                 print("  #\(rejection.sequence) \(rejection.name)\(subject): \(rejection.message)")
             }
         }
+        if summary.conflicts > 0 {
+            print(
+                "\(summary.conflicts) edit\(summary.conflicts == 1 ? " was" : "s were") overwritten by a concurrent edit of the same field; see `locality conflicts`.")
+        }
         if summary.pending > 0 { print("\(summary.pending) change\(summary.pending == 1 ? "" : "s") still waiting to sync.") }
     }
 }
@@ -142,6 +146,7 @@ struct StatusCommand: ParsableCommand {
         var cursor: Int64
         var pending: Int
         var rejected: Int
+        var conflicts: Int
     }
 
     func run() throws {
@@ -150,13 +155,14 @@ struct StatusCommand: ParsableCommand {
         let status = Status(
             server: settings?.serverURL, loggedIn: settings?.token != nil, lastSyncAt: settings?.lastSyncAt,
             lastError: settings?.lastError, cursor: settings?.cursor ?? 0, pending: try replica.outbox().count,
-            rejected: try replica.rejectedMutations().count)
+            rejected: try replica.rejectedMutations().count, conflicts: try replica.conflicts().count)
         if output.json { return try Output.json(status) }
         Output.field("Server", status.server ?? "none (a demo replica, offline only)")
         Output.field("Last sync", status.lastSyncAt.map(Output.moment) ?? (status.server == nil ? nil : "never"))
         Output.field("Last error", status.lastError)
         Output.field("Waiting", "\(status.pending) change\(status.pending == 1 ? "" : "s")")
         Output.field("Refused", status.rejected == 0 ? "none" : "\(status.rejected) (see `locality rejected`)")
+        Output.field("Conflicts", status.conflicts == 0 ? "none open" : "\(status.conflicts) open (see `locality conflicts`)")
     }
 }
 
