@@ -90,13 +90,11 @@ struct StorageTests {
         #expect(Set(outbox.map(\.hlc)).count == 3)
         #expect(Set(outbox.map(\.id)).count == 3)
         // An update carries only the fields it changes, so concurrent edits of other fields survive,
-        // and what those fields held when it was made, so the server can tell a concurrent edit.
+        // and the clock of each field's last edit as the device knew it, so the server can tell a
+        // concurrent edit ("" when the field had never been edited).
         #expect(
             outbox[1].arguments
-                == .object([
-                    "needId": .string(id.uuidString), "severity": .int(5),
-                    "before": .object(["severity": .object(["severity": .int(3)])]),
-                ]))
+                == .object(["needId": .string(id.uuidString), "severity": .int(5), "seen": .object(["severity": .string("")])]))
         #expect(me.pendingMutations == 3 && me.lastSequence == 3)
     }
 

@@ -20,7 +20,7 @@ struct SimulationTests {
     @Test func everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce() async throws {
         var totals = Simulation.Totals()
         defer {
-            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts, \(totals.conflicts) conflicts kept")
+            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts, \(totals.conflicts) conflicts kept, \(totals.scopeChanges) scope changes")
         }
         for seed in Self.seeds {
             do {
@@ -118,8 +118,10 @@ struct Simulation {
         var rejected = 0
         var restarts = 0
         var conflicts = 0
+        var scopeChanges = 0
 
         mutating func add(_ other: Totals) {
+            scopeChanges += other.scopeChanges
             conflicts += other.conflicts
             mutations += other.mutations
             applied += other.applied
@@ -157,11 +159,18 @@ struct Simulation {
 
         var creations: [Creation] = []
         var writes: [FieldWrite] = []
+        var wardsNorth = ["whitmere-ward", "brockton-ward"]
         for _ in 0..<steps {
             let device = devices[Int(random.next() % UInt64(devices.count))]
             switch random.next() % 100 {
             case 0..<60: try act(on: device, &random, &creations, &writes)
-            case 60..<95: _ = try? await device.engine.sync()
+            case 60..<93: _ = try? await device.engine.sync()
+            case 93..<95:
+                // The operator moves cllr-north between one ward and two: their devices must follow.
+                wardsNorth = wardsNorth.count == 2 ? ["whitmere-ward"] : ["whitmere-ward", "brockton-ward"]
+                _ = try server.store.setRoles(
+                    "cllr-north", role: .councillor, localities: wardsNorth, organisations: [], now: Date())
+                totals.scopeChanges += 1
             default:
                 try server.restart()
                 totals.restarts += 1
@@ -360,6 +369,18 @@ struct Simulation {
                     throw SimulationFailure(description: "need \(write.needId.key) was edited but is not on the server")
                 }
                 guard need.fragment(write.field) == write.value else {
+                    if ProcessInfo.processInfo.environment["LOCALITY_SIM_DEBUG"] != nil {
+                        for other in writes where other.needId == write.needId && other.field == write.field {
+                            let outcome = try String.fetchOne(
+                                db, sql: "SELECT outcome FROM mutation_result WHERE device_id = ? AND sequence = ?",
+                                arguments: [other.device.key, other.sequence])
+                            print("write \(other.hlc) dev \(other.device.key.suffix(4)) #\(other.sequence) \(other.value.jsonText) \(outcome ?? "-")")
+                        }
+                        for row in try Row.fetchAll(db, sql: "SELECT * FROM conflict WHERE record_id = ?", arguments: [write.needId.key]) {
+                            print("conflict \(row)")
+                        }
+                        print("clocks", try String.fetchOne(db, sql: "SELECT field_clocks FROM need WHERE id = ?", arguments: [write.needId.key]) ?? "")
+                    }
                     throw SimulationFailure(
                         description: "need \(write.needId.key) \(write.field) is \(need.fragment(write.field).jsonText), but the latest edit (\(write.hlc)) set \(write.value.jsonText)")
                 }

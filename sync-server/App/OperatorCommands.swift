@@ -27,7 +27,8 @@ func printJSON(_ value: some Encodable) throws {
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Accounts: add, list, disable.", subcommands: [Add.self, List.self, Disable.self])
+        commandName: "user", abstract: "Accounts: add, list, change roles, disable.",
+        subcommands: [Add.self, List.self, SetRoles.self, Disable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -63,6 +64,39 @@ struct UserCommand: ParsableCommand {
                 now: Date())
             if output.json { return try printJSON(account) }
             print("Added \(account.username) (\(account.roles.joined(separator: "; "))).")
+        }
+    }
+
+    struct SetRoles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-roles",
+            abstract: "Replace an account's roles, e.g. after an election or a change of wards.",
+            discussion: """
+                The account's devices learn at their next sync: records the new roles let them see \
+                arrive, and records they may no longer see leave the device (after any changes \
+                made on it have been sent and answered). Example: locality-sync user set-roles \
+                cllr-north --role councillor --locality whitmere-ward
+                """)
+
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+        @Argument(help: ArgumentHelp("The username.", valueName: "username"))
+        var username: String
+        @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
+        var role: String
+        @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
+        var locality: [String] = []
+        @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
+        var org: [String] = []
+
+        func run() throws {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("'\(self.role)' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let account = try database.open().setRoles(
+                username, role: role, localities: locality, organisations: org, now: Date())
+            if output.json { return try printJSON(account) }
+            print("\(account.username) is now: \(account.roles.joined(separator: "; ")). Their devices follow at their next sync.")
         }
     }
 

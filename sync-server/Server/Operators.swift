@@ -56,13 +56,7 @@ extension SQLiteSyncStore {
         else {
             throw LocalityError.invalidInput("'\(account.username)' is not a username: use letters, digits, '-', '_' or '.', at most 64")
         }
-        switch account.role {
-        case .councillor where account.localities.isEmpty:
-            throw LocalityError.invalidInput("a councillor needs at least one ward: give --locality")
-        case .member where account.organisations.isEmpty:
-            throw LocalityError.invalidInput("a member needs at least one organisation: give --org")
-        default: break
-        }
+        try Self.requireScopes(account.role, localities: account.localities, organisations: account.organisations)
         return try database.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person WHERE username = ?", arguments: [username]) == 0 else {
                 throw LocalityError.invalidInput("there is already an account called '\(username)'")
@@ -71,26 +65,62 @@ extension SQLiteSyncStore {
             let personId = UUID.v7(at: now, using: &generator)
             try Person(id: personId, username: username, displayName: account.displayName.isEmpty ? username : account.displayName)
                 .insert(db)
-            var scopes: [(UUID?, UUID?)] = []
-            for ref in account.localities {
-                let locality = try References.locality(ref, db)
-                guard account.role != .councillor || locality.kind == .ward else {
-                    throw LocalityError.invalidInput("\(locality.name) is a \(locality.kind.label), not a ward: councillors are elected for wards")
-                }
-                scopes.append((locality.id, nil))
-            }
-            for ref in account.organisations { scopes.append((nil, try References.organisation(ref, db).id)) }
-            if scopes.isEmpty { scopes = [(nil, nil)] }
-            for (locality, organisation) in scopes {
-                try RoleAssignment(
-                    id: UUID.v7(at: now, using: &generator), personId: personId, role: account.role,
-                    localityId: account.role == .councillor ? locality : nil,
-                    organisationId: account.role == .member ? organisation : nil
-                ).insert(db)
-            }
+            try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, db)
             try db.execute(
                 sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)", arguments: [personId.key, account.passwordHash])
             return try Self.summaries(db, username: username)[0]
+        }
+    }
+
+    /// Replaces an account's roles. Its devices learn at their next sync: they receive what the
+    /// new roles let them see, and what the old roles let them see and the new do not leaves them.
+    public func setRoles(
+        _ username: String, role: Role, localities: [String], organisations: [String], now: Date
+    ) throws -> AccountSummary {
+        try Self.requireScopes(role, localities: localities, organisations: organisations)
+        return try database.write { db in
+            guard let personId = try String.fetchOne(
+                db, sql: "SELECT person.id FROM person JOIN account ON account.person_id = person.id WHERE username = ?",
+                arguments: [username]
+            ).flatMap(UUID.init(key:)) else {
+                throw LocalityError.notFound("there is no account called '\(username)'")
+            }
+            try db.execute(sql: "DELETE FROM role_assignment WHERE person_id = ?", arguments: [personId.key])
+            try Self.assign(role, localities: localities, organisations: organisations, to: personId, now: now, db)
+            return try Self.summaries(db, username: username)[0]
+        }
+    }
+
+    private static func requireScopes(_ role: Role, localities: [String], organisations: [String]) throws {
+        switch role {
+        case .councillor where localities.isEmpty:
+            throw LocalityError.invalidInput("a councillor needs at least one ward: give --locality")
+        case .member where organisations.isEmpty:
+            throw LocalityError.invalidInput("a member needs at least one organisation: give --org")
+        default: break
+        }
+    }
+
+    private static func assign(
+        _ role: Role, localities: [String], organisations: [String], to personId: UUID, now: Date, _ db: Database
+    ) throws {
+        var generator = SystemRandomNumberGenerator()
+        var scopes: [(UUID?, UUID?)] = []
+        for ref in localities {
+            let locality = try References.locality(ref, db)
+            guard role != .councillor || locality.kind == .ward else {
+                throw LocalityError.invalidInput("\(locality.name) is a \(locality.kind.label), not a ward: councillors are elected for wards")
+            }
+            scopes.append((locality.id, nil))
+        }
+        for ref in organisations { scopes.append((nil, try References.organisation(ref, db).id)) }
+        if scopes.isEmpty { scopes = [(nil, nil)] }
+        for (locality, organisation) in scopes {
+            try RoleAssignment(
+                id: UUID.v7(at: now, using: &generator), personId: personId, role: role,
+                localityId: role == .councillor ? locality : nil,
+                organisationId: role == .member ? organisation : nil
+            ).insert(db)
         }
     }
 

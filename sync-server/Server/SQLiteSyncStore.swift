@@ -214,7 +214,8 @@ public struct SQLiteSyncStore: SyncStore {
     public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {
         let limit = min(max(limit, 1), SyncProtocol.maxPullLimit)
         return try await database.read { db in
-            let scope = ScopeCheck(actor: try Actor.load(db, personId: session.personId))
+            let actor = try Actor.load(db, personId: session.personId)
+            let scope = ScopeCheck(actor: actor)
             let versions = try Row.fetchAll(
                 db,
                 sql: "SELECT table_name, row_key, sequence, deleted FROM row_version WHERE sequence > ? ORDER BY sequence LIMIT ?",
@@ -245,7 +246,8 @@ public struct SQLiteSyncStore: SyncStore {
             }
             let clock = try String.fetchOne(db, sql: "SELECT hlc FROM clock_high_water WHERE id = 1")
                 .flatMap { try? HLCTimestamp(parsing: $0) }
-            return PullResponse(changes: changes, cursor: next, more: versions.count > limit, clock: clock)
+            return PullResponse(changes: changes, cursor: next, more: versions.count > limit, clock: clock,
+                scope: Visibility.scopeFingerprint(of: actor))
         }
     }
 

@@ -77,9 +77,9 @@ public struct ResolveConflict: MutationCommand, Hashable {
 
     public var conflictId: UUID
     public var keep: Conflict.Keep
-    /// The field's value on the device when the person chose, as edit arguments (filled in by
-    /// `Replica.perform`): so an edit made meanwhile elsewhere is recognised as concurrent.
-    public var before: JSONValue?
+    /// The clock of the field's last edit as this device knew it when the person chose (filled in
+    /// by `Replica.perform`): so an edit made meanwhile elsewhere is recognised as concurrent.
+    public var seen: String?
 
     public init(conflictId: UUID, keep: Conflict.Keep) {
         self.conflictId = conflictId
@@ -87,9 +87,10 @@ public struct ResolveConflict: MutationCommand, Hashable {
     }
 
     public func prepared(_ db: Database) throws -> ResolveConflict {
-        guard before == nil, let conflict = try Conflict.find(conflictId, db) else { return self }
+        guard seen == nil, let conflict = try Conflict.find(conflictId, db) else { return self }
         var copy = self
-        copy.before = try Conflict.currentValue(recordType: conflict.recordType, recordId: conflict.recordId, field: conflict.field, db)
+        copy.seen = try FieldMerge.seen(table: conflict.recordType, recordId: conflict.recordId, fields: [conflict.field], db)[
+            conflict.field]
         return copy
     }
 
@@ -110,17 +111,17 @@ public struct ResolveConflict: MutationCommand, Hashable {
             guard case .object(var arguments) = conflict.lostValue else {
                 throw LocalityError.invalid("the conflict's lost value cannot be written back")
             }
-            let seen = before.map { [conflict.field: $0] }
+            let seen = self.seen.map { [conflict.field: $0] }
             switch conflict.recordType {
             case "need":
                 arguments["needId"] = .string(conflict.recordId.key)
                 var edit = try JSONValue.object(arguments).decode(as: UpdateNeed.self)
-                edit.before = seen
+                edit.seen = seen
                 try edit.apply(context, db)
             case "proposal":
                 arguments["proposalId"] = .string(conflict.recordId.key)
                 var edit = try JSONValue.object(arguments).decode(as: EditProposal.self)
-                edit.before = seen
+                edit.seen = seen
                 try edit.apply(context, db)
             default:
                 throw LocalityError.invalid("conflicts on \(conflict.recordType) records cannot be resolved by this version")

@@ -10,8 +10,9 @@ struct FieldStamp: Codable, Hashable, Sendable {
 /// Field-level merging of edits made offline.
 ///
 /// An edit names the fields it changes, and — filled in on the device when the edit is made —
-/// the value each field had there (`before`). On applying it, for each field:
-/// - if the value is still what the editor saw (or nobody has edited the field), the edit wins;
+/// the clock of the last edit of each field as the device knew it (`seen`). On applying it, for
+/// each field:
+/// - if the field's last edit is still the one the editor saw, the edit wins;
 /// - otherwise the field was changed concurrently, and the edit with the later hybrid logical
 ///   clock wins (ties are impossible: the clock's node is the device id). The losing value is
 ///   kept as a `conflict` both people can see and resolve.
@@ -22,18 +23,28 @@ struct FieldMerge {
     let table: String
     let recordId: UUID
     let context: MutationContext
-    let before: [String: JSONValue]?
+    let seen: [String: String]?
     private var stamps: [String: FieldStamp]
     private var changed = false
 
-    init(table: String, recordId: UUID, context: MutationContext, before: [String: JSONValue]?, _ db: Database) throws {
+    init(table: String, recordId: UUID, context: MutationContext, seen: [String: String]?, _ db: Database) throws {
         self.table = table
         self.recordId = recordId
         self.context = context
-        self.before = before
+        self.seen = seen
+        stamps = try Self.stamps(table: table, recordId: recordId, db)
+    }
+
+    static func stamps(table: String, recordId: UUID, _ db: Database) throws -> [String: FieldStamp] {
         let text = try String.fetchOne(
             try db.cachedStatement(sql: "SELECT field_clocks FROM \(table) WHERE id = ?"), arguments: [recordId.key]) ?? "{}"
-        stamps = (try? JSONCoding.decoder.decode([String: FieldStamp].self, from: Data(text.utf8))) ?? [:]
+        return (try? JSONCoding.decoder.decode([String: FieldStamp].self, from: Data(text.utf8))) ?? [:]
+    }
+
+    /// What a device records in an edit: for each field, the clock of its last edit here ("" for none).
+    static func seen(table: String, recordId: UUID, fields: [String], _ db: Database) throws -> [String: String] {
+        let stamps = try stamps(table: table, recordId: recordId, db)
+        return Dictionary(uniqueKeysWithValues: fields.map { ($0, stamps[$0]?.hlc.description ?? "") })
     }
 
     /// Whether the edit's value for `field` should be written. `current` and `incoming` are the
@@ -41,7 +52,8 @@ struct FieldMerge {
     mutating func admit(_ field: String, current: JSONValue, incoming: JSONValue, _ db: Database) throws -> Bool {
         let mine = FieldStamp(hlc: context.hlc, by: context.actor.person.id)
         let stamp = stamps[field]
-        let saw = before?[field].map { $0.sameValue(as: current) } ?? true
+        // An edit that says nothing of what it saw (from an older client) is taken as the latest.
+        let saw = seen?[field].map { $0 == (stamp?.hlc.description ?? "") } ?? true
         let concurrent = !saw && stamp != nil
         if current.sameValue(as: incoming) {
             if stamp.map({ $0.hlc < mine.hlc }) ?? true { stamps[field] = mine }

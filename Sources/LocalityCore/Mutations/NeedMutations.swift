@@ -99,10 +99,9 @@ public struct UpdateNeed: MutationCommand, Hashable {
     public var latitude: Double?
     public var longitude: Double?
     public var holdsPersonalData: Bool?
-    /// The value each changed field had on the device when the edit was made, as edit arguments
-    /// (`{"title": {"title": "Old title"}}`): how the server tells a concurrent edit from a later one.
-    /// Filled in by `Replica.perform`.
-    public var before: [String: JSONValue]?
+    /// For each changed field, the clock of its last edit as this device knew it ("" for none):
+    /// how the server tells a concurrent edit from a later one. Filled in by `Replica.perform`.
+    public var seen: [String: String]?
 
     public init(needId: UUID) { self.needId = needId }
 
@@ -123,9 +122,9 @@ public struct UpdateNeed: MutationCommand, Hashable {
     }
 
     public func prepared(_ db: Database) throws -> UpdateNeed {
-        guard before == nil, let need = try Need.find(db, id: needId) else { return self }
+        guard seen == nil, try Need.exists(db, id: needId) else { return self }
         var copy = self
-        copy.before = Dictionary(uniqueKeysWithValues: fields.map { ($0, need.fragment($0)) })
+        copy.seen = try FieldMerge.seen(table: "need", recordId: needId, fields: fields, db)
         return copy
     }
 
@@ -154,7 +153,7 @@ public struct UpdateNeed: MutationCommand, Hashable {
             proposed.longitude = longitude
         }
         if let holdsPersonalData { proposed.holdsPersonalData = holdsPersonalData }
-        var merge = try FieldMerge(table: "need", recordId: needId, context: context, before: before, db)
+        var merge = try FieldMerge(table: "need", recordId: needId, context: context, seen: seen, db)
         for field in fields
         where try merge.admit(field, current: need.fragment(field), incoming: proposed.fragment(field), db) {
             need.take(field, from: proposed)

@@ -63,9 +63,9 @@ public struct EditProposal: MutationCommand, Hashable {
     public var socialValue: String?
     public var needIds: [UUID]?
     public var outcomeIds: [UUID]?
-    /// The value each changed field had on the device when the edit was made, as edit arguments:
+    /// For each changed field, the clock of its last edit as this device knew it ("" for none):
     /// how the server tells a concurrent edit from a later one. Filled in by `Replica.perform`.
-    public var before: [String: JSONValue]?
+    public var seen: [String: String]?
 
     public init(proposalId: UUID) { self.proposalId = proposalId }
 
@@ -86,10 +86,9 @@ public struct EditProposal: MutationCommand, Hashable {
     }
 
     public func prepared(_ db: Database) throws -> EditProposal {
-        guard before == nil, let proposal = try Proposal.find(db, id: proposalId) else { return self }
-        let current = try ProposalFields(proposal, db)
+        guard seen == nil, try Proposal.exists(db, id: proposalId) else { return self }
         var copy = self
-        copy.before = Dictionary(uniqueKeysWithValues: fields.map { ($0, current.fragment($0)) })
+        copy.seen = try FieldMerge.seen(table: "proposal", recordId: proposalId, fields: fields, db)
         return copy
     }
 
@@ -108,7 +107,7 @@ public struct EditProposal: MutationCommand, Hashable {
         if let needIds { proposed.needIds = Set(needIds).sorted { $0.key < $1.key } }
         if let outcomeIds { proposed.outcomeIds = Set(outcomeIds).sorted { $0.key < $1.key } }
         try ProposalRules.check(proposed.proposal, needIds: needIds ?? [], outcomeIds: outcomeIds ?? [], db)
-        var merge = try FieldMerge(table: "proposal", recordId: proposalId, context: context, before: before, db)
+        var merge = try FieldMerge(table: "proposal", recordId: proposalId, context: context, seen: seen, db)
         var linksChanged = false
         for field in fields
         where try merge.admit(field, current: current.fragment(field), incoming: proposed.fragment(field), db) {

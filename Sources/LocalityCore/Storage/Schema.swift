@@ -24,8 +24,25 @@ public enum Schema {
             try db.execute(sql: v2DeviceSync)
         }
         registerDomainMigrations(after: 1, &migrator)
+        migrator.registerMigration("v4 device scope") { db in
+            try db.execute(sql: v4DeviceScope)
+        }
         return migrator
     }
+
+    private static let v4DeviceScope = """
+        -- The scope fingerprint of the last complete pull, and, while the device pulls its scope
+        -- afresh after a change, the fingerprint it is pulling towards.
+        ALTER TABLE sync_state ADD COLUMN scope TEXT;
+        ALTER TABLE sync_state ADD COLUMN rescope_target TEXT;
+
+        -- During such a pull: every row received, so that what did not come can leave the device.
+        CREATE TABLE rescope_seen (
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            PRIMARY KEY (table_name, row_key)
+        ) STRICT, WITHOUT ROWID;
+        """
 
     /// Domain migrations after the foundation, in order. The server and the device each register
     /// them after their own migrations of the same era, so each chain only ever grows at its end.

@@ -18,6 +18,11 @@ public struct SyncSummary: Codable, Sendable {
     public var pages = 0
     public var cursor: Int64 = 0
     public var pending = 0
+    /// Whether the user's scope changed (a ward or organisation gained or lost), so the device
+    /// pulled everything in its scope afresh.
+    public var scopeChanged = false
+    /// Records that left the device because the user may no longer see them, by table.
+    public var removed: [String: Int] = [:]
 }
 
 /// A mutation the server refused, with its reason.
@@ -116,10 +121,35 @@ public struct SyncEngine: Sendable {
     }
 
     private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws {
-        var cursor = try replica.read { db in try Int64.fetchOne(db, sql: "SELECT cursor FROM sync_state WHERE id = 1") ?? 0 }
+        var (cursor, scope, target) = try replica.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target FROM sync_state WHERE id = 1")
+            return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?)
+        }
         while true {
             let page = try await transport.pull(cursor: cursor, limit: pullLimit)
-            try Self.applyPage(page, replica.database)
+            if let serverScope = page.scope, serverScope != (target ?? scope) {
+                if scope == nil && target == nil {
+                    // The first fingerprint this device has seen: nothing to compare it with.
+                    scope = serverScope
+                    try await replica.database.write { db in
+                        try db.execute(sql: "UPDATE sync_state SET scope = ? WHERE id = 1", arguments: [serverScope])
+                    }
+                } else if try replica.outbox().isEmpty {
+                    // The user's scope changed, and every change made here has been answered: pull the
+                    // whole scope afresh, noting what arrives, so what does not can leave the device.
+                    try await replica.database.write { db in
+                        try db.execute(
+                            sql: "UPDATE sync_state SET rescope_target = ?, cursor = 0 WHERE id = 1", arguments: [serverScope])
+                        try db.execute(sql: "DELETE FROM rescope_seen")
+                    }
+                    target = serverScope
+                    cursor = 0
+                    summary.scopeChanged = true
+                    continue
+                }
+                // Otherwise wait: changes made here must be pushed and answered before records can leave.
+            }
+            try Self.applyPage(page, replica.database, noting: target != nil)
             cursor = page.cursor
             summary.received += page.changes.count
             summary.conflicts += page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }.count
@@ -128,19 +158,62 @@ public struct SyncEngine: Sendable {
             progress(summary)
             if !page.more { break }
         }
+        if let target {
+            summary.scopeChanged = true
+            summary.removed = try Self.finishRescope(target, replica.database)
+        }
+    }
+
+    /// Ends a scope change: everything the device holds that the fresh pull did not bring leaves it,
+    /// in one transaction. Returns how many rows left, by table.
+    static func finishRescope(_ target: String, _ database: any DatabaseWriter) throws -> [String: Int] {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+            var removed: [String: Int] = [:]
+            try db.inTransaction {
+                try UndoLog.undoAll(db)
+                for (table, key) in Schema.syncedTables {
+                    let seen = "SELECT row_key FROM rescope_seen WHERE table_name = "
+                    if let link = PulledRows.links.values.joined().first(where: { $0.table == table }) {
+                        // Links travel inside their owner: they go when the owner goes.
+                        let owner = PulledRows.links.first { $0.value.contains { $0.table == table } }!.key
+                        try db.execute(sql: "DELETE FROM \(table) WHERE \(link.owner) NOT IN (\(seen)'\(owner)')")
+                        continue
+                    }
+                    let keyText = key.count == 1 ? key[0] : key.joined(separator: " || ':' || ")
+                    try db.execute(sql: "DELETE FROM \(table) WHERE \(keyText) NOT IN (\(seen)'\(table)')")
+                    if db.changesCount > 0 { removed[table] = db.changesCount }
+                }
+                try db.execute(sql: "DELETE FROM rescope_seen")
+                try db.execute(sql: "UPDATE sync_state SET scope = ?, rescope_target = NULL WHERE id = 1", arguments: [target])
+                try reapplyUnconfirmed(db)
+                return .commit
+            }
+            return removed
+        }
     }
 
     /// Applies one page atomically: set local changes aside, write the server's rows, retire what
     /// the server has now reflected, and put the rest back on top. Foreign keys are not enforced
     /// while doing so: the server is the judge of integrity, and its pages come in change order,
     /// not dependency order.
-    static func applyPage(_ page: PullResponse, _ database: any DatabaseWriter) throws {
+    static func applyPage(_ page: PullResponse, _ database: any DatabaseWriter, noting: Bool = false) throws {
         try database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction {
                 try UndoLog.undoAll(db)
                 try PulledRows.apply(page.changes, db)
+                if noting {
+                    for change in page.changes {
+                        try db.cachedStatement(
+                            sql: change.deleted
+                                ? "DELETE FROM rescope_seen WHERE table_name = ? AND row_key = ?"
+                                : "INSERT OR IGNORE INTO rescope_seen (table_name, row_key) VALUES (?, ?)"
+                        ).execute(arguments: [change.table, change.key])
+                    }
+                }
                 try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
                 try retireAnswered(upTo: page.cursor, clock: page.clock, db)
                 try reapplyUnconfirmed(db)

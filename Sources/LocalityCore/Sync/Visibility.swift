@@ -12,6 +12,17 @@ import GRDB
 /// - A draft proposal goes only to members of its organisation; submitted and withdrawn
 ///   proposals are public.
 public enum Visibility {
+    /// The version of these rules. Part of every scope fingerprint, so changing the rules makes
+    /// every device resynchronise what it holds.
+    static let rulesVersion = 1
+
+    /// What decides what `actor` may see: the rules' version and their roles. When it changes, a
+    /// device re-pulls its scope and drops what it may no longer hold.
+    public static func scopeFingerprint(of actor: Actor) -> String {
+        let roles = actor.roles.map { "\($0.role.rawValue):\($0.localityId?.key ?? ""):\($0.organisationId?.key ?? "")" }.sorted()
+        return UUID.stable("scope/v\(rulesVersion)/\(actor.person.id.key)/" + roles.joined(separator: ",")).key
+    }
+
     /// Whether `actor` may see this row. For many rows, use one `ScopeCheck`, which remembers
     /// what it has looked up.
     public static func canSee(table: String, row: [String: JSONValue], by actor: Actor, _ db: Database) throws -> Bool {

@@ -119,12 +119,16 @@ public struct PullResponse: Codable, Sendable {
     /// The latest hybrid logical clock reading the server has applied: the device's clock moves
     /// past it, so its next edits are ordered after everything it has seen.
     public var clock: HLCTimestamp?
+    /// A fingerprint of what decides the user's scope. When it differs from the one a device last
+    /// saw, the device pulls its scope afresh and drops what it may no longer hold.
+    public var scope: String?
 
-    public init(changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil) {
+    public init(changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil, scope: String? = nil) {
         self.changes = changes
         self.cursor = cursor
         self.more = more
         self.clock = clock
+        self.scope = scope
     }
 }
 

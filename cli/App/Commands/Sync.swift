@@ -123,6 +123,19 @@ struct SyncCommand: AsyncParsableCommand {
                 print("  #\(rejection.sequence) \(rejection.name)\(subject): \(rejection.message)")
             }
         }
+        if summary.scopeChanged {
+            let labels = [
+                "need": ("need", "needs"), "need_evidence": ("evidence item", "evidence items"), "proposal": ("proposal", "proposals"),
+                "conflict": ("conflict", "conflicts"),
+            ]
+            let parts = summary.removed.sorted { $0.key < $1.key }.compactMap { table, count -> String? in
+                guard let label = labels[table] else { return nil }
+                return "\(count) \(count == 1 ? label.0 : label.1)"
+            }
+            print(
+                "Your roles changed on the server, so this device re-received everything you may now see"
+                    + (parts.isEmpty ? "; nothing had to leave it." : ". Removed from this device, as you may no longer see them: \(parts.joined(separator: ", "))."))
+        }
         if summary.conflicts > 0 {
             print(
                 "\(summary.conflicts) edit\(summary.conflicts == 1 ? " was" : "s were") overwritten by a concurrent edit of the same field; see `locality conflicts`.")

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+import Testing
+
+@Suite("Scope changes: records arrive with a new ward and leave with a lost one")
+struct ScopeChangeTests {
+    private func store() throws -> SQLiteSyncStore {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        return store
+    }
+
+    /// The officer records a need with personal data in Brockton (cllr-north's ward) and one in Clunbury (cllr-south's).
+    private func personalNeeds(_ store: SQLiteSyncStore) async throws -> (brockton: UUID, clunbury: UUID) {
+        let officer = try await SyncedDevice("officer", store: store)
+        try await officer.sync()
+        var ids: [UUID] = []
+        for (place, title) in [("brockton", "Carer needs respite"), ("clunbury", "Tenant facing eviction")] {
+            var record = RecordNeed(needId: officer.replica.newID(), localityId: UUID.stable("demo:locality:" + place), title: title)
+            record.holdsPersonalData = true
+            try officer.replica.perform(record)
+            ids.append(record.needId)
+        }
+        try await officer.sync()
+        return (ids[0], ids[1])
+    }
+
+    @Test func aLostWardsRecordsLeaveTheDeviceAndAGainedWardsArrive() async throws {
+        let store = try store()
+        let needs = try await personalNeeds(store)
+        let north = try await SyncedDevice("cllr-north", store: store)
+        try await north.sync()
+        #expect(try north.needTitles().contains("Carer needs respite"))
+        #expect(!(try north.needTitles().contains("Tenant facing eviction")))
+        let own = try north.recordNeed(in: "brockton", title: "Recorded by north")
+        try await north.sync()
+
+        // After an election, cllr-north sits for Clunbury instead of Whitmere and Brockton.
+        _ = try store.setRoles("cllr-north", role: .councillor, localities: ["clunbury-ward"], organisations: [], now: Date())
+        let summary = try await north.sync()
+        #expect(summary.scopeChanged)
+        #expect(summary.removed["need"] == 1)
+        let titles = try north.needTitles()
+        #expect(!titles.contains("Carer needs respite"))
+        #expect(titles.contains("Tenant facing eviction"))
+        // What they recorded themselves they may still see.
+        #expect(titles.contains("Recorded by north"))
+        #expect(try north.replica.read { db in try Need.find(db, id: needs.brockton) } == nil)
+        #expect(try north.replica.read { db in try Need.find(db, id: own) } != nil)
+        // The device holds exactly what the server would send a fresh device.
+        let fresh = try await SyncedDevice("cllr-north", store: store)
+        try await fresh.sync()
+        #expect(try fresh.needTitles() == titles)
+        // And the next sync has nothing to redo.
+        let again = try await north.sync()
+        #expect(!again.scopeChanged && again.received == 0)
+    }
+
+    @Test func pendingChangesArePushedAndAnsweredBeforeRecordsLeave() async throws {
+        let store = try store()
+        let needs = try await personalNeeds(store)
+        let north = try await SyncedDevice("cllr-north", store: store)
+        try await north.sync()
+        // Offline, north edits the Brockton need; meanwhile the server takes the ward away.
+        var edit = UpdateNeed(needId: needs.brockton)
+        edit.severity = 5
+        try north.replica.perform(edit)
+        _ = try store.setRoles("cllr-north", role: .councillor, localities: ["whitmere-ward"], organisations: [], now: Date())
+
+        // A pull alone (its change still unanswered) leaves the record where it is.
+        let pulled = try await north.engine.pullOnly()
+        #expect(!pulled.scopeChanged)
+        #expect(try north.needTitles().contains("Carer needs respite"))
+
+        // A sync sends the change first; the server refuses it with a reason the person keeps; then the record leaves.
+        let summary = try await north.sync()
+        #expect(summary.rejected.first?.code == "forbidden")
+        #expect(summary.scopeChanged && summary.removed["need"] == 1)
+        #expect(!(try north.needTitles().contains("Carer needs respite")))
+        #expect(try north.replica.rejectedMutations().count == 1)
+        #expect(try north.replica.outbox().isEmpty)
+    }
+
+    @Test func aNeedThatComesToHoldPersonalDataLeavesDevicesThatMayNotSeeIt() async throws {
+        let store = try store()
+        let officer = try await SyncedDevice("officer", store: store)
+        let clerk = try await SyncedDevice("clerk-north", store: store)
+        try await officer.sync()
+        let needId = try officer.recordNeed(in: "whitmere-town", title: "Family in temporary housing")
+        try await officer.sync()
+        try await clerk.sync()
+        #expect(try clerk.needTitles().contains("Family in temporary housing"))
+        var edit = UpdateNeed(needId: needId)
+        edit.holdsPersonalData = true
+        try officer.replica.perform(edit)
+        try await officer.sync()
+        try await clerk.sync()
+        #expect(!(try clerk.needTitles().contains("Family in temporary housing")))
+    }
+}
