@@ -46,10 +46,13 @@ let package = Package(
             ],
             path: "cli/App"
         ),
+        // zlib, for compressing large pulls; async-http-client already needs it to build.
+        .systemLibrary(name: "CZlib", path: "sync-server/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "LocalitySyncServer",
             dependencies: [
                 "LocalityCore",
+                "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -27,9 +27,10 @@ struct TestServer {
 
         func send(
             _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: Data? = nil,
-            version: String? = String(SyncProtocol.version)
+            version: String? = String(SyncProtocol.version), headers extra: HTTPFields = [:]
         ) async throws -> TestResponse {
             var headers: HTTPFields = [.contentType: "application/json"]
+            headers.append(contentsOf: extra)
             if let version { headers[HTTPField.Name(SyncProtocol.versionHeader)!] = version }
             if let token { headers[.authorization] = "Bearer \(token)" }
             return try await client.execute(
@@ -214,6 +215,32 @@ struct ServerTests {
             #expect(seenBySouth.contains { $0.table == "proposal" && $0.row?["title"] == .string("Secret draft") })
             #expect(seenBySouth.map(\.sequence) == seenBySouth.map(\.sequence).sorted())
         }
+    }
+
+    @Test func largePullsAreCompressedForClientsThatAskSmallOnesAreNot() async throws {
+        let server = try TestServer()
+        try await server.run { client in
+            let token = try await client.login("officer", device: UUID())
+            let plain = try await client.send(.get, "/v1/sync/pull?cursor=0&limit=200", token: token)
+            let gzip = try await client.send(
+                .get, "/v1/sync/pull?cursor=0&limit=200", token: token, headers: [.acceptEncoding: "gzip, deflate"])
+            #expect(plain.headers[.contentEncoding] == nil)
+            #expect(gzip.headers[.contentEncoding] == "gzip")
+            let inflated = try Gzip.decompress(Array(gzip.body.readableBytesView))
+            #expect(inflated == Array(plain.body.readableBytesView))
+            #expect(gzip.body.readableBytes * 3 < plain.body.readableBytes, "\(gzip.body.readableBytes) of \(plain.body.readableBytes) bytes")
+            // A page too small to be worth it, and a client that refuses gzip, get plain JSON.
+            let small = try await client.send(
+                .get, "/v1/sync/pull?cursor=0&limit=1", token: token, headers: [.acceptEncoding: "gzip"])
+            #expect(small.headers[.contentEncoding] == nil)
+            let refused = try await client.send(
+                .get, "/v1/sync/pull?cursor=0&limit=200", token: token, headers: [.acceptEncoding: "gzip;q=0, identity"])
+            #expect(refused.headers[.contentEncoding] == nil)
+        }
+        // A damaged stream is refused, not half-read.
+        let packed = try Gzip.compress(Array("{\"changes\": []}".utf8))
+        #expect(throws: Gzip.Failure.self) { try Gzip.decompress(Array(packed.prefix(packed.count - 6))) }
+        #expect(throws: Gzip.Failure.self) { try Gzip.decompress(Array("not gzip".utf8)) }
     }
 
     @Test func badRequestsGetAClearFourHundredAndChangeNothing() async throws {

@@ -20,6 +20,8 @@ public struct HTTPTransport: SyncTransport {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        // Large pulls come gzip-compressed (asked for per request below).
+        configuration.decompression = .enabled(limit: .size(256 * 1024 * 1024))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
@@ -50,6 +52,7 @@ public struct HTTPTransport: SyncTransport {
         request.headers.add(name: SyncProtocol.versionHeader, value: String(SyncProtocol.version))
         request.headers.add(name: SyncProtocol.schemaHeader, value: String(SyncProtocol.schemaVersion))
         request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

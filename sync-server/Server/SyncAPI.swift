@@ -55,7 +55,19 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         let limit = try integer(
             parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
             range: 1...Int64(SyncProtocol.maxPullLimit))
-        return try json(try await store.pull(after: cursor, limit: Int(limit), for: session))
+        let page = try await store.pull(after: cursor, limit: Int(limit), for: session)
+        return try json(page, compressing: Self.acceptsGzip(request))
+    }
+
+    /// Pages smaller than this go as they are: compressing them saves less than it costs.
+    static var compressionThreshold: Int { 4 * 1024 }
+
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let header = request.headers[.acceptEncoding] else { return false }
+        return header.split(separator: ",").contains { part in
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            return fields.first == "gzip" && !fields.dropFirst().contains("q=0")
+        }
     }
 
     // MARK: Helpers
@@ -95,10 +107,16 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         return number
     }
 
-    private func json(_ value: some Encodable) throws -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONCoding.encoder.encode(value))))
+    private func json(_ value: some Encodable, compressing: Bool = false) throws -> Response {
+        let bytes = try JSONCoding.encoder.encode(value)
+        if compressing, bytes.count >= Self.compressionThreshold {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8", .contentEncoding: "gzip", .vary: "Accept-Encoding"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try Gzip.compress(Array(bytes)))))
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 
