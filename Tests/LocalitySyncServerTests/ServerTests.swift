@@ -159,6 +159,52 @@ struct ServerTests {
         #expect(needs == ["First", "Third"])
     }
 
+    @Test func hostileMutationsAreRefusedWithAReasonOrStoredAsPlainText() async throws {
+        let server = try TestServer()
+        let device = try TestDevice("clerk-north")
+        try device.replica.perform(
+            DraftProposal(
+                proposalId: device.replica.newID(), budgetId: UUID.stable("demo:budget:north-2026-27"),
+                organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+                localityId: UUID.stable("demo:locality:whitmere-town"), title: "Robert'); DROP TABLE proposal; --",
+                amountRequested: Money(pence: 100)))
+        let template = try device.replica.outbox()[0]
+        func forged(_ sequence: Int64, _ change: (inout [String: JSONValue]) -> Void) -> Mutation {
+            var mutation = template
+            mutation.sequence = sequence
+            mutation.id = UUID()
+            if case .object(var arguments) = mutation.arguments {
+                change(&arguments)
+                arguments["proposalId"] = .string(UUID().uuidString)
+                mutation.arguments = .object(arguments)
+            }
+            return mutation
+        }
+        let batch = [
+            template,  // SQL in a title is only text
+            forged(2) { $0["amountRequested"] = .int(-5_000) },
+            forged(3) { $0["amountRequested"] = .double(1e30) },
+            forged(4) { $0["amountRequested"] = .int(Int64.max) },
+            forged(5) { $0["title"] = .string(String(repeating: "x", count: 10_000)) },
+            forged(6) { $0["budgetId"] = .string("'; DELETE FROM budget; --") },
+            forged(7) { $0["smuggled"] = .string("unknown fields are ignored"); $0["title"] = .string("Fine") },
+        ]
+        try await server.run { client in
+            let token = try await client.login("clerk-north", device: device.id)
+            let response = try client.decode(PushResponse.self, try await client.push(batch, device: device.id, token: token))
+            #expect(response.results.map(\.outcome) == [.applied, .rejected, .rejected, .rejected, .rejected, .rejected, .applied])
+            for result in response.results.dropFirst().dropLast() {
+                #expect(result.error?.code == .invalidInput, "\(result.sequence): \(result.error?.message ?? "")")
+                #expect(result.error?.message.isEmpty == false)
+            }
+        }
+        let (titles, budgets) = try await server.store.database.read { db in
+            (try String.fetchAll(db, sql: "SELECT title FROM proposal ORDER BY title"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM budget"))
+        }
+        #expect(titles == ["Fine", "Robert'); DROP TABLE proposal; --"])
+        #expect(budgets == 2)
+    }
+
     @Test func aDeviceMayPushOnlyItsOwnMutations() async throws {
         let server = try TestServer()
         let north = try TestDevice("cllr-north")

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+import Testing
+
+/// Every role against every mutation and every kind of record, judged as the server judges a
+/// push: as the authenticated person, against the server's state. Each attempt is rolled back,
+/// so every one meets the same state.
+@Suite("Authorization: every role against every mutation")
+struct AuthorizationTests {
+    /// The records the attempts act on, made through the rules by the people entitled to.
+    struct Fixtures {
+        var store: SQLiteSyncStore
+        var brocktonNeed: UUID  // in cllr-north's ward, recorded by the officer
+        var personalNeed: UUID  // holds personal data, in cllr-north's ward
+        var whitmereDraft: UUID  // Whitmere Town Council's draft
+        var clunburySubmitted: UUID  // Clunbury Parish Council's submitted proposal
+        var conflict: UUID  // between the officer and cllr-north, on the Brockton need's title
+    }
+
+    static func fixtures() async throws -> Fixtures {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let officer = try await SyncedDevice("officer", store: store)
+        let north = try await SyncedDevice("cllr-north", store: store)
+        let clerkNorth = try await SyncedDevice("clerk-north", store: store)
+        let clerkSouth = try await SyncedDevice("clerk-south", store: store)
+        for device in [officer, north, clerkNorth, clerkSouth] { try await device.sync() }
+
+        let brocktonNeed = try officer.recordNeed(in: "brockton", title: "Ford floods")
+        var personal = RecordNeed(needId: officer.replica.newID(), localityId: UUID.stable("demo:locality:brockton"), title: "Carer needs respite")
+        personal.holdsPersonalData = true
+        try officer.replica.perform(personal)
+        try await officer.sync()
+
+        let whitmereDraft = clerkNorth.replica.newID()
+        try clerkNorth.replica.perform(Self.draft(whitmereDraft, organisation: "whitmere-town-council", place: "whitmere-town", budget: "north-2026-27"))
+        try await clerkNorth.sync()
+        let clunbury = clerkSouth.replica.newID()
+        try clerkSouth.replica.perform(Self.draft(clunbury, organisation: "clunbury-parish-council", place: "clunbury", budget: "south-2026-27"))
+        try clerkSouth.replica.perform(SubmitProposal(proposalId: clunbury))
+        try await clerkSouth.sync()
+
+        // A conflict: both edit the title offline; the later (cllr-north) stands.
+        try await north.sync()
+        var officerEdit = UpdateNeed(needId: brocktonNeed)
+        officerEdit.title = "Ford floods (officer)"
+        try officer.replica.perform(officerEdit)
+        try await Task.sleep(for: .milliseconds(3))
+        var northEdit = UpdateNeed(needId: brocktonNeed)
+        northEdit.title = "Ford floods (councillor)"
+        try north.replica.perform(northEdit)
+        try await officer.sync()
+        try await north.sync()
+        let conflict = try #require(try north.replica.conflicts().first).id
+        return Fixtures(
+            store: store, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
+            clunburySubmitted: clunbury, conflict: conflict)
+    }
+
+    static func draft(_ id: UUID, organisation: String, place: String, budget: String) -> DraftProposal {
+        var draft = DraftProposal(
+            proposalId: id, budgetId: UUID.stable("demo:budget:" + budget),
+            organisationId: UUID.stable("demo:organisation:" + organisation), localityId: UUID.stable("demo:locality:" + place),
+            title: "Benches", amountRequested: Money(pence: 250_000))
+        draft.summary = "Six benches on the green"
+        return draft
+    }
+
+    /// One kind of attempt: the mutation, and who may make it. Everyone else must be refused as forbidden.
+    struct Case: Sendable, CustomStringConvertible {
+        var description: String
+        var allowed: Set<String>
+        /// Someone allowed by role who is refused by the record's state, with that code.
+        var refusedByState: [String: String] = [:]
+        var make: @Sendable (Fixtures) throws -> any MutationCommand
+    }
+
+    static let cases: [Case] = [
+        Case(description: "need.record in a ward", allowed: ["officer", "cllr-north"]) { _ in
+            RecordNeed(needId: UUID(), localityId: UUID.stable("demo:locality:brockton"), title: "Potholes")
+        },
+        Case(description: "need.record at county level", allowed: ["officer"]) { _ in
+            RecordNeed(needId: UUID(), localityId: UUID.stable("demo:locality:marcher"), title: "Bus cuts")
+        },
+        Case(description: "need.update", allowed: ["officer", "cllr-north"]) { fixtures in
+            var update = UpdateNeed(needId: fixtures.brocktonNeed)
+            update.severity = 5
+            return update
+        },
+        Case(description: "need.update of a need holding personal data", allowed: ["officer", "cllr-north"]) { fixtures in
+            var update = UpdateNeed(needId: fixtures.personalNeed)
+            update.description = "More detail"
+            return update
+        },
+        Case(description: "need.addEvidence", allowed: ["officer", "cllr-north"]) { fixtures in
+            AddNeedEvidence(
+                needId: fixtures.brocktonNeed,
+                evidence: EvidenceInput(id: UUID(), kind: .petition, note: "120 signatures", observedOn: "2026-11-01"))
+        },
+        Case(description: "need.setStatus", allowed: ["officer", "cllr-north"]) { fixtures in
+            SetNeedStatus(needId: fixtures.brocktonNeed, status: .prioritised)
+        },
+        Case(description: "need.close", allowed: ["officer", "cllr-north"]) { fixtures in
+            CloseNeed(needId: fixtures.brocktonNeed, reason: "Fixed by highways")
+        },
+        Case(description: "proposal.draft for an organisation", allowed: ["clerk-north"]) { _ in
+            Self.draft(UUID(), organisation: "whitmere-town-council", place: "whitmere-town", budget: "north-2026-27")
+        },
+        Case(description: "proposal.edit of a draft", allowed: ["clerk-north"]) { fixtures in
+            var edit = EditProposal(proposalId: fixtures.whitmereDraft)
+            edit.amountRequested = Money(pence: 300_000)
+            return edit
+        },
+        Case(description: "proposal.submit", allowed: ["clerk-north"]) { fixtures in
+            SubmitProposal(proposalId: fixtures.whitmereDraft)
+        },
+        Case(description: "proposal.withdraw", allowed: ["clerk-north"]) { fixtures in
+            WithdrawProposal(proposalId: fixtures.whitmereDraft, reason: "Funded elsewhere")
+        },
+        Case(
+            description: "proposal.edit of a submitted proposal", allowed: [],
+            refusedByState: ["clerk-south": "invalid_transition"]
+        ) { fixtures in
+            var edit = EditProposal(proposalId: fixtures.clunburySubmitted)
+            edit.title = "Changed after submission"
+            return edit
+        },
+        Case(description: "conflict.resolve keeping the overwritten value", allowed: ["officer", "cllr-north"]) { fixtures in
+            ResolveConflict(conflictId: fixtures.conflict, keep: .lost)
+        },
+    ]
+
+    @Test func everyRoleAgainstEveryMutation() async throws {
+        let fixtures = try await Self.fixtures()
+        var checked = 0
+        for testCase in Self.cases {
+            for username in DemoCouncil.usernames {
+                let command = try testCase.make(fixtures)
+                let outcome: String = try await fixtures.store.database.write { db in
+                    var outcome = "applied"
+                    try db.inSavepoint {
+                        let mutation = Mutation(
+                            id: UUID(), deviceId: UUID(), sequence: 1, hlc: HLCTimestamp(wallMillis: 9_000_000_000_000, counter: 0, node: "x"),
+                            name: type(of: command).name, actorId: DemoCouncil.personID(username), createdAt: Date(),
+                            arguments: try JSONValue(encoding: command))
+                        do {
+                            try mutation.apply(as: DemoCouncil.personID(username), db)
+                        } catch let error as LocalityError {
+                            outcome = error.code.rawValue
+                        }
+                        return .rollback
+                    }
+                    return outcome
+                }
+                let expected = testCase.allowed.contains(username) ? "applied" : testCase.refusedByState[username] ?? "forbidden"
+                #expect(outcome == expected, "\(username): \(testCase)")
+                checked += 1
+            }
+        }
+        #expect(checked == Self.cases.count * DemoCouncil.usernames.count)
+    }
+
+    /// Reads, by kind of record: what each role's device receives.
+    @Test func everyRoleReceivesOnlyWhatItMaySee() async throws {
+        let fixtures = try await Self.fixtures()
+        let expectations: [(String, needs: Set<String>, proposals: Int)] = [
+            ("admin", ["Ford floods (councillor)"], 1),
+            ("officer", ["Ford floods (councillor)", "Carer needs respite"], 1),
+            ("cabinet", ["Ford floods (councillor)"], 1),
+            ("cllr-north", ["Ford floods (councillor)", "Carer needs respite"], 1),
+            ("cllr-south", [], 1),
+            ("clerk-north", ["Ford floods (councillor)"], 2),
+            ("clerk-south", ["Ford floods (councillor)"], 1),
+        ]
+        for (username, needs, proposals) in expectations {
+            let device = try await SyncedDevice(username, store: fixtures.store)
+            try await device.sync()
+            let titles = try device.needTitles().filter { $0.hasPrefix("Ford") || $0.hasPrefix("Carer") }
+            #expect(titles == needs, "\(username)")
+            #expect(try device.replica.proposals().count == proposals, "\(username)")
+            let conflicts = try device.replica.conflicts().count
+            #expect(conflicts == (needs.contains("Ford floods (councillor)") ? 1 : 0), "\(username) conflicts")
+        }
+    }
+}
