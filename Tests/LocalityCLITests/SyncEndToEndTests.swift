@@ -107,6 +107,56 @@ struct SyncEndToEndTests {
         #expect(status["loggedIn"] as? Bool == true)
     }
 
+    @Test func twoPeopleEditTheSameFieldOfflineAndSettleTheConflict() throws {
+        let server = ServerProcess()
+        defer { server.cleanUp() }
+        try server.start()
+        let councillor = try CLI()
+        let officer = try CLI()
+        defer {
+            councillor.cleanUp()
+            officer.cleanUp()
+        }
+        try login(councillor, "cllr-north", server)
+        try login(officer, "officer", server)
+        let added = try councillor.run("need", "add", "--locality", "brockton", "--title", "Ford floods", "--json").object()
+        let needId = try #require(added["id"] as? String)
+        try councillor.run("sync")
+        try officer.run("sync")
+
+        // Both offline: the officer first, the councillor a moment later (so later by the clock).
+        #expect(try officer.run("need", "update", needId, "--title", "Ford at Brockton floods", "--severity", "5").status == 0)
+        Thread.sleep(forTimeInterval: 0.01)
+        #expect(try councillor.run("need", "update", needId, "--title", "Brockton ford floods every winter").status == 0)
+        try officer.run("sync")
+        let sync = try councillor.run("sync")
+        #expect(sync.stdout.contains("overwritten by a concurrent edit"), "\(sync.stdout)")
+        try officer.run("sync")
+
+        for cli in [councillor, officer] {
+            let fields = try cli.run("need", "show", needId, "--json").object()
+            #expect(fields["title"] as? String == "Brockton ford floods every winter")
+            #expect(fields["severity"] as? Int == 5, "the officer's edit of another field survives")
+            #expect(try cli.run("conflicts", "--json").array().count == 1)
+        }
+        let listed = try officer.run("conflicts")
+        #expect(listed.stdout.contains("Ford at Brockton floods (yours)"), "\(listed.stdout)")
+        let status = try officer.run("status", "--json").object()
+        #expect(status["conflicts"] as? Int == 1)
+
+        // The officer puts their title back; once synced, both see it and the conflict is settled.
+        let conflictId = try #require(try officer.run("conflicts", "--json").array().first?["id"] as? String)
+        let resolved = try officer.run("conflicts", "resolve", String(conflictId.prefix(8)), "--keep", "mine")
+        #expect(resolved.status == 0, "\(resolved.stderr)")
+        try officer.run("sync")
+        try councillor.run("sync")
+        let title = try councillor.run("need", "show", needId, "--json").object()["title"] as? String
+        #expect(title == "Ford at Brockton floods")
+        #expect(try councillor.run("conflicts", "--json").array().isEmpty)
+        let bad = try councillor.run("conflicts", "resolve", "zzzz", "--keep", "mine")
+        #expect(bad.status != 0 && bad.stderr.contains("not a conflict id"))
+    }
+
     @Test func killingTheServerMidPushLosesAndDoublesNothing() throws {
         let server = ServerProcess()
         defer { server.cleanUp() }
