@@ -38,7 +38,7 @@ enum PulledRows {
                     linkValues[link.field] = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
                 }
             }
-            try RowWriter.upsert(table: change.table, key: key, json: JSONValue.object(row).jsonText, db)
+            try RowWriter.upsert(table: change.table, key: key, values: row, db)
             for link in ownedLinks {
                 guard let values = linkValues[link.field] else { continue }
                 try db.execute(sql: "DELETE FROM \(link.table) WHERE \(link.owner) = ?", arguments: [change.key])

@@ -125,8 +125,19 @@ public struct SyncEngine: Sendable {
             let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target FROM sync_state WHERE id = 1")
             return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?)
         }
+        // The next page is fetched while this one is applied, so the server's work and the
+        // device's overlap.
+        var ahead: (cursor: Int64, task: Task<PullResponse, any Error>)?
+        defer { ahead?.task.cancel() }
         while true {
-            let page = try await transport.pull(cursor: cursor, limit: pullLimit)
+            let page: PullResponse
+            if let prefetched = ahead, prefetched.cursor == cursor {
+                page = try await prefetched.task.value
+            } else {
+                ahead?.task.cancel()
+                page = try await transport.pull(cursor: cursor, limit: pullLimit)
+            }
+            ahead = nil
             if let serverScope = page.scope, serverScope != (target ?? scope) {
                 if scope == nil && target == nil {
                     // The first fingerprint this device has seen: nothing to compare it with.
@@ -148,6 +159,10 @@ public struct SyncEngine: Sendable {
                     continue
                 }
                 // Otherwise wait: changes made here must be pushed and answered before records can leave.
+            }
+            if page.more {
+                let (transport, next, limit) = (self.transport, page.cursor, pullLimit)
+                ahead = (next, Task { try await transport.pull(cursor: next, limit: limit) })
             }
             try Self.applyPage(page, replica.database, noting: target != nil)
             cursor = page.cursor

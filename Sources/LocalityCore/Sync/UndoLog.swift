@@ -72,6 +72,27 @@ enum UndoLog {
 
 /// Writes rows into a replica's tables by column name.
 enum RowWriter {
+    /// Inserts or updates a pulled row, binding its values directly (no JSON round trip): this is
+    /// every row of every pull. Columns the row lacks are written as NULL, as `upsert(json:)` does.
+    static func upsert(table: String, key: [String], values: [String: JSONValue], _ db: Database) throws {
+        let columns = try db.columns(in: table, in: "main").map(\.name)
+        let updates = columns.filter { !key.contains($0) }
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ("
+        sql += columns.map { _ in "?" }.joined(separator: ", ") + ") ON CONFLICT (\(key.joined(separator: ", "))) DO "
+        sql += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let arguments = StatementArguments(columns.map { column -> DatabaseValue in
+            switch values[column] ?? .null {
+            case .null: .null
+            case .bool(let value): value.databaseValue
+            case .int(let value): value.databaseValue
+            case .double(let value): value.databaseValue
+            case .string(let value): value.databaseValue
+            case .array, .object: (values[column] ?? .null).jsonText.databaseValue
+            }
+        })
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     /// Inserts or updates the row held in `json` (a JSON object of column values).
     static func upsert(table: String, key: [String], json: String, _ db: Database) throws {
         let columns = try db.columns(in: table, in: "main").map(\.name)
