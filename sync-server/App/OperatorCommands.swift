@@ -25,6 +25,23 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try JSONCoding.prettyEncoder.encode(value), as: UTF8.self))
 }
 
+/// A role and where it applies, as `user add` and `user set-roles` take them.
+struct RoleOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
+    var role: String
+    @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
+    var locality: [String] = []
+    @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
+    var org: [String] = []
+
+    func parsedRole() throws -> Role {
+        guard let parsed = Role(rawValue: role) else {
+            throw ValidationError("'\(role)' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return parsed
+    }
+}
+
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Accounts: add, list, change roles, disable.",
@@ -43,23 +60,16 @@ struct UserCommand: ParsableCommand {
         @Option var username: String
         @Option(help: "The name people see (default: the username).")
         var displayName = ""
-        @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
-        var role: String
-        @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
-        var locality: [String] = []
-        @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
-        var org: [String] = []
+        @OptionGroup var roles: RoleOptions
 
         func run() throws {
-            guard let role = Role(rawValue: role) else {
-                throw ValidationError("'\(self.role)' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let role = try roles.parsedRole()
             guard let password = readLine(strippingNewline: true), password.count >= 10 else {
                 throw ValidationError("give a password of at least 10 characters on standard input (never as an argument)")
             }
             let account = try database.open().addAccount(
                 NewAccount(
-                    username: username, displayName: displayName, role: role, localities: locality, organisations: org,
+                    username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org,
                     passwordHash: Passwords.hash(password)),
                 now: Date())
             if output.json { return try printJSON(account) }
@@ -82,19 +92,12 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var output: JSONFlag
         @Argument(help: ArgumentHelp("The username.", valueName: "username"))
         var username: String
-        @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
-        var role: String
-        @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
-        var locality: [String] = []
-        @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
-        var org: [String] = []
+        @OptionGroup var roles: RoleOptions
 
         func run() throws {
-            guard let role = Role(rawValue: role) else {
-                throw ValidationError("'\(self.role)' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+            let role = try roles.parsedRole()
             let account = try database.open().setRoles(
-                username, role: role, localities: locality, organisations: org, now: Date())
+                username, role: role, localities: roles.locality, organisations: roles.org, now: Date())
             if output.json { return try printJSON(account) }
             print("\(account.username) is now: \(account.roles.joined(separator: "; ")). Their devices follow at their next sync.")
         }
