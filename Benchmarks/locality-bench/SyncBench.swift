@@ -23,13 +23,35 @@ struct SyncBench: AsyncParsableCommand {
     @Option(help: "Devices syncing at once.") var devices = 200
     @Option(help: "Seconds the devices sync for.") var seconds = 30
     @Option(help: "Records in the large database for the pull-cost comparison.") var largeRecords = 1_000_000
+    @Option(help: ArgumentHelp(
+        "Run only these parts (comma-separated): initial, noop, push, fleet, pull. All by default.", valueName: "parts"))
+    var only: String?
+
+    private func runs(_ part: String) -> Bool {
+        guard let only else { return true }
+        return only.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == part }
+    }
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-sync-bench-\(UUID().key)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("server.sqlite").path
 
+        if let only {
+            let parts = Set(["initial", "noop", "push", "fleet", "pull"])
+            let unknown = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !parts.contains($0) }
+            guard unknown.isEmpty else {
+                throw ValidationError("unknown part '\(unknown[0])': choose from initial, noop, push, fleet, pull")
+            }
+        }
+        if runs("initial") || runs("noop") || runs("push") { try await single(directory) }
+        if runs("fleet") { try await fleet(directory) }
+        if runs("pull") { try await pullCost(directory) }
+    }
+
+    /// One device at a time against a server holding `initialRecords` needs.
+    private func single(_ directory: URL) async throws {
+        let path = directory.appendingPathComponent("server.sqlite").path
         note("preparing a server with \(initialRecords) needs…")
         let store = try SQLiteSyncStore.open(at: path)
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
@@ -46,10 +68,13 @@ struct SyncBench: AsyncParsableCommand {
         print("initial sync: \(received) needs (+ evidence) into a new replica in \(format(initial)) (target < 5 s)")
 
         // No-op sync.
-        var noop: [Duration] = []
-        for _ in 0..<500 { noop.append(try await clock.measure { _ = try await fresh.engine.sync() }) }
-        noop.sort()
-        print("no-op sync: p50 \(format(noop[noop.count / 2])), p99 \(format(noop[noop.count * 99 / 100])) over 500 (targets 3 ms, 15 ms)")
+        if runs("noop") {
+            var noop: [Duration] = []
+            for _ in 0..<500 { noop.append(try await clock.measure { _ = try await fresh.engine.sync() }) }
+            noop.sort()
+            print("no-op sync: p50 \(format(noop[noop.count / 2])), p99 \(format(noop[noop.count * 99 / 100])) over 500 (targets 3 ms, 15 ms)")
+        }
+        guard runs("push") else { return }
 
         // Push throughput.
         let pusher = try await Device.login("officer", url: url)
@@ -62,13 +87,39 @@ struct SyncBench: AsyncParsableCommand {
         }
         let outbox = try pusher.replica.outbox()
         let deviceId = try pusher.replica.identity()!.deviceId
+        var batchTimes: [Duration] = []
         let push = try await clock.measure {
             for start in stride(from: 0, to: outbox.count, by: SyncProtocol.maxPushBatch) {
                 let batch = Array(outbox[start..<min(start + SyncProtocol.maxPushBatch, outbox.count)])
+                let started = ContinuousClock.now
                 _ = try await pusher.transport.push(PushRequest(deviceId: deviceId, mutations: batch))
+                batchTimes.append(ContinuousClock.now - started)
             }
         }
+        if ProcessInfo.processInfo.environment["LOCALITY_BENCH_VERBOSE"] != nil {
+            note("push batches: " + batchTimes.map(format).joined(separator: ", "))
+        }
         print("push: \(outbox.count) mutations in \(format(push)): \(Int(Double(outbox.count) / push.seconds)) mutations/s (target ≥ 20,000)")
+
+        // The same batches straight into a store in this process: what the store costs without HTTP and JSON.
+        let inProcess = try SQLiteSyncStore.open(at: directory.appendingPathComponent("push-store.sqlite").path)
+        try inProcess.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let storeDevice = UUID()
+        guard case .success(let login) = try await inProcess.login(
+            LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: storeDevice), token: UUID().uuidString, now: Date()),
+            let session = try await inProcess.authenticate(token: login.token, now: Date())
+        else { throw ValidationError("login failed") }
+        let rewritten = outbox.map {
+            Mutation(id: $0.id, deviceId: storeDevice, sequence: $0.sequence, hlc: $0.hlc, name: $0.name, actorId: $0.actorId,
+                createdAt: $0.createdAt, arguments: $0.arguments)
+        }
+        let storeOnly = try await clock.measure {
+            for start in stride(from: 0, to: rewritten.count, by: SyncProtocol.maxPushBatch) {
+                let batch = Array(rewritten[start..<min(start + SyncProtocol.maxPushBatch, rewritten.count)])
+                _ = try await inProcess.push(PushRequest(deviceId: storeDevice, mutations: batch), from: session, now: Date())
+            }
+        }
+        print("  of which the store alone (in process, no HTTP or JSON): \(Int(Double(rewritten.count) / storeOnly.seconds)) mutations/s")
 
         // A councillor's first sync on this server: their scope is small, but the change feed is not.
         let councillor = try await Device.login("cllr-south", url: url)
@@ -76,8 +127,10 @@ struct SyncBench: AsyncParsableCommand {
         let feed = try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM row_version") ?? 0 }
         print("first sync of a councillor (small scope) on a \(feed)-row change feed: \(format(narrow))")
         server.stop()
+    }
 
-        // Many devices at once, on a fresh demo server.
+    /// Many devices at once, on a fresh demo server.
+    private func fleet(_ directory: URL) async throws {
         let fleetPath = directory.appendingPathComponent("fleet.sqlite").path
         try SQLiteSyncStore.open(at: fleetPath).loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let fleetServer = try ServerProcess(database: fleetPath)
@@ -124,8 +177,6 @@ struct SyncBench: AsyncParsableCommand {
             p50 \(format(latencies[latencies.count / 2])), p99 \(format(latencies[latencies.count * 99 / 100])) (target < 250 ms); \
             server peak memory \(fleetServer.peakMemoryMB()) MB (target < 250 MB)
             """)
-
-        try await pullCost(directory)
     }
 
     /// A 100-record delta on a small and on a large store, in process: the cost of the query alone.

@@ -94,7 +94,7 @@ struct StorageTests {
         // concurrent edit ("" when the field had never been edited).
         #expect(
             outbox[1].arguments
-                == .object(["needId": .string(id.uuidString), "severity": .int(5), "seen": .object(["severity": .string("")])]))
+                == .object(["needId": .string(id.key), "severity": .int(5), "seen": .object(["severity": .string("")])]))
         #expect(me.pendingMutations == 3 && me.lastSequence == 3)
     }
 

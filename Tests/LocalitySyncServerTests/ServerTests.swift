@@ -52,7 +52,7 @@ struct TestServer {
         }
 
         func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
-            try JSONCoding.decoder.decode(T.self, from: Data(response.body.readableBytesView))
+            try JSONCoding.decode(T.self, from: Data(response.body.readableBytesView))
         }
 
         func errorCode(_ response: TestResponse) throws -> String {
@@ -273,7 +273,8 @@ struct ServerTests {
             #expect(plain.headers[.contentEncoding] == nil)
             #expect(gzip.headers[.contentEncoding] == "gzip")
             let inflated = try Gzip.decompress(Array(gzip.body.readableBytesView))
-            #expect(inflated == Array(plain.body.readableBytesView))
+            // The same page (member order within an object is not significant on the wire).
+            #expect(try JSONParser.parse(inflated) == JSONParser.parse(Array(plain.body.readableBytesView)))
             #expect(gzip.body.readableBytes * 3 < plain.body.readableBytes, "\(gzip.body.readableBytes) of \(plain.body.readableBytes) bytes")
             // A page too small to be worth it, and a client that refuses gzip, get plain JSON.
             let small = try await client.send(

@@ -56,7 +56,7 @@ public struct HTTPTransport: SyncTransport {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encoder.encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encode(body)))
         }
         var delay = 0.5
         for attempt in 1...attempts {
@@ -65,10 +65,10 @@ public struct HTTPTransport: SyncTransport {
                 let buffer = try await response.body.collect(upTo: 256 * 1024 * 1024)
                 let data = Data(buffer.readableBytesView)
                 if (200..<300).contains(response.status.code) {
-                    return try JSONCoding.decoder.decode(Result.self, from: data)
+                    return try JSONCoding.decode(Result.self, from: data)
                 }
                 let error =
-                    (try? JSONCoding.decoder.decode(ErrorBody.self, from: data).error)
+                    (try? JSONCoding.decode(ErrorBody.self, from: data).error)
                     ?? LocalityError(.init(rawValue: "http_\(response.status.code)"), "the server answered \(response.status)")
                 // A server fault or overload may pass; anything else is the server's final word.
                 guard retrying, response.status.code >= 500 || response.status.code == 429, attempt < attempts else {

@@ -93,9 +93,9 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             throw LocalityError(.tooLarge, "the request body is larger than \(maxBodyBytes / 1024) KiB")
         }
         do {
-            return try JSONCoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONCoding.decode(T.self, from: buffer.readableBytesView)
         } catch let error as DecodingError {
-            throw LocalityError.invalidInput("the request body is not a valid \(T.self): \(WireDecoding.describe(error))")
+            throw LocalityError.invalidInput("the request body is not a valid \(T.self): \(JSONCoding.describe(error))")
         }
     }
 
@@ -108,12 +108,12 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     }
 
     private func json(_ value: some Encodable, compressing: Bool = false) throws -> Response {
-        let bytes = try JSONCoding.encoder.encode(value)
+        let bytes = try JSONCoding.encode(value)
         if compressing, bytes.count >= Self.compressionThreshold {
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8", .contentEncoding: "gzip", .vary: "Accept-Encoding"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try Gzip.compress(Array(bytes)))))
+                body: .init(byteBuffer: ByteBuffer(bytes: try Gzip.compress(bytes))))
         }
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -128,21 +128,5 @@ enum Tokens {
         return Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-    }
-}
-
-enum WireDecoding {
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return keys.isEmpty ? "the body" : "'\(keys.joined(separator: "."))'"
-        }
-        return switch error {
-        case .keyNotFound(let key, let context):
-            "\(path(context) == "the body" ? "" : path(context) + ": ")'\(key.stringValue)' is missing"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): "\(path(context)) has the wrong type"
-        case .dataCorrupted(let context): "\(path(context)): \(context.debugDescription)"
-        @unknown default: "\(error)"
-        }
     }
 }

@@ -44,15 +44,69 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, Codable, CustomStrin
 
     /// `000001795000000000-00000-<node>`: fixed-width numbers so text order is value order.
     public var description: String {
-        "\(Self.pad(wallMillis, 18))-\(Self.pad(Int64(counter), 5))-\(node)"
+        // Written by hand: every change's hot path formats one.
+        var node = node
+        let wall = max(wallMillis, 0)
+        let count = Int64(max(counter, 0))
+        // Fixed widths (wider only for values no clock reaches) so text order is value order.
+        let wallWidth = max(18, Self.digits(wall))
+        let countWidth = max(5, Self.digits(count))
+        return node.withUTF8 { nodeBytes in
+            String(unsafeUninitializedCapacity: wallWidth + countWidth + 2 + nodeBytes.count) { buffer in
+                func put(_ value: Int64, from start: Int, width: Int) {
+                    var rest = value
+                    for index in stride(from: start + width - 1, through: start, by: -1) {
+                        buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                        rest /= 10
+                    }
+                }
+                put(wall, from: 0, width: wallWidth)
+                buffer[wallWidth] = UInt8(ascii: "-")
+                put(count, from: wallWidth + 1, width: countWidth)
+                buffer[wallWidth + countWidth + 1] = UInt8(ascii: "-")
+                let nodeStart = wallWidth + countWidth + 2
+                for (offset, byte) in nodeBytes.enumerated() { buffer[nodeStart + offset] = byte }
+                return nodeStart + nodeBytes.count
+            }
+        }
+    }
+
+    private static func digits(_ value: Int64) -> Int {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return count
     }
 
     public init(parsing text: String) throws {
-        let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let wall = Int64(parts[0]), let counter = Int32(parts[1]), wall >= 0, counter >= 0 else {
+        var text = text
+        let parsed: (Int64, Int32, String)? = text.withUTF8 { bytes in
+            // Two runs of digits, then the node: "<wall>-<counter>-<node>".
+            var index = 0
+            func number(limit: Int64) -> Int64? {
+                var value: Int64 = 0
+                let start = index
+                while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                    value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+                    guard value <= limit else { return nil }
+                    index += 1
+                }
+                guard index > start, index < bytes.count, bytes[index] == UInt8(ascii: "-") else { return nil }
+                index += 1
+                return value
+            }
+            guard let wall = number(limit: Int64.max / 10 - 9), let counter = number(limit: Int64(Int32.max)) else {
+                return nil
+            }
+            return (wall, Int32(counter), String(decoding: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self))
+        }
+        guard let (wall, counter, node) = parsed else {
             throw LocalityError.invalid("'\(text)' is not a hybrid logical clock timestamp")
         }
-        self.init(wallMillis: wall, counter: counter, node: String(parts[2]))
+        self.init(wallMillis: wall, counter: counter, node: node)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,10 +116,5 @@ public struct HLCTimestamp: Hashable, Comparable, Sendable, Codable, CustomStrin
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }

@@ -45,17 +45,17 @@ public enum JSONValue: Hashable, Sendable, Codable {
 
     /// The value of an `Encodable` as JSON.
     public init(encoding value: some Encodable) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: try JSONCoding.encoder.encode(value))
+        self = try JSONValueEncoder().encode(value)
     }
 
     /// Decodes this JSON into a `Decodable` type.
     public func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONCoding.decoder.decode(T.self, from: try JSONCoding.encoder.encode(self))
+        try JSONValueDecoder().decode(T.self, from: self)
     }
 
     /// Compact JSON text with sorted keys, so equal values have equal text.
     public var jsonText: String {
-        (try? String(decoding: JSONCoding.encoder.encode(self), as: UTF8.self)) ?? "null"
+        String(decoding: JSONWriter.write(self, sortedKeys: true), as: UTF8.self)
     }
 }
 
@@ -74,19 +74,53 @@ public enum JSONCoding {
         try container.encode(Timestamps.format(date))
     }
 
-    /// For mutation arguments on their way into the outbox: no key sorting (the text is stored,
-    /// never compared), one shared instance (JSONEncoder is thread-safe for encoding).
-    public static let outboxEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = dateEncoding
-        return encoder
-    }()
-
     public static var prettyEncoder: JSONEncoder {
         let encoder = encoder
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return encoder
+    }
+
+    /// Parses JSON text and decodes it: the fast path for everything Locality reads (requests,
+    /// pulled pages, stored mutations). A parse error becomes a `DecodingError.dataCorrupted`
+    /// naming the line and column.
+    /// Encodes as compact JSON: the fast path for everything Locality writes (responses, requests,
+    /// the outbox). `sortedKeys` when the text is stored and compared.
+    public static func encode<T: Encodable>(_ value: T, sortedKeys: Bool = false) throws -> [UInt8] {
+        try JSONValueEncoder().write(value, sortedKeys: sortedKeys)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "it is not valid JSON: \(error)", underlyingError: error))
+        }
+        return try JSONValueDecoder().decode(T.self, from: value)
+    }
+
+    /// A decoding error in words a person can act on, naming the field: "'amount' has the wrong type".
+    public static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            var text = ""
+            for key in context.codingPath {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
+            }
+            return text.isEmpty ? "" : "'\(text)'"
+        }
+        return switch error {
+        case .keyNotFound(let key, let context):
+            "\(path(context).isEmpty ? "" : path(context) + ": ")'\(key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            "\(path(context).isEmpty ? "the body" : path(context)) has the wrong type"
+        case .dataCorrupted(let context):
+            path(context).isEmpty ? context.debugDescription : "\(path(context)) \(context.debugDescription)"
+        @unknown default: "\(error)"
+        }
     }
 
     public static var decoder: JSONDecoder {
@@ -124,23 +158,26 @@ public enum Timestamps {
         let (days, msOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         guard (0...9999).contains(year) else { return style.format(date) }
-        var text = ""
-        text.reserveCapacity(24)
-        append(year, width: 4, to: &text)
-        text.append("-")
-        append(month, width: 2, to: &text)
-        text.append("-")
-        append(day, width: 2, to: &text)
-        text.append("T")
-        append(Int(msOfDay / 3_600_000), width: 2, to: &text)
-        text.append(":")
-        append(Int(msOfDay / 60_000 % 60), width: 2, to: &text)
-        text.append(":")
-        append(Int(msOfDay / 1000 % 60), width: 2, to: &text)
-        text.append(".")
-        append(Int(msOfDay % 1000), width: 3, to: &text)
-        text.append("Z")
-        return text
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var position = 0
+            func put(_ value: Int, _ width: Int, _ separator: Unicode.Scalar) {
+                var rest = value
+                for index in stride(from: position + width - 1, through: position, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                buffer[position + width] = UInt8(ascii: separator)
+                position += width + 1
+            }
+            put(year, 4, "-")
+            put(month, 2, "-")
+            put(day, 2, "T")
+            put(Int(msOfDay / 3_600_000), 2, ":")
+            put(Int(msOfDay / 60_000 % 60), 2, ":")
+            put(Int(msOfDay / 1000 % 60), 2, ".")
+            put(Int(msOfDay % 1000), 3, "Z")
+            return position
+        }
     }
 
     /// Parses ISO 8601 text into the canonical `Date` for its millisecond (see `milliseconds`).
@@ -182,12 +219,6 @@ public enum Timestamps {
         else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         return Int64(days) * 86_400_000 + Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + milli)
-    }
-
-    private static func append(_ value: Int, width: Int, to text: inout String) {
-        let digits = String(value)
-        if digits.count < width { text.append(String(repeating: "0", count: width - digits.count)) }
-        text.append(digits)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {

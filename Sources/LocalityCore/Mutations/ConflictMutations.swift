@@ -37,7 +37,7 @@ public struct Conflict: Codable, Hashable, Sendable {
 
     init(row: Row) throws {
         func json(_ column: String) -> JSONValue {
-            (try? JSONCoding.decoder.decode(JSONValue.self, from: Data((row[column] as String? ?? "null").utf8))) ?? .null
+            (try? JSONParser.parse(row[column] as String? ?? "null")) ?? .null
         }
         id = try UUID.column(row, "id")
         recordType = row["record_type"]

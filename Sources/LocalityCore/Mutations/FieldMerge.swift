@@ -38,7 +38,7 @@ struct FieldMerge {
     static func stamps(table: String, recordId: UUID, _ db: Database) throws -> [String: FieldStamp] {
         let text = try String.fetchOne(
             try db.cachedStatement(sql: "SELECT field_clocks FROM \(table) WHERE id = ?"), arguments: [recordId.key]) ?? "{}"
-        return (try? JSONCoding.decoder.decode([String: FieldStamp].self, from: Data(text.utf8))) ?? [:]
+        return (try? JSONCoding.decode([String: FieldStamp].self, from: text.utf8)) ?? [:]
     }
 
     /// What a device records in an edit: for each field, the clock of its last edit here ("" for none).
@@ -76,7 +76,7 @@ struct FieldMerge {
     /// Writes the field clocks back, if any changed.
     func save(_ db: Database) throws {
         guard changed else { return }
-        let text = String(decoding: try JSONCoding.encoder.encode(stamps), as: UTF8.self)
+        let text = String(decoding: try JSONCoding.encode(stamps, sortedKeys: true), as: UTF8.self)
         try db.cachedStatement(sql: "UPDATE \(table) SET field_clocks = ? WHERE id = ?").execute(arguments: [text, recordId.key])
     }
 

@@ -65,22 +65,16 @@ extension MutationCommand {
 extension MutationName {
     /// Decodes a mutation's arguments and applies it: the path the server (and rebase) take.
     public func apply(arguments: JSONValue, _ context: MutationContext, _ db: Database) throws {
-        let command: any MutationCommand
-        do {
-            command = try arguments.decode(as: commandType)
-        } catch {
-            throw LocalityError.invalid("the arguments of \(rawValue) are malformed: \(Self.describe(error))")
-        }
-        try command.apply(context, db)
+        try command(arguments: arguments).apply(context, db)
     }
 
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "'\(key.stringValue)' is missing"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
-        case DecodingError.dataCorrupted(let context): context.debugDescription
-        default: "\(error)"
+    /// Decodes a mutation's arguments into its command, or says what is wrong with them. Pure, so
+    /// the server decodes a batch before taking the write lock.
+    public func command(arguments: JSONValue) throws(LocalityError) -> any MutationCommand {
+        do {
+            return try arguments.decode(as: commandType)
+        } catch {
+            throw LocalityError.invalid("the arguments of \(rawValue) are malformed: \((error as? DecodingError).map(JSONCoding.describe) ?? "\(error)")")
         }
     }
 }
@@ -90,10 +84,43 @@ extension Mutation {
     /// no trace and throws its `LocalityError`. The server's push and the device's rebase both
     /// come through here; the acting person is whoever the caller has authenticated.
     public func apply(as personId: UUID, _ db: Database) throws {
-        try db.inSavepoint {
-            let actor = try Actor.load(db, personId: personId)
-            try name.apply(arguments: arguments, MutationContext(actor: actor, at: createdAt, hlc: hlc), db)
-            return .commit
+        try apply(as: try Actor.load(db, personId: personId), db)
+    }
+
+    /// As `apply(as:)`, for an actor already loaded in this transaction (a push loads it once per batch:
+    /// no mutation changes who its sender is).
+    public func apply(as actor: Actor, _ db: Database) throws {
+        try apply(try name.command(arguments: arguments), as: actor, db)
+    }
+
+    /// As `apply(as:)`, with the arguments already decoded (see `MutationName.command(arguments:)`).
+    public func apply(_ command: any MutationCommand, as actor: Actor, _ db: Database) throws {
+        try db.inMutationSavepoint {
+            try command.apply(MutationContext(actor: actor, at: createdAt, hlc: hlc), db)
         }
+    }
+}
+
+extension Database {
+    /// Runs `body` in a savepoint that is released when it returns and rolled back when it throws.
+    /// Inside a transaction (a push batch, a rebase) the savepoint statements are prepared once per
+    /// connection rather than once per mutation; outside one, GRDB's `inSavepoint` opens a transaction.
+    func inMutationSavepoint(_ body: () throws -> Void) throws {
+        guard isInsideTransaction else {
+            try inSavepoint {
+                try body()
+                return .commit
+            }
+            return
+        }
+        try cachedStatement(sql: "SAVEPOINT mutation").execute()
+        do {
+            try body()
+        } catch {
+            try cachedStatement(sql: "ROLLBACK TO SAVEPOINT mutation").execute()
+            try cachedStatement(sql: "RELEASE SAVEPOINT mutation").execute()
+            throw error
+        }
+        try cachedStatement(sql: "RELEASE SAVEPOINT mutation").execute()
     }
 }

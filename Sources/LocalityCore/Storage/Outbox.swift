@@ -72,7 +72,7 @@ extension OutboxEntry: FetchableRecord, PersistableRecord {
             name: mutationName,
             actorId: try UUID.column(row, "actor_id"),
             createdAt: Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0),
-            arguments: try JSONCoding.decoder.decode(JSONValue.self, from: Data(argumentsText.utf8)))
+            arguments: try JSONParser.parse(argumentsText))
         state = row["state"]
     }
 

@@ -126,7 +126,7 @@ public struct Replica: Sendable {
         let receipt = MutationReceipt(
             id: environment.newID(now), sequence: sequence, name: Command.name, hlc: hlc, createdAt: now)
         // The arguments go to the outbox as JSON text, encoded once: this is every change's hot path.
-        let arguments = String(decoding: try JSONCoding.outboxEncoder.encode(command), as: UTF8.self)
+        let arguments = String(decoding: try JSONCoding.encode(command), as: UTF8.self)
         try OutboxEntry.insert(receipt, arguments: arguments, deviceId: state.deviceId, actorId: actor.person.id, db)
         return receipt
     }

@@ -280,7 +280,7 @@ extension RejectedMutation {
         message = row["message"]
         createdAt = Timestamps.parse(row["created_at"]) ?? Date(milliseconds: 0)
         rejectedAt = Timestamps.parse(row["rejected_at"]) ?? Date(milliseconds: 0)
-        let arguments = (try? JSONCoding.decoder.decode(JSONValue.self, from: Data((row["arguments"] as String).utf8))) ?? .null
+        let arguments = (try? JSONParser.parse(row["arguments"] as String)) ?? .null
         if case .object(let fields) = arguments, case .string(let title)? = fields["title"] {
             summary = title
         } else {

@@ -13,7 +13,7 @@ public enum SyncProtocol {
     public static let schemaVersion = 1
 
     /// The most mutations one push may carry, and the most changes one pull page may hold.
-    public static let maxPushBatch = 500
+    public static let maxPushBatch = 2000
     public static let maxPullLimit = 1_000
     public static let defaultPullLimit = 500
 }
