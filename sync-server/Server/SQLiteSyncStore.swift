@@ -46,7 +46,18 @@ public struct SQLiteSyncStore: SyncStore {
     }
 
     static func hash(token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        // Every request hashes its token: hex by hand rather than through String(format:).
+        let digits = Array("0123456789abcdef".utf8)
+        let digest = SHA256.hash(data: Data(token.utf8))
+        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = digits[Int(byte >> 4)]
+                buffer[index + 1] = digits[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
+        }
     }
 
     public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
@@ -148,18 +159,20 @@ public struct SQLiteSyncStore: SyncStore {
             let first = try Int64.fetchOne(
                 db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [device]) ?? 0
             var last = first
-            for (mutation, command) in zip(mutations, commands) {
-                if mutation.sequence <= last {
-                    // Already applied (a retry after a lost response): its result as it was.
-                    guard let earlier = try Self.storedResult(device: device, sequence: mutation.sequence, db) else { break }
-                    results.append(earlier)
-                    continue
+            try AncestryCache.during {  // no mutation changes localities
+                for (mutation, command) in zip(mutations, commands) {
+                    if mutation.sequence <= last {
+                        // Already applied (a retry after a lost response): its result as it was.
+                        guard let earlier = try Self.storedResult(device: device, sequence: mutation.sequence, db) else { break }
+                        results.append(earlier)
+                        continue
+                    }
+                    guard mutation.sequence == last + 1 else { break }  // a gap
+                    let result = try Self.apply(mutation, command, from: session, as: actor, now: now, db)
+                    results.append(result)
+                    last = mutation.sequence
+                    if result.outcome == .applied { latest = max(latest ?? mutation.hlc, mutation.hlc) }
                 }
-                guard mutation.sequence == last + 1 else { break }  // a gap
-                let result = try Self.apply(mutation, command, from: session, as: actor, now: now, db)
-                results.append(result)
-                last = mutation.sequence
-                if result.outcome == .applied { latest = max(latest ?? mutation.hlc, mutation.hlc) }
             }
             if last != first {
                 // Once per batch: the batch commits or fails as a whole, with its results.

@@ -105,6 +105,7 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
             }
             return date as! T
         }
+        if let readable = T.self as? any JSONReadable.Type, let fast = readable.init(json: value) { return fast as! T }
         return try T(from: self)
     }
 

@@ -16,7 +16,11 @@ public struct JSONValueEncoder: Sendable {
     public func write<T: Encodable>(_ value: T, sortedKeys: Bool) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        try box(value).write(sortedKeys: sortedKeys, into: &out)
+        if !sortedKeys, let writable = value as? any JSONWritable {
+            writable.writeJSON(into: &out)
+        } else {
+            try box(value).write(sortedKeys: sortedKeys, into: &out)
+        }
         return out
     }
 }
@@ -302,7 +306,7 @@ public enum JSONWriter {
         }
     }
 
-    private static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+    static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
         if value == 0 {
             out.append(UInt8(ascii: "0"))
             return
@@ -323,7 +327,7 @@ public enum JSONWriter {
         }
     }
 
-    private static func writeString(_ string: String, into out: inout [UInt8]) {
+    static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
@@ -350,4 +354,48 @@ public enum JSONWriter {
         }
         out.append(UInt8(ascii: "\""))
     }
+}
+
+/// A type on a hot path that writes its own JSON, as its `Encodable` conformance would but
+/// without the generic machinery (a push carries thousands of mutations).
+public protocol JSONWritable: Encodable {
+    func writeJSON(into out: inout [UInt8])
+}
+
+/// A type on a hot path that reads itself from a parsed object, returning nil for anything
+/// unexpected so that its `Decodable` conformance can say exactly what is wrong.
+public protocol JSONReadable: Decodable {
+    init?(json: JSONValue)
+}
+
+/// Helpers for hand-written `JSONWritable` conformances.
+public struct JSONObjectWriter: ~Copyable {
+    private var first = true
+
+    public init(into out: inout [UInt8]) { out.append(UInt8(ascii: "{")) }
+
+    public mutating func key(_ name: StaticString, into out: inout [UInt8]) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        first = false
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: "\":".utf8)
+    }
+
+    public mutating func string(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
+        key(name, into: &out)
+        JSONWriter.writeString(value, into: &out)
+    }
+
+    public mutating func integer(_ name: StaticString, _ value: Int64, into out: inout [UInt8]) {
+        key(name, into: &out)
+        JSONWriter.writeInteger(value, into: &out)
+    }
+
+    public mutating func value(_ name: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
+        key(name, into: &out)
+        JSONWriter.write(value, into: &out)
+    }
+
+    public consuming func end(into out: inout [UInt8]) { out.append(UInt8(ascii: "}")) }
 }

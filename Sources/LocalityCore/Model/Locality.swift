@@ -49,6 +49,16 @@ extension Locality {
     /// The ids of the locality and every locality above it, nearest first. Cheap: runs on the
     /// hot path of every permission check.
     public static func ancestorIDs(of id: UUID, in db: Database) throws -> [UUID] {
+        if let cache = AncestryCache.current {
+            if let known = cache.known[id] { return known }
+            let found = try queryAncestorIDs(of: id, in: db)
+            cache.known[id] = found
+            return found
+        }
+        return try queryAncestorIDs(of: id, in: db)
+    }
+
+    private static func queryAncestorIDs(of id: UUID, in db: Database) throws -> [UUID] {
         let statement = try db.cachedStatement(
             sql: """
                 WITH RECURSIVE up(id, depth) AS (
@@ -65,5 +75,21 @@ extension Locality {
     /// Whether `id` is `ancestor` or lies somewhere below it.
     public static func isWithin(_ id: UUID, _ ancestor: UUID, in db: Database) throws -> Bool {
         try ancestorIDs(of: id, in: db).contains(ancestor)
+    }
+}
+
+/// Ancestries remembered for the length of one transaction in which no locality changes (a push
+/// batch): thousands of mutations in the same few wards ask the same question.
+public final class AncestryCache: @unchecked Sendable {
+    // @unchecked: made, used and dropped by one transaction on one thread.
+    fileprivate var known: [UUID: [UUID]] = [:]
+
+    @TaskLocal fileprivate static var current: AncestryCache?
+
+    private init() {}
+
+    /// Runs `body` with ancestries cached. Only for work that does not change localities.
+    public static func during<T>(_ body: () throws -> T) rethrows -> T {
+        try $current.withValue(AncestryCache()) { try body() }
     }
 }

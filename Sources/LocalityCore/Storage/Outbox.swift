@@ -175,3 +175,36 @@ struct ReplicaState: LocalityRecord {
         return state
     }
 }
+
+// Mutations are the bulk of every push: written and read by hand, field for field as their
+// `Codable` conformance (which still reports what is wrong with a malformed one).
+extension Mutation: JSONWritable, JSONReadable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.string("id", id.key, into: &out)
+        object.string("deviceId", deviceId.key, into: &out)
+        object.integer("sequence", sequence, into: &out)
+        object.string("hlc", hlc.description, into: &out)
+        object.string("name", name.rawValue, into: &out)
+        object.string("actorId", actorId.key, into: &out)
+        object.string("createdAt", Timestamps.format(createdAt), into: &out)
+        object.value("arguments", arguments, into: &out)
+        object.end(into: &out)
+    }
+
+    public init?(json: JSONValue) {
+        guard case .object(let members) = json,
+            case .string(let id)? = members["id"], let id = UUID(key: id),
+            case .string(let device)? = members["deviceId"], let deviceId = UUID(key: device),
+            case .int(let sequence)? = members["sequence"],
+            case .string(let clock)? = members["hlc"], let hlc = try? HLCTimestamp(parsing: clock),
+            case .string(let name)? = members["name"], let name = MutationName(rawValue: name),
+            case .string(let actor)? = members["actorId"], let actorId = UUID(key: actor),
+            case .string(let created)? = members["createdAt"], let createdAt = Timestamps.parse(created),
+            let arguments = members["arguments"]
+        else { return nil }
+        self.init(
+            id: id, deviceId: deviceId, sequence: sequence, hlc: hlc, name: name, actorId: actorId, createdAt: createdAt,
+            arguments: arguments)
+    }
+}

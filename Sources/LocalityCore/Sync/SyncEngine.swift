@@ -55,7 +55,7 @@ public struct SyncEngine: Sendable {
         var summary = SyncSummary()
         try await push(&summary)
         try await pull(&summary, progress: progress)
-        summary.pending = try replica.read { db in
+        summary.pending = try await replica.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
         }
         try await replica.database.write { db in
@@ -78,7 +78,7 @@ public struct SyncEngine: Sendable {
             throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
         }
         while true {
-            let batch = try replica.read { db in
+            let batch = try await replica.database.read { db in
                 try OutboxEntry.fetchAll(
                     db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence LIMIT ?",
                     arguments: [SyncProtocol.maxPushBatch]
@@ -92,7 +92,7 @@ public struct SyncEngine: Sendable {
             }
             summary.sent += batch.count
             summary.accepted += response.results.filter { $0.outcome == .applied }.count
-            summary.rejected += try replica.read { db in
+            summary.rejected += try await replica.database.read { db in
                 try response.results.filter { $0.outcome == .rejected }.compactMap { try Self.rejected($0.sequence, db) }
             }
             // The server answers in order and stops at a gap; anything unanswered is sent again next time.
@@ -121,7 +121,7 @@ public struct SyncEngine: Sendable {
     }
 
     private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws {
-        var (cursor, scope, target) = try replica.read { db in
+        var (cursor, scope, target) = try await replica.database.read { db in
             let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target FROM sync_state WHERE id = 1")
             return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?)
         }
@@ -164,7 +164,9 @@ public struct SyncEngine: Sendable {
                 let (transport, next, limit) = (self.transport, page.cursor, pullLimit)
                 ahead = (next, Task { try await transport.pull(cursor: next, limit: limit) })
             }
-            try Self.applyPage(page, replica.database, noting: target != nil)
+            let noting = target != nil
+            // Off the cooperative threads: applying a page is blocking database work.
+            try await replica.database.writeWithoutTransaction { db in try Self.applyPage(page, db, noting: noting) }
             cursor = page.cursor
             summary.received += page.changes.count
             summary.conflicts += page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }.count
@@ -213,27 +215,35 @@ public struct SyncEngine: Sendable {
     /// the server has now reflected, and put the rest back on top. Foreign keys are not enforced
     /// while doing so: the server is the judge of integrity, and its pages come in change order,
     /// not dependency order.
-    static func applyPage(_ page: PullResponse, _ database: any DatabaseWriter, noting: Bool = false) throws {
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+    static func applyPage(_ page: PullResponse, _ db: Database, noting: Bool = false) throws {
+        if page.changes.isEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") == false {
+            // Nothing arrived and nothing waits here: move the cursor (past rows outside this
+            // device's scope) and the clock, without setting local changes aside.
             try db.inTransaction {
-                try UndoLog.undoAll(db)
-                try PulledRows.apply(page.changes, db)
-                if noting {
-                    for change in page.changes {
-                        try db.cachedStatement(
-                            sql: change.deleted
-                                ? "DELETE FROM rescope_seen WHERE table_name = ? AND row_key = ?"
-                                : "INSERT OR IGNORE INTO rescope_seen (table_name, row_key) VALUES (?, ?)"
-                        ).execute(arguments: [change.table, change.key])
-                    }
-                }
-                try db.execute(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1", arguments: [page.cursor])
+                try db.cachedStatement(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1").execute(arguments: [page.cursor])
                 try retireAnswered(upTo: page.cursor, clock: page.clock, db)
-                try reapplyUnconfirmed(db)
                 return .commit
             }
+            return
+        }
+        try db.execute(sql: "PRAGMA foreign_keys = OFF")
+        defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+        try db.inTransaction {
+            try UndoLog.undoAll(db)
+            try PulledRows.apply(page.changes, db)
+            if noting {
+                for change in page.changes {
+                    try db.cachedStatement(
+                        sql: change.deleted
+                            ? "DELETE FROM rescope_seen WHERE table_name = ? AND row_key = ?"
+                            : "INSERT OR IGNORE INTO rescope_seen (table_name, row_key) VALUES (?, ?)"
+                    ).execute(arguments: [change.table, change.key])
+                }
+            }
+            try db.cachedStatement(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1").execute(arguments: [page.cursor])
+            try retireAnswered(upTo: page.cursor, clock: page.clock, db)
+            try reapplyUnconfirmed(db)
+            return .commit
         }
     }
 
@@ -242,12 +252,10 @@ public struct SyncEngine: Sendable {
     private static func retireAnswered(upTo cursor: Int64, clock: HLCTimestamp?, _ db: Database) throws {
         let state = try ReplicaState.load(db)
         let counters = try ReplicaState.counters(state, db)
-        try db.execute(
-            sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1",
-            arguments: [counters.sequence, HLCTimestamp.later(counters.hlc, clock)?.description])
-        try db.execute(
-            sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)",
-            arguments: [cursor])
+        try db.cachedStatement(sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1")
+            .execute(arguments: [counters.sequence, HLCTimestamp.later(counters.hlc, clock)?.description])
+        try db.cachedStatement(sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)")
+            .execute(arguments: [cursor])
     }
 
     /// Re-applies, oldest first, what the pulled rows do not yet include, capturing undo again.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// Before-images of what local mutations changed, so that a pull can set them aside, apply the
 /// server's rows, and put the still-unconfirmed ones back on top (rebase).
@@ -75,11 +76,7 @@ enum RowWriter {
     /// Inserts or updates a pulled row, binding its values directly (no JSON round trip): this is
     /// every row of every pull. Columns the row lacks are written as NULL, as `upsert(json:)` does.
     static func upsert(table: String, key: [String], values: [String: JSONValue], _ db: Database) throws {
-        let columns = try db.columns(in: table, in: "main").map(\.name)
-        let updates = columns.filter { !key.contains($0) }
-        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ("
-        sql += columns.map { _ in "?" }.joined(separator: ", ") + ") ON CONFLICT (\(key.joined(separator: ", "))) DO "
-        sql += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let (columns, sql) = try upsertStatement(table: table, key: key, db)
         let arguments = StatementArguments(columns.map { column -> DatabaseValue in
             switch values[column] ?? .null {
             case .null: .null
@@ -92,6 +89,21 @@ enum RowWriter {
         })
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
+
+    /// The columns of `table` and the statement that upserts one row of it, made once per table
+    /// and schema: a page applies hundreds of rows.
+    private static func upsertStatement(table: String, key: [String], _ db: Database) throws -> ([String], String) {
+        let columns = try db.columns(in: table, in: "main").map(\.name)
+        if let known = upserts.withLock({ $0[table] }), known.columns == columns { return known }
+        let updates = columns.filter { !key.contains($0) }
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ("
+        sql += columns.map { _ in "?" }.joined(separator: ", ") + ") ON CONFLICT (\(key.joined(separator: ", "))) DO "
+        sql += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        upserts.withLock { $0[table] = (columns, sql) }
+        return (columns, sql)
+    }
+
+    private static let upserts = Mutex<[String: (columns: [String], sql: String)]>([:])
 
     /// Inserts or updates the row held in `json` (a JSON object of column values).
     static func upsert(table: String, key: [String], json: String, _ db: Database) throws {

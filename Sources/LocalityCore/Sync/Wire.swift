@@ -151,3 +151,102 @@ extension LocalityError.Code {
     /// Too many failed logins: wait and try again.
     public static let rateLimited = Self(rawValue: "rate_limited")
 }
+
+extension PushRequest: JSONWritable, JSONReadable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.string("deviceId", deviceId.key, into: &out)
+        object.key("mutations", into: &out)
+        out.append(UInt8(ascii: "["))
+        for (index, mutation) in mutations.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            mutation.writeJSON(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        object.end(into: &out)
+    }
+
+    public init?(json: JSONValue) {
+        guard case .object(let members) = json, case .string(let device)? = members["deviceId"],
+            let deviceId = UUID(key: device), case .array(let items)? = members["mutations"]
+        else { return nil }
+        var mutations: [Mutation] = []
+        mutations.reserveCapacity(items.count)
+        for item in items {
+            guard let mutation = Mutation(json: item) else { return nil }
+            mutations.append(mutation)
+        }
+        self.init(deviceId: deviceId, mutations: mutations)
+    }
+}
+
+extension RowChange: JSONWritable, JSONReadable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.string("table", table, into: &out)
+        object.string("key", key, into: &out)
+        object.integer("sequence", sequence, into: &out)
+        object.value("deleted", .bool(deleted), into: &out)
+        if let row { object.value("row", .object(row), into: &out) }
+        object.end(into: &out)
+    }
+
+    public init?(json: JSONValue) {
+        guard case .object(let members) = json, case .string(let table)? = members["table"],
+            case .string(let key)? = members["key"], case .int(let sequence)? = members["sequence"],
+            case .bool(let deleted)? = members["deleted"]
+        else { return nil }
+        var row: [String: JSONValue]?
+        switch members["row"] {
+        case nil, .null?: row = nil
+        case .object(let columns)?: row = columns
+        default: return nil
+        }
+        self.init(table: table, key: key, sequence: sequence, deleted: deleted, row: row)
+    }
+}
+
+extension PullResponse: JSONWritable, JSONReadable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.key("changes", into: &out)
+        out.append(UInt8(ascii: "["))
+        for (index, change) in changes.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            change.writeJSON(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        object.integer("cursor", cursor, into: &out)
+        object.value("more", .bool(more), into: &out)
+        if let clock { object.string("clock", clock.description, into: &out) }
+        if let scope { object.string("scope", scope, into: &out) }
+        object.end(into: &out)
+    }
+
+    public init?(json: JSONValue) {
+        guard case .object(let members) = json, case .array(let items)? = members["changes"],
+            case .int(let cursor)? = members["cursor"], case .bool(let more)? = members["more"]
+        else { return nil }
+        var changes: [RowChange] = []
+        changes.reserveCapacity(items.count)
+        for item in items {
+            guard let change = RowChange(json: item) else { return nil }
+            changes.append(change)
+        }
+        var clock: HLCTimestamp?
+        switch members["clock"] {
+        case nil, .null?: clock = nil
+        case .string(let text)?:
+            guard let parsed = try? HLCTimestamp(parsing: text) else { return nil }
+            clock = parsed
+        default: return nil
+        }
+        var scope: String?
+        switch members["scope"] {
+        case nil, .null?: scope = nil
+        case .string(let text)?: scope = text
+        default: return nil
+        }
+        self.init(changes: changes, cursor: cursor, more: more, clock: clock, scope: scope)
+    }
+}
