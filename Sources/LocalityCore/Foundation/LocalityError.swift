@@ -29,6 +29,8 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
         public static let forbidden = Code(rawValue: "forbidden")
         /// The record's current status does not allow this change.
         public static let invalidTransition = Code(rawValue: "invalid_transition")
+        /// Approving would commit more than the budget has available: the message says by how much.
+        public static let insufficientFunds = Code(rawValue: "insufficient_funds")
         /// The replica is not in a state to do this (not initialised, already initialised…).
         public static let replicaState = Code(rawValue: "replica_state")
         /// A mutation name this version does not know.

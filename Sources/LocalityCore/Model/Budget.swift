@@ -36,6 +36,27 @@ public struct LedgerEntry: SyncRecord, Hashable {
     public var amount: Money
     public var note: String
     public var recordedAt: Date
+    /// For a commitment or its release: the decision behind it and the proposal it funds.
+    public var decisionId: UUID?
+    public var proposalId: UUID?
+    /// Who made the entry (nil for entries loaded as reference data).
+    public var recordedBy: UUID?
+
+    public init(
+        id: UUID, budgetId: UUID, kind: Kind, source: Source? = nil, amount: Money, note: String, recordedAt: Date,
+        decisionId: UUID? = nil, proposalId: UUID? = nil, recordedBy: UUID? = nil
+    ) {
+        self.id = id
+        self.budgetId = budgetId
+        self.kind = kind
+        self.source = source
+        self.amount = amount
+        self.note = note
+        self.recordedAt = recordedAt
+        self.decisionId = decisionId
+        self.proposalId = proposalId
+        self.recordedBy = recordedBy
+    }
 
     public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
         /// Money put into the budget.

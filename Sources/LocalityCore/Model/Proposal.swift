@@ -23,15 +23,20 @@ public struct Proposal: SyncRecord, Hashable {
 
     public enum Status: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
         case draft, submitted, withdrawn
+        /// Decided: funded in full or in part, refused, or put off to a later meeting.
+        case approved, rejected, deferred
 
-        /// The allowed moves, in one place. Later stages (assessment, decision) extend this.
+        /// The allowed moves, in one place. A decision is final; a deferred proposal awaits another.
         public var allowedNext: Set<Status> {
             switch self {
             case .draft: [.submitted, .withdrawn]
-            case .submitted: [.withdrawn]
-            case .withdrawn: []
+            case .submitted, .deferred: [.withdrawn, .approved, .rejected, .deferred]
+            case .withdrawn, .approved, .rejected: []
             }
         }
+
+        /// Whether a decision may be taken on a proposal in this status.
+        public var awaitsDecision: Bool { self == .submitted || self == .deferred }
 
         public func canMove(to next: Status) -> Bool { allowedNext.contains(next) }
 
@@ -40,7 +45,7 @@ public struct Proposal: SyncRecord, Hashable {
         public var editableBy: Editor {
             switch self {
             case .draft: .draftingOrganisation
-            case .submitted, .withdrawn: .nobody
+            case .submitted, .withdrawn, .approved, .rejected, .deferred: .nobody
             }
         }
 

@@ -13,6 +13,8 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case proposalSubmit = "proposal.submit"
     case proposalWithdraw = "proposal.withdraw"
     case conflictResolve = "conflict.resolve"
+    case decisionRecord = "decision.record"
+    case interestDeclare = "interest.declare"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -27,6 +29,8 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .proposalSubmit: SubmitProposal.self
         case .proposalWithdraw: WithdrawProposal.self
         case .conflictResolve: ResolveConflict.self
+        case .decisionRecord: RecordDecision.self
+        case .interestDeclare: DeclareInterest.self
         }
     }
 }
