@@ -38,8 +38,11 @@ struct TransitionTests {
         #expect(Need.Status.open.allowedNext == [.prioritised, .beingAddressed, .met, .closed])
         #expect(Need.Status.closed.allowedNext == [.open])
         #expect(Proposal.Status.draft.allowedNext == [.submitted, .withdrawn])
-        #expect(Proposal.Status.submitted.allowedNext == [.withdrawn])
+        #expect(Proposal.Status.submitted.allowedNext == [.withdrawn, .approved, .rejected, .deferred])
+        #expect(Proposal.Status.deferred.allowedNext == [.withdrawn, .approved, .rejected, .deferred])
         #expect(Proposal.Status.withdrawn.allowedNext.isEmpty)
+        #expect(Proposal.Status.approved.allowedNext.isEmpty)
+        #expect(Proposal.Status.rejected.allowedNext.isEmpty)
     }
 
     @Test func closingNeedsAReasonAndAClosedNeedIsReadOnlyUntilReopened() throws {

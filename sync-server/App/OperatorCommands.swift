@@ -163,3 +163,38 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 }
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit trail of decisions, ledger entries and status changes.",
+        subcommands: [Verify.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the audit trail's hash chain; exits non-zero at the first broken link.",
+            discussion: """
+                Every entry carries the hash of the one before it. This recomputes the chain from the first \
+                entry and reports the first entry whose contents or link do not match. The database is \
+                opened read-only.
+                """)
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            guard FileManager.default.fileExists(atPath: database.db) else {
+                throw ValidationError("there is no server database at \(database.db); give --db")
+            }
+            let result = try Audit.verify(databaseAt: database.db)
+            if output.json {
+                try printJSON(result)
+            } else if let broken = result.firstBroken {
+                print("BROKEN at entry \(broken.sequence) (\(broken.action) \(broken.recordId)): \(broken.problem).")
+                print("\(result.entries) entries checked; everything from entry \(broken.sequence) on is unverified.")
+            } else {
+                print("Intact: \(result.entries) entries, each chained to the one before it"
+                    + (result.unsealed > 0 ? "; \(result.unsealed) written by a transaction still open" : "") + ".")
+            }
+            if !result.intact { throw ExitCode(2) }
+        }
+    }
+}

@@ -10,6 +10,8 @@ public struct SQLiteSyncStore: SyncStore {
     public init(database: any DatabaseWriter) throws {
         self.database = database
         try ServerSchema.migrator.migrate(database)
+        // Entries written by a migration (the ledger as it stood) are sealed before anything else.
+        try database.write { try Audit.seal($0) }
     }
 
     /// Opens (creating and migrating if need be) the store at `path`: WAL, `synchronous=FULL`,
@@ -41,6 +43,7 @@ public struct SQLiteSyncStore: SyncStore {
                     sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)",
                     arguments: [DemoCouncil.personID(username).key, passwordHash])
             }
+            try Audit.seal(db)
             return true
         }
     }
@@ -159,6 +162,7 @@ public struct SQLiteSyncStore: SyncStore {
             let first = try Int64.fetchOne(
                 db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [device]) ?? 0
             var last = first
+            try Audit.setActor(session.personId, db)
             try AncestryCache.during {  // no mutation changes localities
                 for (mutation, command) in zip(mutations, commands) {
                     if mutation.sequence <= last {
@@ -180,6 +184,8 @@ public struct SQLiteSyncStore: SyncStore {
                     sql: "UPDATE device SET last_sequence = ?, last_seen_at = ? WHERE id = ?",
                     arguments: [last, Timestamps.format(now), device])
             }
+            try Audit.setActor(nil, db)
+            try Audit.seal(db)
             if let latest {
                 try db.cachedStatement(
                     sql: """

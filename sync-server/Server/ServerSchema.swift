@@ -5,7 +5,7 @@ import LocalityCore
 /// results of pushed mutations, and the change sequence that pulls follow.
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
-    static let syncedTables = v1SyncedTables + v2SyncedTables
+    static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -17,6 +17,11 @@ enum ServerSchema {
 
     /// The synced tables "server v2" adds.
     private static let v2SyncedTables: [(table: String, key: String)] = [("conflict", "NEW.id")]
+
+    /// The synced tables "server v3" adds.
+    private static let v3SyncedTables: [(table: String, key: String)] = [
+        ("delegation", "NEW.id"), ("decision", "NEW.id"), ("interest_declaration", "NEW.id"),
+    ]
 
     /// Link tables travel inside the record that owns them: a change to a link is a change to its owner.
     static let linkTables: [(table: String, owner: String, ownerKey: String)] = [
@@ -97,8 +102,82 @@ enum ServerSchema {
                 CREATE TABLE clock_high_water (id INTEGER PRIMARY KEY CHECK (id = 1), hlc TEXT NOT NULL) STRICT;
                 """)
         }
+        Schema.registerCommissioningMigrations(&migrator)
+        migrator.registerMigration("server v3 decisions and the audit trail") { db in
+            try createTriggers(v3SyncedTables, db)
+            try db.execute(sql: v3AuditTrail)
+        }
         return migrator
     }
+
+    /// Every decision, ledger entry and change of a proposal's status lands in the audit trail by
+    /// trigger, whatever code path wrote it; `Audit.seal` then chains each new entry to the one
+    /// before it by hash, in the same transaction. Entries are never updated or deleted (triggers
+    /// refuse it), and `locality-sync audit verify` recomputes the chain.
+    private static let v3AuditTrail = """
+        -- Who is acting in the current transaction: set by the server before each mutation.
+        CREATE TABLE audit_actor (id INTEGER PRIMARY KEY CHECK (id = 1), person_id TEXT) STRICT;
+        INSERT INTO audit_actor (id, person_id) VALUES (1, NULL);
+
+        CREATE TABLE audit_entry (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            recorded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            actor_id TEXT,
+            action TEXT NOT NULL,
+            record_type TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            previous_hash TEXT,
+            hash TEXT
+        ) STRICT;
+        CREATE INDEX audit_entry_unsealed ON audit_entry(sequence) WHERE hash IS NULL;
+
+        CREATE TRIGGER audit_decision AFTER INSERT ON decision BEGIN
+            INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+            VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'decision.' || NEW.outcome, 'decision', NEW.id,
+                json_object('proposal', NEW.proposal_id, 'outcome', NEW.outcome, 'amount', NEW.amount,
+                    'decidedBy', NEW.decided_by, 'authority', NEW.authority, 'conditions', NEW.conditions,
+                    'decidedAt', NEW.decided_at),
+                NEW.reasons);
+        END;
+        CREATE TRIGGER audit_ledger_entry AFTER INSERT ON ledger_entry BEGIN
+            INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+            VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'ledger.' || NEW.kind, 'ledger_entry', NEW.id,
+                json_object('budget', NEW.budget_id, 'kind', NEW.kind, 'amount', NEW.amount, 'source', NEW.source,
+                    'decision', NEW.decision_id, 'proposal', NEW.proposal_id),
+                NEW.note);
+        END;
+        CREATE TRIGGER audit_proposal_status AFTER UPDATE OF status ON proposal WHEN OLD.status IS NOT NEW.status BEGIN
+            INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+            VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'proposal.' || NEW.status, 'proposal', NEW.id,
+                json_object('from', OLD.status, 'to', NEW.status), COALESCE(NEW.status_reason, ''));
+        END;
+        CREATE TRIGGER audit_entry_no_update BEFORE UPDATE OF sequence, recorded_at, actor_id, action, record_type,
+            record_id, detail, reason ON audit_entry BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER audit_entry_sealed BEFORE UPDATE OF previous_hash, hash ON audit_entry WHEN OLD.hash IS NOT NULL BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry BEGIN
+            SELECT RAISE(ABORT, 'the audit trail is append-only');
+        END;
+        CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry BEGIN
+            SELECT RAISE(ABORT, 'ledger entries are never edited: record a correcting entry');
+        END;
+        CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry BEGIN
+            SELECT RAISE(ABORT, 'ledger entries are never deleted: record a correcting entry');
+        END;
+
+        -- The ledger as it stood before the trail began.
+        INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+        SELECT recorded_by, 'ledger.' || kind, 'ledger_entry', id,
+            json_object('budget', budget_id, 'kind', kind, 'amount', amount, 'source', source, 'decision', decision_id,
+                'proposal', proposal_id),
+            note
+        FROM ledger_entry ORDER BY recorded_at, id;
+        """
 
     private static func createTriggers(_ tables: [(table: String, key: String)], _ db: Database) throws {
         for (table, key) in tables {

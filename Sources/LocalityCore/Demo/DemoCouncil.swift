@@ -97,6 +97,7 @@ public enum DemoCouncil {
         }
         try loadOutcomes(db)
         try loadBudgets(db)
+        try loadDelegation(db)
         try loadNeeds(db)
     }
 
@@ -152,6 +153,22 @@ public enum DemoCouncil {
                     amount: Money(pence: pence), note: note, recordedAt: startOfYear
                 ).insert(db)
             }
+        }
+    }
+
+    /// The scheme of delegation, as the Marcher constitution words it (thresholds are data).
+    public static let delegation: [(Role, Delegation.Scope, Int64?, String)] = [
+        (.councillor, .ownWards, 500_000, "Ward councillors, from their area's community fund, for proposals in their own wards"),
+        (.officer, .authority, 2_500_000, "The Locality Commissioner, under officer delegated powers"),
+        (.executive, .authority, nil, "The Cabinet Member for Communities, as an executive decision"),
+    ]
+
+    private static func loadDelegation(_ db: Database) throws {
+        for (role, scope, pence, description) in delegation {
+            try Delegation(
+                id: id("delegation:\(role.rawValue)"), role: role, scope: scope, maxAmount: pence.map(Money.init(pence:)),
+                description: description
+            ).insert(db)
         }
     }
 

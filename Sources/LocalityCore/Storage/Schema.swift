@@ -27,6 +27,7 @@ public enum Schema {
         migrator.registerMigration("v4 device scope") { db in
             try db.execute(sql: v4DeviceScope)
         }
+        registerCommissioningMigrations(&migrator)
         return migrator
     }
 
@@ -53,6 +54,55 @@ public enum Schema {
             }
         }
     }
+
+    /// The commissioning cycle's tables, registered by the device and the server at the end of
+    /// their own chains (after "v4 device scope" and "server v2" respectively).
+    public static func registerCommissioningMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v5 decisions and the scheme of delegation") { db in
+            try db.execute(sql: v5Decisions)
+        }
+    }
+
+    private static let v5Decisions = """
+        -- The scheme of delegation: who may decide what, by amount. Data, not code.
+        CREATE TABLE delegation (
+            id TEXT NOT NULL PRIMARY KEY,
+            role TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            max_amount INTEGER CHECK (max_amount IS NULL OR max_amount > 0),
+            description TEXT NOT NULL
+        ) STRICT;
+
+        -- Decisions on proposals. An approval's commitment is a ledger entry made in the same step.
+        CREATE TABLE decision (
+            id TEXT NOT NULL PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) DEFERRABLE INITIALLY DEFERRED,
+            outcome TEXT NOT NULL,
+            amount INTEGER CHECK (amount IS NULL OR amount > 0),
+            decided_by TEXT NOT NULL,
+            authority TEXT NOT NULL,
+            delegation_id TEXT,
+            reasons TEXT NOT NULL DEFAULT '',
+            conditions TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX decision_proposal ON decision(proposal_id);
+
+        -- A declared interest bars its declarer from assessing or deciding the proposal.
+        CREATE TABLE interest_declaration (
+            id TEXT NOT NULL PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) DEFERRABLE INITIALLY DEFERRED,
+            person_id TEXT NOT NULL,
+            interest TEXT NOT NULL CHECK (length(interest) > 0),
+            declared_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX interest_declaration_proposal ON interest_declaration(proposal_id, person_id);
+
+        -- What a ledger entry is for, and who made it.
+        ALTER TABLE ledger_entry ADD COLUMN decision_id TEXT;
+        ALTER TABLE ledger_entry ADD COLUMN proposal_id TEXT;
+        ALTER TABLE ledger_entry ADD COLUMN recorded_by TEXT;
+        """
 
     private static let v3Conflicts = """
         -- Per field, the hybrid logical clock of the edit that set it and who made it, as JSON:
@@ -134,7 +184,7 @@ public enum Schema {
         ("person", ["id"]), ("role_assignment", ["id"]), ("outcome", ["id"]), ("indicator", ["id"]), ("need", ["id"]),
         ("need_evidence", ["need_id", "id"]), ("budget", ["id"]), ("ledger_entry", ["id"]), ("proposal", ["id"]),
         ("proposal_need", ["proposal_id", "need_id"]), ("proposal_outcome", ["proposal_id", "outcome_id"]),
-        ("conflict", ["id"]),
+        ("conflict", ["id"]), ("delegation", ["id"]), ("decision", ["id"]), ("interest_declaration", ["id"]),
     ]
 
     private static let v1 = """
