@@ -77,6 +77,41 @@ struct CLITests {
         #expect(try cli.run("outbox", "--json").array().count == 4)
     }
 
+    @Test func anOfficerDecidesAndTheBudgetReportShowsTheCommitment() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "officer")
+        let drafted = try cli.run(
+            "proposal", "draft", "--budget", "north-2026-27", "--title", "Market-day minibus", "--amount", "4800",
+            "--summary", "Volunteer minibus", "--locality", "brockton", "--json")
+        let reference = try #require(try drafted.object()["reference"] as? String)
+        #expect(try cli.run("proposal", "submit", reference).status == 0)
+
+        let unexplained = try cli.run("decide", reference, "--approve", "--amount", "3000")
+        #expect(unexplained.status != 0 && unexplained.stderr.contains("reasons are required"))
+        let both = try cli.run("decide", reference, "--approve", "--reject")
+        #expect(both.status != 0 && both.stderr.contains("choose one of --approve, --reject or --defer"))
+        let decided = try cli.run("decide", reference, "--approve", "--amount", "£3,000", "--reason", "Year two from the parish", "--json")
+        #expect(decided.status == 0, "\(decided.stderr)")
+        let decision = try decided.object()
+        #expect(decision["outcome"] as? String == "part-funded")
+        #expect(decision["amount"] as? Int == 300_000)
+        #expect(decision["awaitingConfirmation"] as? Bool == true)
+        #expect((decision["authority"] as? String)?.hasPrefix("officer up to £25,000.00") == true)
+
+        let report = try cli.run("report", "budget", "north-2026-27", "--json").object()
+        #expect(report["allocated"] as? Int == 7_500_000)
+        #expect(report["committed"] as? Int == 300_000)
+        #expect(report["paid"] as? Int == 0)
+        #expect(report["available"] as? Int == 7_200_000)
+        #expect((report["funded"] as? [[String: Any]])?.first?["proposalReference"] as? String == reference)
+        let text = try cli.run("report", "budget", "north-2026-27")
+        #expect(text.stdout.contains("Committed") && text.stdout.contains("£3,000.00") && text.stdout.contains("█"))
+        let list = try cli.run("decision", "list", "--json").array()
+        #expect(list.count == 1 && list[0]["id"] as? String != nil)
+        #expect(try cli.run("decide", reference, "--reject", "--reason", "Again").stderr.contains("already been decided"))
+    }
+
     @Test func badInputGetsAClearErrorAndChangesNothing() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
@@ -152,7 +187,8 @@ struct CLITests {
         [], ["init"], ["whoami"], ["localities"], ["org", "list"], ["budget", "list"], ["budget", "show"], ["outcome", "list"],
         ["need", "add"], ["need", "list"], ["need", "show"], ["need", "update"], ["need", "evidence"], ["need", "status"],
         ["need", "close"], ["proposal", "draft"], ["proposal", "edit"], ["proposal", "submit"], ["proposal", "withdraw"],
-        ["proposal", "list"], ["proposal", "show"], ["outbox"],
+        ["proposal", "list"], ["proposal", "show"], ["outbox"], ["decide"], ["decision", "list"], ["decision", "scheme"],
+        ["interest", "declare"], ["report", "budget"],
     ])
     func everyCommandHasHelp(_ command: [String]) throws {
         let result = try CLI().run(command + ["--help"], withHome: false)

@@ -16,7 +16,8 @@ struct LocalityCommand: AsyncParsableCommand {
         subcommands: [
             Init.self, WhoAmICommand.self, Localities.self, OrgCommand.self, BudgetCommand.self, OutcomeCommand.self,
             NeedCommand.self, ProposalCommand.self, OutboxCommand.self, Login.self, SyncCommand.self, StatusCommand.self,
-            RejectedCommand.self, ConflictsCommand.self,
+            RejectedCommand.self, ConflictsCommand.self, DecideCommand.self, DecisionCommand.self, InterestCommand.self,
+            ReportCommand.self,
         ])
 
     @OptionGroup var home: HomeOptions

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+
+/// A decision as people read it: on which proposal, by whom, under what authority, and why.
+public struct DecisionView: Codable, Sendable {
+    public var id: UUID
+    public var reference: String
+    public var proposalId: UUID
+    public var proposalReference: String
+    public var proposalTitle: String
+    public var organisation: String
+    public var budget: String
+    public var outcome: Decision.Outcome
+    public var amount: Money?
+    public var amountRequested: Money
+    public var decidedBy: String
+    public var authority: String
+    public var reasons: String
+    public var conditions: String
+    public var decidedAt: Date
+    /// Taken on this device and not yet confirmed by the server: it may still be refused (for
+    /// instance if the money was committed elsewhere first).
+    public var awaitingConfirmation: Bool
+}
+
+/// The position of a budget a councillor would want at a meeting.
+public struct BudgetReport: Codable, Sendable {
+    public var id: UUID
+    public var name: String
+    public var slug: String
+    public var locality: String
+    public var financialYear: FinancialYear
+    public var allocated: Money
+    public var committed: Money
+    /// Paid out against awards (payments arrive with awards; none yet).
+    public var paid: Money
+    public var available: Money
+    public var allocations: [Allocation]
+    public var funded: [Funded]
+    public var awaitingDecision: [Awaiting]
+    public var needsAddressed: [NeedLine]
+    public var needsOpen: [NeedLine]
+
+    public struct Allocation: Codable, Sendable {
+        public var source: String
+        public var amount: Money
+    }
+
+    public struct Funded: Codable, Sendable {
+        public var proposalReference: String
+        public var title: String
+        public var organisation: String
+        public var amount: Money
+        public var decidedAt: Date
+        public var awaitingConfirmation: Bool
+    }
+
+    public struct Awaiting: Codable, Sendable {
+        public var proposalReference: String
+        public var title: String
+        public var organisation: String
+        public var amountRequested: Money
+        public var status: Proposal.Status
+    }
+
+    public struct NeedLine: Codable, Sendable {
+        public var reference: String
+        public var title: String
+        public var locality: String
+        public var severity: Int
+    }
+}
+
+extension Replica {
+    /// Decisions, newest first; those on one budget's proposals when `budget` is given.
+    public func decisions(budget ref: String? = nil) throws -> [DecisionView] {
+        try read { db in
+            let budgetId = try ref.map { try References.budget($0, db).id }
+            let pending = try Self.unconfirmedDecisionIds(db)
+            return try Decision.fetchAll(db, sql: "SELECT * FROM decision ORDER BY decided_at DESC, id DESC").compactMap {
+                decision -> DecisionView? in
+                let proposal = try Lookup.proposal(decision.proposalId, db)
+                if let budgetId, proposal.budgetId != budgetId { return nil }
+                return DecisionView(
+                    id: decision.id, reference: decision.id.shortReference, proposalId: proposal.id,
+                    proposalReference: proposal.id.shortReference, proposalTitle: proposal.title,
+                    organisation: try Lookup.organisation(proposal.organisationId, db).name,
+                    budget: try Lookup.budget(proposal.budgetId, db).name, outcome: decision.outcome, amount: decision.amount,
+                    amountRequested: proposal.amountRequested,
+                    decidedBy: try Person.find(db, id: decision.decidedBy)?.username ?? decision.decidedBy.shortReference,
+                    authority: decision.authority, reasons: decision.reasons, conditions: decision.conditions,
+                    decidedAt: decision.decidedAt, awaitingConfirmation: pending.contains(decision.id))
+            }
+        }
+    }
+
+    /// The ids of decisions made here that the server has not yet confirmed (still in the outbox).
+    static func unconfirmedDecisionIds(_ db: Database) throws -> Set<UUID> {
+        Set(
+            try String.fetchAll(
+                db,
+                sql: "SELECT json_extract(arguments, '$.decisionId') FROM outbox WHERE name = ? AND state != 'rejected'",
+                arguments: [MutationName.decisionRecord.rawValue]
+            ).compactMap(UUID.init(key:)))
+    }
+
+    public func budgetReport(_ ref: String) throws -> BudgetReport {
+        try read { db in
+            let budget = try References.budget(ref, db)
+            let position = try BudgetPosition.of(budget: budget.id, in: db)
+            let pending = try Self.unconfirmedDecisionIds(db)
+            let allocations = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT COALESCE(source, 'other') AS source, SUM(amount) AS amount FROM ledger_entry
+                    WHERE budget_id = ? AND kind = 'allocation' GROUP BY source ORDER BY SUM(amount) DESC
+                    """, arguments: [budget.id.key]
+            ).map {
+                BudgetReport.Allocation(
+                    source: LedgerEntry.Source(rawValue: $0["source"])?.label ?? $0["source"], amount: Money(pence: $0["amount"]))
+            }
+            let proposals = try Proposal.fetchAll(
+                db, sql: "SELECT * FROM proposal WHERE budget_id = ? ORDER BY submitted_at, created_at", arguments: [budget.id.key])
+            var funded: [BudgetReport.Funded] = []
+            var awaiting: [BudgetReport.Awaiting] = []
+            var fundedProposalIds: [UUID] = []
+            for proposal in proposals {
+                let organisation = try Lookup.organisation(proposal.organisationId, db).name
+                if proposal.status == .approved,
+                    let decision = try Decision.fetchOne(
+                        db, sql: "SELECT * FROM decision WHERE proposal_id = ? AND amount IS NOT NULL ORDER BY decided_at DESC LIMIT 1",
+                        arguments: [proposal.id.key]),
+                    let amount = decision.amount
+                {
+                    fundedProposalIds.append(proposal.id)
+                    funded.append(
+                        .init(
+                            proposalReference: proposal.id.shortReference, title: proposal.title, organisation: organisation,
+                            amount: amount, decidedAt: decision.decidedAt, awaitingConfirmation: pending.contains(decision.id)))
+                } else if proposal.status.awaitsDecision {
+                    awaiting.append(
+                        .init(
+                            proposalReference: proposal.id.shortReference, title: proposal.title, organisation: organisation,
+                            amountRequested: proposal.amountRequested, status: proposal.status))
+                }
+            }
+            let addressedIds = Set(
+                try fundedProposalIds.flatMap { id in
+                    try String.fetchAll(db, sql: "SELECT need_id FROM proposal_need WHERE proposal_id = ?", arguments: [id.key])
+                }.compactMap(UUID.init(key:)))
+            var addressed: [BudgetReport.NeedLine] = []
+            var open: [BudgetReport.NeedLine] = []
+            for need in try Need.fetchAll(db, sql: "SELECT * FROM need ORDER BY severity DESC, recorded_at") {
+                guard try Locality.isWithin(need.localityId, budget.localityId, in: db) else { continue }
+                let line = BudgetReport.NeedLine(
+                    reference: need.id.shortReference, title: need.title,
+                    locality: try Lookup.locality(need.localityId, db).name, severity: need.severity)
+                if addressedIds.contains(need.id) {
+                    addressed.append(line)
+                } else if need.status == .open || need.status == .prioritised {
+                    open.append(line)
+                }
+            }
+            return BudgetReport(
+                id: budget.id, name: budget.name, slug: budget.slug, locality: try Lookup.locality(budget.localityId, db).name,
+                financialYear: budget.financialYear, allocated: position.allocated, committed: position.committed,
+                paid: .zero, available: position.available, allocations: allocations, funded: funded,
+                awaitingDecision: awaiting, needsAddressed: addressed, needsOpen: open)
+        }
+    }
+}

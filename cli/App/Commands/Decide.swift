@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import LocalityCore
+
+struct DecideCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decide",
+        abstract: "Decide on a submitted proposal: approve (in full or in part), reject or defer.",
+        discussion: """
+            Who may decide what is set by the authority's scheme of delegation (`locality decision scheme`). \
+            Approving commits the amount on the budget's ledger; offline, the decision is shown as awaiting \
+            confirmation until the server has checked the money is still there. Reasons are required to \
+            reject or to approve less than was asked for.
+
+            Examples:
+              locality decide 4f2a9c1e --approve
+              locality decide 4f2a9c1e --approve --amount 1500 --reason "Year two to be funded by the parish"
+              locality decide 4f2a9c1e --reject --reason "Outside the fund's outcomes"
+            """)
+
+    @OptionGroup var home: HomeOptions
+    @OptionGroup var output: JSONOption
+    @Argument(help: ArgumentHelp("The proposal: its id or short reference.", valueName: "proposal"))
+    var proposal: String
+    @Flag(help: "Approve it (for the amount requested unless --amount says less).") var approve = false
+    @Flag(help: "Reject it (needs --reason).") var reject = false
+    @Flag(name: .customLong("defer"), help: "Defer it to a later decision.") var deferDecision = false
+    @Option(help: ArgumentHelp("With --approve: the amount to commit, e.g. 1500 or £1,500.00.", valueName: "£"))
+    var amount: String?
+    @Option(help: "Why: required to reject or to part-fund; shown to the applicant and residents.")
+    var reason: String = ""
+    @Option(help: ArgumentHelp("A condition of the award; repeat for more.", valueName: "text"))
+    var condition: [String] = []
+
+    func validate() throws {
+        let chosen = [approve, reject, deferDecision].filter { $0 }.count
+        guard chosen == 1 else { throw ValidationError("choose one of --approve, --reject or --defer") }
+        if amount != nil, !approve { throw ValidationError("--amount goes with --approve") }
+    }
+
+    func run() throws {
+        let replica = try home.openReplica()
+        let proposalId = try replica.read { try References.proposal(proposal, $0).id }
+        let outcome: Decision.Outcome = approve ? .approved : reject ? .rejected : .deferred
+        let decisionId = replica.newID()
+        let receipt = try replica.perform(
+            RecordDecision(
+                decisionId: decisionId, proposalId: proposalId, outcome: outcome,
+                amount: try amount.map { try Money(parsing: $0) }, reasons: reason,
+                conditions: condition.joined(separator: "\n"), ledgerEntryId: replica.newID()))
+        guard let view = try replica.decisions().first(where: { $0.id == decisionId }) else {
+            throw CLIError("the decision was recorded but cannot be read back; run `locality decision list`")
+        }
+        if output.json { return try Output.json(view) }
+        let what: String =
+            switch view.outcome {
+            case .approved: "approved, \(view.amountRequested)"
+            case .partFunded: "part-funded, \(view.amount ?? .zero) of \(view.amountRequested) requested"
+            case .rejected: "rejected"
+            case .deferred: "deferred"
+            }
+        print("Decided: proposal \(view.proposalReference) '\(view.proposalTitle)' \(what).")
+        print("Authority: \(view.authority).")
+        if view.amount != nil {
+            print("Committed on \(view.budget); awaiting confirmation from the server (change #\(receipt.sequence)).")
+        } else {
+            print("Queued for sync as change #\(receipt.sequence).")
+        }
+    }
+}
+
+struct DecisionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decision", abstract: "Decisions taken, and the scheme of delegation they are taken under.",
+        subcommands: [List.self, Scheme.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List decisions, newest first.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Option(help: ArgumentHelp("Only decisions on this budget's proposals (id or slug).", valueName: "ref"))
+        var budget: String?
+
+        func run() throws {
+            let decisions = try home.openReplica().decisions(budget: budget)
+            if output.json { return try Output.json(decisions) }
+            guard !decisions.isEmpty else { return print("No decisions yet.") }
+            Output.table(
+                ["Ref", "Date", "Proposal", "Decision", "Amount", "By", "Title"],
+                decisions.map {
+                    [
+                        $0.reference, Output.day($0.decidedAt), $0.proposalReference,
+                        $0.outcome.rawValue + ($0.awaitingConfirmation ? " (awaiting confirmation)" : ""),
+                        $0.amount.map { "\($0)" } ?? "", $0.decidedBy, $0.proposalTitle.clipped(40),
+                    ]
+                })
+        }
+    }
+
+    struct Scheme: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the scheme of delegation: who may decide what.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let scheme = try home.openReplica().read { try Delegation.scheme($0) }
+            if output.json { return try Output.json(scheme) }
+            Output.table(
+                ["Role", "Up to", "Where", "As the scheme says"],
+                scheme.map {
+                    [$0.role.rawValue, $0.maxAmount.map { "\($0)" } ?? "no limit",
+                     $0.scope == .ownWards ? "own wards" : "the authority", $0.description]
+                })
+        }
+    }
+}
+
+struct InterestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "interest", abstract: "Declarations of interest.", subcommands: [Declare.self])
+
+    struct Declare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Declare an interest in a proposal: you will not be able to assess or decide it.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The proposal: its id or short reference.", valueName: "proposal"))
+        var proposal: String
+        @Option(help: "What the interest is, e.g. \"my partner chairs the applicant\". Kept on the record.")
+        var interest: String
+
+        func run() throws {
+            let replica = try home.openReplica()
+            let proposalId = try replica.read { try References.proposal(proposal, $0).id }
+            let declarationId = replica.newID()
+            let receipt = try replica.perform(
+                DeclareInterest(declarationId: declarationId, proposalId: proposalId, interest: interest))
+            if output.json {
+                return try Output.json(["id": declarationId.key, "proposalId": proposalId.key, "interest": interest])
+            }
+            print("Declared an interest in proposal \(proposalId.shortReference); queued for sync as change #\(receipt.sequence).")
+        }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Positions to take to a meeting.", subcommands: [Budget.self])
+
+    struct Budget: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A budget: allocated, committed, paid and available; what it funds; the needs it meets and leaves open.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The budget: id or slug.", valueName: "ref"))
+        var ref: String
+
+        func run() throws {
+            let report = try home.openReplica().budgetReport(ref)
+            if output.json { return try Output.json(report) }
+            print("\(report.name) — \(report.locality), \(report.financialYear)")
+            print("")
+            let width = 40
+            func bar(_ amount: Money) -> String {
+                guard report.allocated.pence > 0 else { return "" }
+                let filled = Int((Double(amount.pence) / Double(report.allocated.pence) * Double(width)).rounded())
+                return String(repeating: "█", count: min(max(filled, 0), width)) + String(repeating: "·", count: width - min(max(filled, 0), width))
+            }
+            for (label, amount) in [("Allocated", report.allocated), ("Committed", report.committed), ("Paid", report.paid), ("Available", report.available)] {
+                print("\(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(bar(amount)) \("\(amount)".leftPadded(14))")
+            }
+            if !report.allocations.isEmpty {
+                print("")
+                print("From: " + report.allocations.map { "\($0.source) \($0.amount)" }.joined(separator: "; "))
+            }
+            print("")
+            print("Funded (\(report.funded.count))")
+            Output.table(
+                ["Ref", "Amount", "Decided", "Organisation", "Title"],
+                report.funded.map {
+                    ["\($0.proposalReference)", "\($0.amount)", Output.day($0.decidedAt) + ($0.awaitingConfirmation ? " (unconfirmed)" : ""),
+                     $0.organisation.clipped(30), $0.title.clipped(40)]
+                })
+            print("")
+            print("Awaiting a decision (\(report.awaitingDecision.count))")
+            Output.table(
+                ["Ref", "Requested", "Status", "Organisation", "Title"],
+                report.awaitingDecision.map {
+                    [$0.proposalReference, "\($0.amountRequested)", $0.status.rawValue, $0.organisation.clipped(30), $0.title.clipped(40)]
+                })
+            print("")
+            print("Needs addressed by funded proposals (\(report.needsAddressed.count)); needs still open (\(report.needsOpen.count))")
+            Output.table(
+                ["Ref", "", "Severity", "Where", "Need"],
+                report.needsAddressed.map { [$0.reference, "met", "\($0.severity)", $0.locality, $0.title.clipped(48)] }
+                    + report.needsOpen.map { [$0.reference, "open", "\($0.severity)", $0.locality, $0.title.clipped(48)] })
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
