@@ -130,6 +130,18 @@ struct AuthorizationTests {
         Case(description: "conflict.resolve keeping the overwritten value", allowed: ["officer", "cllr-north"]) { fixtures in
             ResolveConflict(conflictId: fixtures.conflict, keep: .lost)
         },
+        // £2,500 in Clunbury: within a ward councillor's delegation, for Clunbury's councillor only.
+        Case(description: "decision.record approving", allowed: ["officer", "cabinet", "cllr-south"]) { fixtures in
+            RecordDecision(decisionId: UUID(), proposalId: fixtures.clunburySubmitted, outcome: .approved, ledgerEntryId: UUID())
+        },
+        Case(description: "decision.record rejecting", allowed: ["officer", "cabinet", "cllr-south"]) { fixtures in
+            RecordDecision(
+                decisionId: UUID(), proposalId: fixtures.clunburySubmitted, outcome: .rejected, reasons: "Outside the fund's outcomes",
+                ledgerEntryId: UUID())
+        },
+        Case(description: "interest.declare", allowed: ["officer", "cabinet", "cllr-north", "cllr-south"]) { fixtures in
+            DeclareInterest(declarationId: UUID(), proposalId: fixtures.clunburySubmitted, interest: "A neighbour of the applicant")
+        },
     ]
 
     @Test func everyRoleAgainstEveryMutation() async throws {

@@ -140,7 +140,7 @@ struct Simulation {
 
         var devices: [SimulatedDevice] = []
         for (index, username) in ["cllr-north", "cllr-north", "cllr-south", "officer", "clerk-north", "clerk-north"].enumerated() {
-            let replica = try Replica.inMemory(environment: deterministicEnvironment(seed: seed &* 31 &+ UInt64(index)))
+            let replica = try Replica.inMemory(environment: Self.deterministicEnvironment(seed: seed &* 31 &+ UInt64(index)))
             let deviceId = replica.newID()
             guard case .success(let login) = try await server.store.login(
                 LoginRequest(username: username, password: DemoCouncil.password, deviceId: deviceId),
@@ -408,7 +408,7 @@ struct Simulation {
         return result
     }
 
-    private func deterministicEnvironment(seed: UInt64) -> ReplicaEnvironment {
+    static func deterministicEnvironment(seed: UInt64) -> ReplicaEnvironment {
         let state = Mutex((millis: Int64(1_795_000_000_000), generator: SeededGenerator(seed: seed)))
         return ReplicaEnvironment(
             now: {
