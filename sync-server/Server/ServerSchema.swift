@@ -5,7 +5,7 @@ import LocalityCore
 /// results of pushed mutations, and the change sequence that pulls follow.
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
-    static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables
+    static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -21,6 +21,12 @@ enum ServerSchema {
     /// The synced tables "server v3" adds.
     private static let v3SyncedTables: [(table: String, key: String)] = [
         ("delegation", "NEW.id"), ("decision", "NEW.id"), ("interest_declaration", "NEW.id"),
+    ]
+
+    /// The synced tables "server v4" adds.
+    private static let v4SyncedTables: [(table: String, key: String)] = [
+        ("award", "NEW.id"), ("award_milestone", "NEW.id"), ("award_instalment", "NEW.id"), ("award_indicator", "NEW.id"),
+        ("monitoring_report", "NEW.id"),
     ]
 
     /// Link tables travel inside the record that owns them: a change to a link is a change to its owner.
@@ -102,10 +108,31 @@ enum ServerSchema {
                 CREATE TABLE clock_high_water (id INTEGER PRIMARY KEY CHECK (id = 1), hlc TEXT NOT NULL) STRICT;
                 """)
         }
-        Schema.registerCommissioningMigrations(&migrator)
+        Schema.registerCommissioningMigrations(&migrator, upTo: 5)
         migrator.registerMigration("server v3 decisions and the audit trail") { db in
             try createTriggers(v3SyncedTables, db)
             try db.execute(sql: v3AuditTrail)
+        }
+        Schema.registerCommissioningMigrations(&migrator, from: 6, upTo: 6)
+        migrator.registerMigration("server v4 awards") { db in
+            try createTriggers(v4SyncedTables, db)
+            try db.execute(sql: """
+                CREATE TRIGGER audit_award AFTER INSERT ON award BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'award.create', 'award', NEW.id,
+                        json_object('proposal', NEW.proposal_id, 'decision', NEW.decision_id, 'amount', NEW.amount,
+                            'organisation', NEW.organisation_id, 'startsOn', NEW.starts_on, 'endsOn', NEW.ends_on),
+                        NEW.title);
+                END;
+                DROP TRIGGER audit_ledger_entry;
+                CREATE TRIGGER audit_ledger_entry AFTER INSERT ON ledger_entry BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'ledger.' || NEW.kind, 'ledger_entry', NEW.id,
+                        json_object('budget', NEW.budget_id, 'kind', NEW.kind, 'amount', NEW.amount, 'source', NEW.source,
+                            'decision', NEW.decision_id, 'proposal', NEW.proposal_id, 'award', NEW.award_id),
+                        NEW.note);
+                END;
+                """)
         }
         return migrator
     }

@@ -31,6 +31,8 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
         public static let invalidTransition = Code(rawValue: "invalid_transition")
         /// Approving would commit more than the budget has available: the message says by how much.
         public static let insufficientFunds = Code(rawValue: "insufficient_funds")
+        /// A payment would take an award past what was committed for it.
+        public static let exceedsCommitment = Code(rawValue: "exceeds_commitment")
         /// The replica is not in a state to do this (not initialised, already initialised…).
         public static let replicaState = Code(rawValue: "replica_state")
         /// A mutation name this version does not know.

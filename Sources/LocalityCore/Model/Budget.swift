@@ -41,11 +41,14 @@ public struct LedgerEntry: SyncRecord, Hashable {
     public var proposalId: UUID?
     /// Who made the entry (nil for entries loaded as reference data).
     public var recordedBy: UUID?
+    /// For a payment or clawback: the award it is made under.
+    public var awardId: UUID?
 
     public init(
         id: UUID, budgetId: UUID, kind: Kind, source: Source? = nil, amount: Money, note: String, recordedAt: Date,
-        decisionId: UUID? = nil, proposalId: UUID? = nil, recordedBy: UUID? = nil
+        decisionId: UUID? = nil, proposalId: UUID? = nil, recordedBy: UUID? = nil, awardId: UUID? = nil
     ) {
+        self.awardId = awardId
         self.id = id
         self.budgetId = budgetId
         self.kind = kind
@@ -65,6 +68,10 @@ public struct LedgerEntry: SyncRecord, Hashable {
         case commitment
         /// A commitment released (a correction, an underspend).
         case decommitment
+        /// Money paid out against an award. Never more than the award committed.
+        case payment
+        /// Money recovered from a recipient: reduces what has been paid.
+        case clawback
     }
 
     public enum Source: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
@@ -80,25 +87,30 @@ public struct LedgerEntry: SyncRecord, Hashable {
 public struct BudgetPosition: Codable, Hashable, Sendable {
     public var allocated: Money
     public var committed: Money
+    /// Paid out against awards, net of clawbacks: part of what is committed, not in addition to it.
+    public var paid: Money = .zero
     public var available: Money { allocated - committed }
 
-    public init(allocated: Money, committed: Money) {
+    public init(allocated: Money, committed: Money, paid: Money = .zero) {
         self.allocated = allocated
         self.committed = committed
+        self.paid = paid
     }
 
-    enum CodingKeys: String, CodingKey { case allocated, committed, available }
+    enum CodingKeys: String, CodingKey { case allocated, committed, paid, available }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         allocated = try container.decode(Money.self, forKey: .allocated)
         committed = try container.decode(Money.self, forKey: .committed)
+        paid = try container.decodeIfPresent(Money.self, forKey: .paid) ?? .zero
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(allocated, forKey: .allocated)
         try container.encode(committed, forKey: .committed)
+        try container.encode(paid, forKey: .paid)
         try container.encode(available, forKey: .available)
     }
 
@@ -109,11 +121,13 @@ public struct BudgetPosition: Codable, Hashable, Sendable {
                 SELECT
                     COALESCE(SUM(CASE kind WHEN 'allocation' THEN amount ELSE 0 END), 0) AS allocated,
                     COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
-                        AS committed
+                        AS committed,
+                    COALESCE(SUM(CASE kind WHEN 'payment' THEN amount WHEN 'clawback' THEN -amount ELSE 0 END), 0) AS paid
                 FROM ledger_entry WHERE budget_id = ?
                 """,
             arguments: [id.key])
         return BudgetPosition(
-            allocated: Money(pence: row?["allocated"] ?? 0), committed: Money(pence: row?["committed"] ?? 0))
+            allocated: Money(pence: row?["allocated"] ?? 0), committed: Money(pence: row?["committed"] ?? 0),
+            paid: Money(pence: row?["paid"] ?? 0))
     }
 }

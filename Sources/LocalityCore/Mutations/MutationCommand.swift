@@ -15,6 +15,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case conflictResolve = "conflict.resolve"
     case decisionRecord = "decision.record"
     case interestDeclare = "interest.declare"
+    case awardCreate = "award.create"
+    case paymentRecord = "payment.record"
+    case monitoringSubmit = "monitoring.submit"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -31,6 +34,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .conflictResolve: ResolveConflict.self
         case .decisionRecord: RecordDecision.self
         case .interestDeclare: DeclareInterest.self
+        case .awardCreate: CreateAward.self
+        case .paymentRecord: RecordPayment.self
+        case .monitoringSubmit: SubmitMonitoringReport.self
         }
     }
 }

@@ -66,17 +66,23 @@ enum Validate {
 
     /// A calendar day written `2026-11-20`, not after `today` (evidence cannot come from the future).
     static func day(_ value: String, notAfter today: Date) throws -> String {
+        let text = try day(value, field: "date")
+        // A day's worth of grace for devices whose clocks or time zones differ.
+        let tomorrow = Timestamps.day(today.addingTimeInterval(86_400))
+        guard text <= tomorrow else { throw LocalityError.invalid("the date \(text) is in the future") }
+        return text
+    }
+
+    /// A calendar day written `2026-11-20`, past or future.
+    static func day(_ value: String, field: String) throws -> String {
         let text = value.trimmingWhitespace()
         let parts = text.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
             (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else {
-            throw LocalityError.invalid("'\(value)' is not a date; write it like 2026-11-20")
+            throw LocalityError.invalid("the \(field) '\(value)' is not a date; write it like 2026-11-20")
         }
-        // A day's worth of grace for devices whose clocks or time zones differ.
-        let tomorrow = Timestamps.day(today.addingTimeInterval(86_400))
-        guard text <= tomorrow else { throw LocalityError.invalid("the date \(text) is in the future") }
         return text
     }
 

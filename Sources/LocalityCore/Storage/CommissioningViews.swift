@@ -32,7 +32,7 @@ public struct BudgetReport: Codable, Sendable {
     public var financialYear: FinancialYear
     public var allocated: Money
     public var committed: Money
-    /// Paid out against awards (payments arrive with awards; none yet).
+    /// Paid out against awards, net of clawbacks (part of what is committed).
     public var paid: Money
     public var available: Money
     public var allocations: [Allocation]
@@ -164,8 +164,75 @@ extension Replica {
             return BudgetReport(
                 id: budget.id, name: budget.name, slug: budget.slug, locality: try Lookup.locality(budget.localityId, db).name,
                 financialYear: budget.financialYear, allocated: position.allocated, committed: position.committed,
-                paid: .zero, available: position.available, allocations: allocations, funded: funded,
+                paid: position.paid, available: position.available, allocations: allocations, funded: funded,
                 awaitingDecision: awaiting, needsAddressed: addressed, needsOpen: open)
         }
+    }
+}
+
+/// An award with what has been paid, what is due and what is overdue.
+public struct AwardView: Codable, Sendable {
+    public var id: UUID
+    public var reference: String
+    public var proposalId: UUID
+    public var proposalReference: String
+    public var title: String
+    public var organisation: String
+    public var budget: String
+    public var amount: Money
+    public var paid: Money
+    public var remaining: Money
+    public var status: Award.Status
+    public var startsOn: String
+    public var endsOn: String
+    public var milestones: [Milestone]
+    public var instalments: [Instalment]
+    public var indicators: [AwardIndicator]
+    public var reports: [MonitoringReport]
+    /// Milestones past their date and not met.
+    public var overdueMilestones: [String]
+    /// Whether a quarterly monitoring report is overdue.
+    public var reportOverdue: Bool
+}
+
+extension Replica {
+    public func awards() throws -> [AwardView] {
+        let today = Timestamps.day(environment.now())
+        return try read { db in
+            try Award.fetchAll(db, sql: "SELECT * FROM award ORDER BY created_at DESC, id DESC").map {
+                try Self.awardView($0, today: today, db)
+            }
+        }
+    }
+
+    public func award(_ ref: String) throws -> AwardView {
+        let today = Timestamps.day(environment.now())
+        return try read { db in try Self.awardView(try References.award(ref, db), today: today, db) }
+    }
+
+    static func awardView(_ award: Award, today: String, _ db: Database) throws -> AwardView {
+        let milestones = try Milestone.fetchAll(
+            db, sql: "SELECT * FROM award_milestone WHERE award_id = ? ORDER BY due_on, title", arguments: [award.id.key])
+        let reports = try MonitoringReport.fetchAll(
+            db, sql: "SELECT * FROM monitoring_report WHERE award_id = ? ORDER BY period_end DESC", arguments: [award.id.key])
+        let paid = try Award.paid(award.id, db)
+        // Reports are due quarterly from the start: overdue when none covers the last 92 days.
+        let quarterAgo = Timestamps.day(
+            (Timestamps.parse(today + "T12:00:00.000Z") ?? Date()).addingTimeInterval(-92 * 86_400))
+        let reportOverdue = award.status == .active && award.startsOn <= quarterAgo
+            && !(reports.first.map { $0.periodEnd >= quarterAgo } ?? false)
+        return AwardView(
+            id: award.id, reference: award.id.shortReference, proposalId: award.proposalId,
+            proposalReference: award.proposalId.shortReference, title: award.title,
+            organisation: try Lookup.organisation(award.organisationId, db).name, budget: try Lookup.budget(award.budgetId, db).name,
+            amount: award.amount, paid: paid, remaining: award.amount - paid, status: award.status, startsOn: award.startsOn,
+            endsOn: award.endsOn, milestones: milestones,
+            instalments: try Instalment.fetchAll(
+                db, sql: "SELECT * FROM award_instalment WHERE award_id = ? ORDER BY due_on, id", arguments: [award.id.key]),
+            indicators: try AwardIndicator.fetchAll(
+                db, sql: "SELECT * FROM award_indicator WHERE award_id = ? ORDER BY name", arguments: [award.id.key]),
+            reports: reports,
+            overdueMilestones: milestones.filter { $0.status == .pending && $0.dueOn < today }.map(\.title),
+            reportOverdue: reportOverdue)
     }
 }

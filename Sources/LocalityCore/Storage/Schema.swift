@@ -57,11 +57,81 @@ public enum Schema {
 
     /// The commissioning cycle's tables, registered by the device and the server at the end of
     /// their own chains (after "v4 device scope" and "server v2" respectively).
-    public static func registerCommissioningMigrations(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v5 decisions and the scheme of delegation") { db in
-            try db.execute(sql: v5Decisions)
+    /// The server interleaves its own migrations between them, hence the range.
+    public static func registerCommissioningMigrations(
+        _ migrator: inout DatabaseMigrator, from first: Int = 5, upTo last: Int = .max
+    ) {
+        let migrations: [(Int, String, String)] = [
+            (5, "v5 decisions and the scheme of delegation", v5Decisions),
+            (6, "v6 awards, payments and monitoring", v6Awards),
+        ]
+        for (version, name, sql) in migrations where (first...last).contains(version) {
+            migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
     }
+
+    private static let v6Awards = """
+        CREATE TABLE award (
+            id TEXT NOT NULL PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) DEFERRABLE INITIALLY DEFERRED,
+            decision_id TEXT NOT NULL REFERENCES decision(id) DEFERRABLE INITIALLY DEFERRED,
+            budget_id TEXT NOT NULL REFERENCES budget(id) DEFERRABLE INITIALLY DEFERRED,
+            organisation_id TEXT NOT NULL REFERENCES organisation(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            status TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX award_proposal ON award(proposal_id);
+
+        CREATE TABLE award_milestone (
+            id TEXT NOT NULL PRIMARY KEY,
+            award_id TEXT NOT NULL REFERENCES award(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL,
+            due_on TEXT NOT NULL,
+            status TEXT NOT NULL,
+            met_on TEXT
+        ) STRICT;
+        CREATE INDEX award_milestone_award ON award_milestone(award_id);
+
+        CREATE TABLE award_instalment (
+            id TEXT NOT NULL PRIMARY KEY,
+            award_id TEXT NOT NULL REFERENCES award(id) DEFERRABLE INITIALLY DEFERRED,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            due_on TEXT,
+            on_outcome TEXT
+        ) STRICT;
+        CREATE INDEX award_instalment_award ON award_instalment(award_id);
+
+        CREATE TABLE award_indicator (
+            id TEXT NOT NULL PRIMARY KEY,
+            award_id TEXT NOT NULL REFERENCES award(id) DEFERRABLE INITIALLY DEFERRED,
+            name TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            baseline REAL,
+            target REAL NOT NULL
+        ) STRICT;
+        CREATE INDEX award_indicator_award ON award_indicator(award_id);
+
+        CREATE TABLE monitoring_report (
+            id TEXT NOT NULL PRIMARY KEY,
+            award_id TEXT NOT NULL REFERENCES award(id) DEFERRABLE INITIALLY DEFERRED,
+            period_end TEXT NOT NULL,
+            progress TEXT NOT NULL,
+            spend INTEGER NOT NULL CHECK (spend >= 0),
+            issues TEXT NOT NULL DEFAULT '',
+            measurements TEXT NOT NULL DEFAULT '{}',
+            submitted_by TEXT NOT NULL,
+            submitted_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX monitoring_report_award ON monitoring_report(award_id);
+
+        ALTER TABLE ledger_entry ADD COLUMN award_id TEXT;
+        CREATE INDEX ledger_entry_award ON ledger_entry(award_id) WHERE award_id IS NOT NULL;
+        """
 
     private static let v5Decisions = """
         -- The scheme of delegation: who may decide what, by amount. Data, not code.
@@ -185,6 +255,8 @@ public enum Schema {
         ("need_evidence", ["need_id", "id"]), ("budget", ["id"]), ("ledger_entry", ["id"]), ("proposal", ["id"]),
         ("proposal_need", ["proposal_id", "need_id"]), ("proposal_outcome", ["proposal_id", "outcome_id"]),
         ("conflict", ["id"]), ("delegation", ["id"]), ("decision", ["id"]), ("interest_declaration", ["id"]),
+        ("award", ["id"]), ("award_milestone", ["id"]), ("award_instalment", ["id"]), ("award_indicator", ["id"]),
+        ("monitoring_report", ["id"]),
     ]
 
     private static let v1 = """

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+import Testing
+
+@Suite("Awards: milestones, payments bounded by the commitment, monitoring")
+struct AwardTests {
+    private static let northBudget = UUID.stable("demo:budget:north-2026-27")
+
+    /// A £10,000 proposal from Whitmere Town Council, approved by the officer.
+    private func approved() async throws -> (SQLiteSyncStore, clerk: SyncedDevice, officer: SyncedDevice, proposal: UUID) {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let clerk = try await SyncedDevice("clerk-north", store: store)
+        try await clerk.sync()
+        let proposal = clerk.replica.newID()
+        var draft = DraftProposal(
+            proposalId: proposal, budgetId: Self.northBudget, organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+            localityId: UUID.stable("demo:locality:whitmere-town"), title: "Community minibus", amountRequested: Money(pence: 1_000_000))
+        draft.summary = "Volunteer drivers"
+        try clerk.replica.perform(draft)
+        try clerk.replica.perform(SubmitProposal(proposalId: proposal))
+        try await clerk.sync()
+        let officer = try await SyncedDevice("officer", store: store)
+        try await officer.sync()
+        try officer.replica.perform(
+            RecordDecision(decisionId: officer.replica.newID(), proposalId: proposal, outcome: .approved, ledgerEntryId: officer.replica.newID()))
+        try await officer.sync()
+        return (store, clerk, officer, proposal)
+    }
+
+    private func award(_ officer: SyncedDevice, _ proposal: UUID) throws -> (award: UUID, milestone: UUID, indicator: UUID) {
+        let (award, milestone, indicator) = (officer.replica.newID(), officer.replica.newID(), officer.replica.newID())
+        try officer.replica.perform(
+            CreateAward(
+                awardId: award, proposalId: proposal, startsOn: "2026-12-01", endsOn: "2027-11-30",
+                milestones: [.init(id: milestone, title: "Minibus leased", dueOn: "2027-01-31")],
+                instalments: [
+                    .init(id: officer.replica.newID(), amount: Money(pence: 600_000), dueOn: "2026-12-01"),
+                    .init(id: officer.replica.newID(), amount: Money(pence: 400_000), onOutcome: "500 journeys a month"),
+                ],
+                indicators: [.init(id: indicator, name: "Journeys a month", unit: "journeys", baseline: 320, target: 500)]))
+        return (award, milestone, indicator)
+    }
+
+    private func refused(_ code: LocalityError.Code, containing text: String = "", _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected \(code)")
+        } catch let error as LocalityError {
+            #expect(error.code == code, "\(error.message)")
+            #expect(text.isEmpty || error.message.contains(text), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func anAwardIsPaidWithinItsCommitmentAndMonitoredByItsRecipient() async throws {
+        let (store, clerk, officer, proposal) = try await approved()
+        refused(.forbidden) {
+            try clerk.replica.perform(CreateAward(awardId: UUID(), proposalId: proposal, startsOn: "2026-12-01", endsOn: "2027-11-30"))
+        }
+        refused(.invalidInput, containing: "more than the £10,000.00 approved") {
+            try officer.replica.perform(
+                CreateAward(
+                    awardId: UUID(), proposalId: proposal, startsOn: "2026-12-01", endsOn: "2027-11-30",
+                    instalments: [.init(id: UUID(), amount: Money(pence: 1_000_001), dueOn: "2026-12-01")]))
+        }
+        refused(.invalidInput, containing: "before it starts") {
+            try officer.replica.perform(CreateAward(awardId: UUID(), proposalId: proposal, startsOn: "2027-12-01", endsOn: "2027-11-30"))
+        }
+        let (award, milestone, indicator) = try award(officer, proposal)
+        refused(.invalidTransition, containing: "already has an award") {
+            try officer.replica.perform(CreateAward(awardId: UUID(), proposalId: proposal, startsOn: "2026-12-01", endsOn: "2027-11-30"))
+        }
+        try officer.replica.perform(RecordPayment(ledgerEntryId: officer.replica.newID(), awardId: award, amount: Money(pence: 600_000)))
+        refused(.exceedsCommitment, containing: "at most £4,000.00 more") {
+            try officer.replica.perform(RecordPayment(ledgerEntryId: UUID(), awardId: award, amount: Money(pence: 400_001)))
+        }
+        try await officer.sync()
+        try await clerk.sync()
+        refused(.forbidden) { try clerk.replica.perform(RecordPayment(ledgerEntryId: UUID(), awardId: award, amount: Money(pence: 1))) }
+
+        try clerk.replica.perform(
+            SubmitMonitoringReport(
+                reportId: clerk.replica.newID(), awardId: award, periodEnd: "2026-11-20", progress: "Minibus leased, drivers trained",
+                spend: Money(pence: 550_000), measurements: [.init(indicatorId: indicator, value: 410)], milestonesMet: [milestone]))
+        try await clerk.sync()
+        let southClerk = try await SyncedDevice("clerk-south", store: store)
+        try await southClerk.sync()
+        refused(.forbidden, containing: "come from Whitmere Town Council") {
+            try southClerk.replica.perform(
+                SubmitMonitoringReport(reportId: UUID(), awardId: award, periodEnd: "2026-11-20", progress: "x", spend: .zero))
+        }
+
+        try await officer.sync()
+        let view = try officer.replica.award(award.key)
+        #expect(view.paid.pence == 600_000 && view.remaining.pence == 400_000)
+        #expect(view.milestones.first?.status == .met)
+        #expect(view.reports.count == 1)
+        let position = try await store.database.read { try BudgetPosition.of(budget: Self.northBudget, in: $0) }
+        #expect(position.paid.pence == 600_000 && position.committed.pence == 1_000_000)
+        let actions = try await store.database.read { try String.fetchAll($0, sql: "SELECT action FROM audit_entry ORDER BY sequence") }
+        #expect(Array(actions.suffix(2)) == ["award.create", "ledger.payment"])
+        #expect(try await store.database.read { try Audit.verify($0) }.intact)
+    }
+
+    @Test func twoOfflinePaymentsThatTogetherExceedTheAwardAreNotBothPaid() async throws {
+        let (store, _, officer, proposal) = try await approved()
+        let (award, _, _) = try award(officer, proposal)
+        try await officer.sync()
+        let second = try await SyncedDevice("officer", store: store)
+        try await second.sync()
+        try officer.replica.perform(RecordPayment(ledgerEntryId: officer.replica.newID(), awardId: award, amount: Money(pence: 600_000)))
+        try second.replica.perform(RecordPayment(ledgerEntryId: second.replica.newID(), awardId: award, amount: Money(pence: 600_000)))
+        try await officer.sync()
+        let summary = try await second.sync()
+        #expect(summary.rejected.map(\.code) == ["exceeds_commitment"])
+        #expect(summary.rejected.first?.message.contains("at most £4,000.00 more") == true)
+        let paid = try await store.database.read { try Award.paid(award, $0) }
+        #expect(paid.pence == 600_000)
+        #expect(try second.replica.award(award.key).paid.pence == 600_000)
+    }
+}
