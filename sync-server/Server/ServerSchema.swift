@@ -5,7 +5,7 @@ import LocalityCore
 /// results of pushed mutations, and the change sequence that pulls follow.
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
-    static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables
+    static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables + v5SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -27,6 +27,11 @@ enum ServerSchema {
     private static let v4SyncedTables: [(table: String, key: String)] = [
         ("award", "NEW.id"), ("award_milestone", "NEW.id"), ("award_instalment", "NEW.id"), ("award_indicator", "NEW.id"),
         ("monitoring_report", "NEW.id"),
+    ]
+
+    /// The synced tables "server v5" adds.
+    private static let v5SyncedTables: [(table: String, key: String)] = [
+        ("round", "NEW.id"), ("round_criterion", "NEW.id"), ("assessment", "NEW.id"), ("moderation", "NEW.id"),
     ]
 
     /// Link tables travel inside the record that owns them: a change to a link is a change to its owner.
@@ -133,6 +138,10 @@ enum ServerSchema {
                         NEW.note);
                 END;
                 """)
+        }
+        Schema.registerCommissioningMigrations(&migrator, from: 7, upTo: 7)
+        migrator.registerMigration("server v5 rounds") { db in
+            try createTriggers(v5SyncedTables, db)
         }
         return migrator
     }

@@ -20,6 +20,8 @@ public struct Proposal: SyncRecord, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
     public var submittedAt: Date?
+    /// The funding round it is entered into, if any: then it is submitted only while the round is open.
+    public var roundId: UUID?
 
     public enum Status: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
         case draft, submitted, withdrawn

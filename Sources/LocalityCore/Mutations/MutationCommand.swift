@@ -18,6 +18,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case awardCreate = "award.create"
     case paymentRecord = "payment.record"
     case monitoringSubmit = "monitoring.submit"
+    case roundOpen = "round.open"
+    case assessmentScore = "assessment.score"
+    case assessmentModerate = "assessment.moderate"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -37,6 +40,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .awardCreate: CreateAward.self
         case .paymentRecord: RecordPayment.self
         case .monitoringSubmit: SubmitMonitoringReport.self
+        case .roundOpen: OpenRound.self
+        case .assessmentScore: ScoreProposal.self
+        case .assessmentModerate: ModerateAssessment.self
         }
     }
 }

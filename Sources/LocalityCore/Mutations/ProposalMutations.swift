@@ -16,6 +16,8 @@ public struct DraftProposal: MutationCommand, Hashable {
     public var socialValue: String = ""
     public var needIds: [UUID] = []
     public var outcomeIds: [UUID] = []
+    /// The funding round to enter it into, if any (it must be the round of the same budget).
+    public var roundId: UUID?
 
     public init(
         proposalId: UUID, budgetId: UUID, organisationId: UUID, localityId: UUID, title: String, amountRequested: Money
@@ -42,7 +44,14 @@ public struct DraftProposal: MutationCommand, Hashable {
             deliveryModel: deliveryModel,
             socialValue: try Validate.text(socialValue, field: "social value statement"),
             status: .draft, statusReason: nil,
-            createdBy: context.actor.person.id, createdAt: context.at, updatedAt: context.at, submittedAt: nil)
+            createdBy: context.actor.person.id, createdAt: context.at, updatedAt: context.at, submittedAt: nil,
+            roundId: roundId)
+        if let roundId {
+            guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
+            guard round.budgetId == budgetId else {
+                throw LocalityError.invalid("the round '\(round.title)' is for another budget")
+            }
+        }
         try ProposalRules.check(proposal, needIds: needIds, outcomeIds: outcomeIds, db)
         try proposal.insert(db)
         try ProposalRules.link(proposal.id, needIds: needIds, outcomeIds: outcomeIds, replacing: false, db)
@@ -189,6 +198,10 @@ public struct SubmitProposal: MutationCommand, Hashable {
         guard !proposal.summary.isEmpty else {
             throw LocalityError.invalid(
                 "proposal '\(proposal.title)' needs a summary before it can be submitted; add one with `proposal edit --summary`")
+        }
+        if let roundId = proposal.roundId {
+            guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
+            try round.requireEligible(proposal, on: Timestamps.day(context.at), db)
         }
         proposal.status = .submitted
         proposal.submittedAt = context.at

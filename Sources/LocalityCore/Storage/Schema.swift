@@ -64,11 +64,64 @@ public enum Schema {
         let migrations: [(Int, String, String)] = [
             (5, "v5 decisions and the scheme of delegation", v5Decisions),
             (6, "v6 awards, payments and monitoring", v6Awards),
+            (7, "v7 rounds and assessment", v7Rounds),
         ]
         for (version, name, sql) in migrations where (first...last).contains(version) {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
     }
+
+    private static let v7Rounds = """
+        CREATE TABLE round (
+            id TEXT NOT NULL PRIMARY KEY,
+            budget_id TEXT NOT NULL REFERENCES budget(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL,
+            opens_on TEXT NOT NULL,
+            closes_on TEXT NOT NULL,
+            max_award INTEGER CHECK (max_award IS NULL OR max_award > 0),
+            locality_ids TEXT NOT NULL DEFAULT '[]',
+            organisation_kinds TEXT NOT NULL DEFAULT '[]',
+            need_ids TEXT NOT NULL DEFAULT '[]',
+            outcome_ids TEXT NOT NULL DEFAULT '[]',
+            councillors_assess INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE round_criterion (
+            id TEXT NOT NULL PRIMARY KEY,
+            round_id TEXT NOT NULL REFERENCES round(id) DEFERRABLE INITIALLY DEFERRED,
+            name TEXT NOT NULL,
+            weight INTEGER NOT NULL CHECK (weight > 0),
+            scale_max INTEGER NOT NULL CHECK (scale_max > 0),
+            guidance TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX round_criterion_round ON round_criterion(round_id);
+
+        CREATE TABLE assessment (
+            id TEXT NOT NULL PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) DEFERRABLE INITIALLY DEFERRED,
+            criterion_id TEXT NOT NULL REFERENCES round_criterion(id) DEFERRABLE INITIALLY DEFERRED,
+            assessor_id TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score >= 0),
+            comment TEXT NOT NULL DEFAULT '',
+            scored_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX assessment_proposal ON assessment(proposal_id);
+
+        CREATE TABLE moderation (
+            id TEXT NOT NULL PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposal(id) DEFERRABLE INITIALLY DEFERRED,
+            adjustment REAL NOT NULL,
+            reason TEXT NOT NULL,
+            moderated_by TEXT NOT NULL,
+            moderated_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX moderation_proposal ON moderation(proposal_id);
+
+        ALTER TABLE proposal ADD COLUMN round_id TEXT;
+        """
 
     private static let v6Awards = """
         CREATE TABLE award (
@@ -256,7 +309,8 @@ public enum Schema {
         ("proposal_need", ["proposal_id", "need_id"]), ("proposal_outcome", ["proposal_id", "outcome_id"]),
         ("conflict", ["id"]), ("delegation", ["id"]), ("decision", ["id"]), ("interest_declaration", ["id"]),
         ("award", ["id"]), ("award_milestone", ["id"]), ("award_instalment", ["id"]), ("award_indicator", ["id"]),
-        ("monitoring_report", ["id"]),
+        ("monitoring_report", ["id"]), ("round", ["id"]), ("round_criterion", ["id"]), ("assessment", ["id"]),
+        ("moderation", ["id"]),
     ]
 
     private static let v1 = """

@@ -148,7 +148,22 @@ struct InterestCommand: ParsableCommand {
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Positions to take to a meeting.", subcommands: [Budget.self])
+        commandName: "report", abstract: "Positions to take to a meeting.", subcommands: [Budget.self, RoundReport.self])
+
+    struct RoundReport: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "round", abstract: "A round: its criteria, the ranking of its proposals, requested and approved.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The round: its id or short reference.", valueName: "ref")) var ref: String
+
+        func run() throws {
+            let round = try home.openReplica().round(ref)
+            if output.json { return try Output.json(round) }
+            RoundCommand.print(round)
+        }
+    }
 
     struct Budget: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -46,10 +46,13 @@ struct ProposalCommand: ParsableCommand {
         var deliveryModel: String?
         @Option(help: "The social value it brings (Social Value Act 2012).")
         var socialValue: String = ""
+        @Option(help: ArgumentHelp("The funding round to enter it into (see `locality round list`).", valueName: "ref"))
+        var round: String?
 
         func run() throws {
             let replica = try home.openReplica()
             let money = try Money(parsing: amount)
+            let roundId = try round.map { ref in try replica.read { try References.round(ref, $0).id } }
             let (budgetId, organisationId, localityId, needIds, outcomeIds) = try replica.read { db in
                 let budget = try References.budget(budget, db)
                 let actor = try Actor.acting(in: db)
@@ -72,6 +75,7 @@ struct ProposalCommand: ParsableCommand {
             command.outcomeIds = outcomeIds
             command.deliveryModel = try deliveryModel.map(Proposal.DeliveryModel.init(parsing:))
             command.socialValue = socialValue
+            command.roundId = roundId
             let mutation = try replica.perform(command)
             try ProposalCommand.report(replica.proposal(command.proposalId.key), mutation, verb: "Drafted", json: output.json)
         }
