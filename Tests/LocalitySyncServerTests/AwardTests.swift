@@ -103,7 +103,31 @@ struct AwardTests {
         #expect(position.paid.pence == 600_000 && position.committed.pence == 1_000_000)
         let actions = try await store.database.read { try String.fetchAll($0, sql: "SELECT action FROM audit_entry ORDER BY sequence") }
         #expect(Array(actions.suffix(2)) == ["award.create", "ledger.payment"])
+
+        // Review: outcomes against targets, a verdict, and a lesson that raises a new need.
+        refused(.forbidden) {
+            try clerk.replica.perform(RecordReview(reviewId: UUID(), awardId: award, verdict: .complete, summary: "Done"))
+        }
+        let raised = officer.replica.newID()
+        try officer.replica.perform(
+            RecordReview(
+                reviewId: officer.replica.newID(), awardId: award, verdict: .complete, summary: "410 journeys a month against 500",
+                lessons: "Evening demand is unmet",
+                newNeeds: [.init(needId: raised, localityId: UUID.stable("demo:locality:brockton"), title: "No evening transport")]))
+        refused(.invalidTransition, containing: "closed") {
+            try officer.replica.perform(RecordPayment(ledgerEntryId: UUID(), awardId: award, amount: Money(pence: 100)))
+        }
+        try await officer.sync()
+        let reviewed = try officer.replica.award(award.key)
+        #expect(reviewed.status == .closed && reviewed.reviews.first?.verdict == .complete)
+        let achieved = try JSONParser.parse(try #require(reviewed.reviews.first).achieved)
+        #expect(achieved == .array([.object([
+            "indicator": .string("Journeys a month"), "unit": .string("journeys"), "target": .double(500), "baseline": .double(320),
+            "latest": .double(410),
+        ])]))
+        #expect(try await store.database.read { try Need.find($0, id: raised) }?.title == "No evening transport")
         #expect(try await store.database.read { try Audit.verify($0) }.intact)
+        #expect(try await store.database.read { try String.fetchAll($0, sql: "SELECT action FROM audit_entry ORDER BY sequence") }.last == "review.complete")
     }
 
     @Test func twoOfflinePaymentsThatTogetherExceedTheAwardAreNotBothPaid() async throws {

@@ -6,6 +6,7 @@ import LocalityCore
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
     static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables + v5SyncedTables
+        + v6SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -28,6 +29,9 @@ enum ServerSchema {
         ("award", "NEW.id"), ("award_milestone", "NEW.id"), ("award_instalment", "NEW.id"), ("award_indicator", "NEW.id"),
         ("monitoring_report", "NEW.id"),
     ]
+
+    /// The synced tables "server v6" adds.
+    private static let v6SyncedTables: [(table: String, key: String)] = [("review", "NEW.id")]
 
     /// The synced tables "server v5" adds.
     private static let v5SyncedTables: [(table: String, key: String)] = [
@@ -142,6 +146,19 @@ enum ServerSchema {
         Schema.registerCommissioningMigrations(&migrator, from: 7, upTo: 7)
         migrator.registerMigration("server v5 rounds") { db in
             try createTriggers(v5SyncedTables, db)
+        }
+        Schema.registerCommissioningMigrations(&migrator, from: 8, upTo: 8)
+        migrator.registerMigration("server v6 reviews") { db in
+            try createTriggers(v6SyncedTables, db)
+            try db.execute(sql: """
+                CREATE TRIGGER audit_review AFTER INSERT ON review BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'review.' || NEW.verdict, 'review', NEW.id,
+                        json_object('award', NEW.award_id, 'verdict', NEW.verdict, 'achieved', NEW.achieved,
+                            'raisedNeeds', NEW.raised_need_ids),
+                        NEW.summary);
+                END;
+                """)
         }
         return migrator
     }

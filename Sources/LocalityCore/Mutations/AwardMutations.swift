@@ -266,3 +266,94 @@ public struct SubmitMonitoringReport: MutationCommand, Hashable {
         }
     }
 }
+
+/// `review.record`: an officer reviews an award — outcomes achieved against targets (taken from
+/// the latest monitoring), the verdict, lessons learned, and any new needs the lessons raise.
+public struct RecordReview: MutationCommand, Hashable {
+    public static let name = MutationName.reviewRecord
+
+    public struct NewNeed: Codable, Sendable, Hashable {
+        public var needId: UUID
+        public var localityId: UUID
+        public var title: String
+        public var description: String
+        public init(needId: UUID, localityId: UUID, title: String, description: String = "") {
+            self.needId = needId
+            self.localityId = localityId
+            self.title = title
+            self.description = description
+        }
+    }
+
+    public var reviewId: UUID
+    public var awardId: UUID
+    public var verdict: Review.Verdict
+    public var summary: String
+    public var lessons: String
+    public var newNeeds: [NewNeed]
+
+    public init(reviewId: UUID, awardId: UUID, verdict: Review.Verdict, summary: String, lessons: String = "", newNeeds: [NewNeed] = []) {
+        self.reviewId = reviewId
+        self.awardId = awardId
+        self.verdict = verdict
+        self.summary = summary
+        self.lessons = lessons
+        self.newNeeds = newNeeds
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        let actor = context.actor
+        guard actor.has(.officer) || actor.has(.executive) else {
+            throw LocalityError.forbidden("reviews are recorded by officers and executive members")
+        }
+        guard var award = try Award.find(db, id: awardId) else { throw LocalityError.notFound("no award with id \(awardId.key)") }
+        guard award.status == .active else {
+            throw LocalityError(.invalidTransition, "the award for '\(award.title)' has already been reviewed and closed")
+        }
+        let summary = try Validate.text(summary, field: "summary")
+        guard !summary.isEmpty else { throw LocalityError.invalid("say what the award achieved against its targets") }
+        // Outcomes against targets, from the latest measurement of each indicator.
+        let reports = try MonitoringReport.fetchAll(
+            db, sql: "SELECT * FROM monitoring_report WHERE award_id = ? ORDER BY period_end DESC", arguments: [award.id.key])
+        var achieved: [JSONValue] = []
+        for indicator in try AwardIndicator.fetchAll(
+            db, sql: "SELECT * FROM award_indicator WHERE award_id = ? ORDER BY name", arguments: [award.id.key])
+        {
+            let latest = reports.lazy.compactMap { report -> Double? in
+                guard case .object(let values)? = try? JSONParser.parse(report.measurements), case .double(let value)? = values[indicator.id.key]
+                else { return nil }
+                return value
+            }.first
+            achieved.append(.object([
+                "indicator": .string(indicator.name), "unit": .string(indicator.unit), "target": .double(indicator.target),
+                "baseline": indicator.baseline.map(JSONValue.double) ?? .null, "latest": latest.map(JSONValue.double) ?? .null,
+            ]))
+        }
+        // Lessons can raise needs: recorded through the same rules as any need.
+        for need in newNeeds {
+            try RecordNeed(needId: need.needId, localityId: need.localityId, title: need.title)
+                .with(description: need.description)
+                .apply(context, db)
+        }
+        try DuplicateKey.as(LocalityError.invalid("review \(reviewId.key) already exists")) {
+            try Review(
+                id: reviewId, awardId: award.id, verdict: verdict, achieved: JSONValue.array(achieved).jsonText, summary: summary,
+                lessons: try Validate.text(lessons, field: "lessons"),
+                raisedNeedIds: JSONValue.array(newNeeds.map { .string($0.needId.key) }).jsonText, reviewedBy: actor.person.id,
+                reviewedAt: context.at
+            ).insert(db)
+        }
+        if verdict.closesAward {
+            award.status = .closed
+            try award.update(db)
+        }
+    }
+}
+
+extension RecordNeed {
+    func with(description: String) -> RecordNeed {
+        var copy = self
+        copy.description = description
+        return copy
+    }
+}

@@ -21,6 +21,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case roundOpen = "round.open"
     case assessmentScore = "assessment.score"
     case assessmentModerate = "assessment.moderate"
+    case reviewRecord = "review.record"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -43,6 +44,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .roundOpen: OpenRound.self
         case .assessmentScore: ScoreProposal.self
         case .assessmentModerate: ModerateAssessment.self
+        case .reviewRecord: RecordReview.self
         }
     }
 }

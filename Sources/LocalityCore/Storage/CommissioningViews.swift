@@ -189,6 +189,7 @@ public struct AwardView: Codable, Sendable {
     public var instalments: [Instalment]
     public var indicators: [AwardIndicator]
     public var reports: [MonitoringReport]
+    public var reviews: [Review]
     /// Milestones past their date and not met.
     public var overdueMilestones: [String]
     /// Whether a quarterly monitoring report is overdue.
@@ -232,6 +233,8 @@ extension Replica {
             indicators: try AwardIndicator.fetchAll(
                 db, sql: "SELECT * FROM award_indicator WHERE award_id = ? ORDER BY name", arguments: [award.id.key]),
             reports: reports,
+            reviews: try Review.fetchAll(
+                db, sql: "SELECT * FROM review WHERE award_id = ? ORDER BY reviewed_at", arguments: [award.id.key]),
             overdueMilestones: milestones.filter { $0.status == .pending && $0.dueOn < today }.map(\.title),
             reportOverdue: reportOverdue)
     }

@@ -65,11 +65,27 @@ public enum Schema {
             (5, "v5 decisions and the scheme of delegation", v5Decisions),
             (6, "v6 awards, payments and monitoring", v6Awards),
             (7, "v7 rounds and assessment", v7Rounds),
+            (8, "v8 reviews", v8Reviews),
         ]
         for (version, name, sql) in migrations where (first...last).contains(version) {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
     }
+
+    private static let v8Reviews = """
+        CREATE TABLE review (
+            id TEXT NOT NULL PRIMARY KEY,
+            award_id TEXT NOT NULL REFERENCES award(id) DEFERRABLE INITIALLY DEFERRED,
+            verdict TEXT NOT NULL,
+            achieved TEXT NOT NULL DEFAULT '[]',
+            summary TEXT NOT NULL,
+            lessons TEXT NOT NULL DEFAULT '',
+            raised_need_ids TEXT NOT NULL DEFAULT '[]',
+            reviewed_by TEXT NOT NULL,
+            reviewed_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX review_award ON review(award_id);
+        """
 
     private static let v7Rounds = """
         CREATE TABLE round (
@@ -310,7 +326,7 @@ public enum Schema {
         ("conflict", ["id"]), ("delegation", ["id"]), ("decision", ["id"]), ("interest_declaration", ["id"]),
         ("award", ["id"]), ("award_milestone", ["id"]), ("award_instalment", ["id"]), ("award_indicator", ["id"]),
         ("monitoring_report", ["id"]), ("round", ["id"]), ("round_criterion", ["id"]), ("assessment", ["id"]),
-        ("moderation", ["id"]),
+        ("moderation", ["id"]), ("review", ["id"]),
     ]
 
     private static let v1 = """

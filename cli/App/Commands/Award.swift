@@ -5,7 +5,7 @@ import LocalityCore
 struct AwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "award", abstract: "Awards: milestones, payments and monitoring.",
-        subcommands: [List.self, Show.self, Create.self, Pay.self, Report.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Create.self, Pay.self, Report.self, ReviewCommand.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List awards with paid, remaining and anything overdue.")
@@ -75,6 +75,11 @@ struct AwardCommand: ParsableCommand {
                     return [indicator.id.shortReference, "\(indicator.name) (\(indicator.unit))", indicator.baseline.map { "\($0)" } ?? "",
                             "\(indicator.target)", latest.map { "\($0)" } ?? "—"]
                 })
+        }
+        for review in award.reviews {
+            Swift.print("")
+            Swift.print("Reviewed \(Output.day(review.reviewedAt)): \(review.verdict.rawValue). \(review.summary)")
+            if !review.lessons.isEmpty { Swift.print("Lessons: \(review.lessons)") }
         }
         if !award.reports.isEmpty {
             Swift.print("")
@@ -210,6 +215,41 @@ struct AwardCommand: ParsableCommand {
                     spend: try Money(parsing: spend), issues: issues, measurements: measurements, milestonesMet: met))
             if output.json { return try Output.json(try replica.award(view.id.key)) }
             Swift.print("Reported on '\(view.title)' to \(periodEnd); queued for sync as change #\(receipt.sequence).")
+        }
+    }
+
+    struct ReviewCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "review",
+            abstract: "Review an award: outcomes against targets, the verdict and lessons; lessons can raise new needs.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The award: its id or short reference.", valueName: "award")) var award: String
+        @Option(help: ArgumentHelp(
+            "One of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "verdict"))
+        var verdict: String
+        @Option(help: "What was achieved against the targets.") var summary: String
+        @Option(help: "What was learned.") var lessons: String = ""
+        @Option(help: ArgumentHelp("PLACE=TITLE, a need the lessons raise; repeat for more.", valueName: "need")) var newNeed: [String] = []
+
+        func run() throws {
+            let replica = try home.openReplica()
+            guard let verdict = Review.Verdict(rawValue: verdict) else {
+                throw CLIError("'\(verdict)' is not a verdict; use one of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let awardId = try replica.read { try References.award(award, $0).id }
+            let needs = try newNeed.map { text -> RecordReview.NewNeed in
+                guard let index = text.firstIndex(of: "=") else { throw CLIError("--new-need '\(text)' needs PLACE=TITLE") }
+                let place = try replica.read { try References.locality(String(text[..<index]), $0).id }
+                return RecordReview.NewNeed(needId: replica.newID(), localityId: place, title: String(text[text.index(after: index)...]))
+            }
+            let receipt = try replica.perform(
+                RecordReview(reviewId: replica.newID(), awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeeds: needs))
+            let view = try replica.award(awardId.key)
+            if output.json { return try Output.json(view) }
+            Swift.print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
+            Swift.print("Queued for sync as change #\(receipt.sequence).")
         }
     }
 }
