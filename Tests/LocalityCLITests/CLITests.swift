@@ -1,4 +1,5 @@
 import Foundation
+import LocalityCore
 import Testing
 
 @Suite("The locality terminal client, end to end through the built binary", .serialized)
@@ -73,6 +74,7 @@ struct CLITests {
         #expect(try cli.run("proposal", "withdraw", reference, "--reason", "Town council paid").status == 0)
 
         let mine = try cli.run("proposal", "list", "--json").array()
+            .filter { !DemoCouncil.cycleProposalTitles.contains($0["title"] as? String ?? "") }
         #expect(mine.count == 1 && mine[0]["status"] as? String == "withdrawn")
         #expect(try cli.run("outbox", "--json").array().count == 4)
     }
@@ -108,6 +110,7 @@ struct CLITests {
         let text = try cli.run("report", "budget", "north-2026-27")
         #expect(text.stdout.contains("Committed") && text.stdout.contains("£3,000.00") && text.stdout.contains("█"))
         let list = try cli.run("decision", "list", "--json").array()
+            .filter { !DemoCouncil.cycleProposalTitles.contains($0["proposalTitle"] as? String ?? "") }
         #expect(list.count == 1 && list[0]["id"] as? String != nil)
         #expect(try cli.run("decide", reference, "--reject", "--reason", "Again").stderr.contains("already been decided"))
     }
@@ -139,7 +142,7 @@ struct CLITests {
             #expect(result.stdout.isEmpty, "\(arguments) printed \(result.stdout)")
         }
         #expect(try cli.run("outbox", "--json").array().isEmpty)
-        #expect(try cli.run("proposal", "list", "--json").array().isEmpty)
+        #expect(try cli.run("proposal", "list", "--json").array().allSatisfy { DemoCouncil.cycleProposalTitles.contains($0["title"] as? String ?? "") })
     }
 
     @Test func referenceListsAndBudgetsAreReadableAndScriptable() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LocalityCore
 import Testing
 
 /// The real `locality-sync` binary on a free loopback port, with its own database file.
@@ -99,8 +100,9 @@ struct SyncEndToEndTests {
         #expect(seenByClerk.contains("Ford floods every winter"))
         #expect(!seenByClerk.contains("Carer needs respite"), "a need holding personal data reached a parish clerk")
         let seenByCouncillor = try councillor.run("proposal", "list", "--json").array()
+            .filter { !DemoCouncil.cycleProposalTitles.contains($0["title"] as? String ?? "") }
         #expect(seenByCouncillor.isEmpty, "another organisation's draft reached a councillor")
-        #expect(try clerk.run("proposal", "list", "--json").array().count == 1)
+        #expect(try clerk.run("proposal", "list", "--json").array().filter { !DemoCouncil.cycleProposalTitles.contains($0["title"] as? String ?? "") }.count == 1)
 
         let status = try councillor.run("status", "--json").object()
         #expect(status["pending"] as? Int == 0)

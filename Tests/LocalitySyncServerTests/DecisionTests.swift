@@ -78,7 +78,8 @@ struct DecisionTests {
 
         try await clerk.sync()
         let decisions = try await store.database.read { db in
-            try Decision.fetchAll(db, sql: "SELECT * FROM decision ORDER BY amount")
+            try Decision.fetchAll(
+                db, sql: "SELECT * FROM decision WHERE proposal_id IN (?, ?, ?) ORDER BY amount", arguments: [small.key, middle.key, large.key])
         }
         #expect(decisions.map(\.outcome) == [.approved, .partFunded, .approved])
         #expect(decisions.map { $0.amount?.pence } == [400_000, 1_500_000, 3_000_000])
@@ -114,7 +115,7 @@ struct DecisionTests {
         try decide(cabinet, proposal, .approved)
         try await cabinet.sync()
         #expect(try await store.database.read { try InterestDeclaration.fetchCount($0) } == 1)
-        #expect(try await store.database.read { try Decision.fetchCount($0) } == 2)
+        #expect(try await store.database.read { try Decision.filter(Column("proposal_id") == proposal.key).fetchCount($0) } == 2)
         // Applicants may not declare interests or decide.
         refused(.forbidden, { try clerk.replica.perform(DeclareInterest(declarationId: UUID(), proposalId: proposal, interest: "x")) })
     }
@@ -172,7 +173,8 @@ struct DecisionTests {
             let actions = try String.fetchAll(db, sql: "SELECT action FROM audit_entry ORDER BY sequence")
             #expect(actions.filter { $0 == "ledger.allocation" }.count == 4)
             #expect(Array(actions.suffix(4)) == ["proposal.submitted", "ledger.commitment", "decision.approved", "proposal.approved"])
-            let actor = try String.fetchOne(db, sql: "SELECT actor_id FROM audit_entry WHERE action = 'decision.approved'")
+            let actor = try String.fetchOne(
+                db, sql: "SELECT actor_id FROM audit_entry WHERE action = 'decision.approved' ORDER BY sequence DESC LIMIT 1")
             #expect(actor == DemoCouncil.personID("cllr-north").key)
         }
         try await store.database.write { db in
@@ -184,7 +186,8 @@ struct DecisionTests {
         // Someone with the file and a SQLite shell can still drop the guards: the chain shows where.
         let tampered = try await store.database.write { db -> Int64 in
             try db.execute(sql: "DROP TRIGGER audit_entry_no_update")
-            let sequence = try Int64.fetchOne(db, sql: "SELECT sequence FROM audit_entry WHERE action = 'decision.approved'")!
+            let sequence = try Int64.fetchOne(
+                db, sql: "SELECT sequence FROM audit_entry WHERE action = 'decision.approved' ORDER BY sequence DESC LIMIT 1")!
             try db.execute(sql: "UPDATE audit_entry SET reason = 'approved at the meeting' WHERE sequence = ?", arguments: [sequence])
             return sequence
         }

@@ -201,7 +201,7 @@ struct ServerTests {
         let (titles, budgets) = try await server.store.database.read { db in
             (try String.fetchAll(db, sql: "SELECT title FROM proposal ORDER BY title"), try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM budget"))
         }
-        #expect(titles == ["Fine", "Robert'); DROP TABLE proposal; --"])
+        #expect(titles.filter { !DemoCouncil.cycleProposalTitles.contains($0) } == ["Fine", "Robert'); DROP TABLE proposal; --"])
         #expect(budgets == 2)
     }
 
@@ -256,7 +256,7 @@ struct ServerTests {
             let northToken = try await client.login("clerk-north", device: UUID())
             let seenByNorth = try await everything(northToken)
             #expect(seenByNorth.contains { $0.table == "locality" && $0.row?["slug"] == .string("clunbury") })
-            #expect(!seenByNorth.contains { $0.table == "proposal" }, "another organisation's draft leaked")
+            #expect(!seenByNorth.contains { $0.table == "proposal" && $0.row?["status"] == .string("draft") }, "another organisation's draft leaked")
             let seenBySouth = try await everything(southToken)
             #expect(seenBySouth.contains { $0.table == "proposal" && $0.row?["title"] == .string("Secret draft") })
             #expect(seenBySouth.map(\.sequence) == seenBySouth.map(\.sequence).sorted())

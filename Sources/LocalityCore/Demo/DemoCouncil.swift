@@ -76,6 +76,12 @@ public enum DemoCouncil {
 
     public static func personID(_ username: String) -> UUID { id("person:" + username) }
 
+    /// The titles of the proposals the demo's pass round the cycle brings (see `loadCycle`), so
+    /// that tests can tell their own records from the demo's.
+    public static let cycleProposalTitles: Set<String> = [
+        "Winter lunch club at the chapel", "Friday youth evenings", "Village green benches",
+    ]
+
     /// Inserts the demo council. Run inside a transaction on an empty database.
     public static func load(into db: Database) throws {
         for locality in localities { try locality.insert(db) }
@@ -99,6 +105,7 @@ public enum DemoCouncil {
         try loadBudgets(db)
         try loadDelegation(db)
         try loadNeeds(db)
+        try loadCycle(db)
     }
 
     private static func loadOutcomes(_ db: Database) throws {
@@ -170,6 +177,132 @@ public enum DemoCouncil {
                 description: description
             ).insert(db)
         }
+    }
+
+    /// One pass round the cycle on the South fund, so a newcomer sees every part of it: an open
+    /// round with weighted criteria; three submitted proposals, assessed; one approved by the ward
+    /// councillor and awarded, part paid, monitored and reviewed; one awaiting a decision; one
+    /// rejected with reasons.
+    private static func loadCycle(_ db: Database) throws {
+        let budget = id("budget:south-2026-27")
+        let round = id("round:south-small-grants")
+        let october = Date(timeIntervalSince1970: 1_791_331_200)  // 2026-10-07
+        let november = Date(timeIntervalSince1970: 1_763_337_600 + 31_536_000)  // 2026-11-17
+        try Round(
+            id: round, budgetId: budget, title: "South small grants 2026/27", opensOn: "2026-09-01", closesOn: "2027-01-31",
+            maxAward: Money(pence: 500_000), localityIds: "[]", organisationKinds: "[]",
+            needIds: JSONValue.array([.string(id("need:clunbury-lonely").key), .string(id("need:ledwyche-youth").key)]).jsonText,
+            outcomeIds: JSONValue.array([.string(id("outcome:less-isolation").key), .string(id("outcome:youth-activities").key)]).jsonText,
+            councillorsAssess: true, createdBy: personID("officer"), createdAt: autumn
+        ).insert(db)
+        let criteria: [(String, String, Int, String)] = [
+            ("fit", "Fit to the priority needs", 40, "Does it meet a need recorded in the area, with evidence?"),
+            ("outcomes", "Outcomes and how they will be measured", 20, "Clear indicators, baselines and targets"),
+            ("value", "Value for money and social value", 20, "Cost per person helped; local jobs and volunteers"),
+            ("deliverability", "Deliverability and risk", 20, "Track record, permissions, what could go wrong"),
+        ]
+        for (position, (key, name, weight, guidance)) in criteria.enumerated() {
+            try Criterion(
+                id: id("criterion:\(key)"), roundId: round, name: name, weight: weight, scaleMax: 5, guidance: guidance,
+                position: position
+            ).insert(db)
+        }
+        let proposals: [(String, String, String, String, Int64, String, String, Proposal.Status, [Int])] = [
+            ("lunch-club", "hopton-cross-good-neighbours", "hopton-cross", "Winter lunch club at the chapel", 450_000,
+             "A weekly hot lunch and transport for isolated older residents, October to March.", "clunbury-lonely", .approved,
+             [5, 4, 4, 4]),
+            ("youth-evenings", "ledwyche-youth-mutual", "ledwyche-town", "Friday youth evenings", 380_000,
+             "Two youth workers and a hired hall on Friday evenings for a year.", "ledwyche-youth", .submitted, [4, 3, 3, 3]),
+            ("benches", "clunbury-parish-council", "clunbury", "Village green benches", 120_000,
+             "Six new benches on the village green.", "clunbury-lonely", .rejected, [1, 2, 3, 5]),
+        ]
+        for (key, organisation, place, title, pence, summary, need, status, scores) in proposals {
+            let proposalID = id("proposal:" + key)
+            try Proposal(
+                id: proposalID, budgetId: budget, localityId: id("locality:" + place), organisationId: id("organisation:" + organisation),
+                title: title, summary: summary, amountRequested: Money(pence: pence), deliveryModel: .communityLed, socialValue: "",
+                status: status,
+                statusReason: status == .rejected ? "Highways will replace the benches in the 2027 programme" : nil,
+                createdBy: personID(organisation == "clunbury-parish-council" ? "clerk-south" : "officer"), createdAt: autumn,
+                updatedAt: october, submittedAt: autumn, roundId: round
+            ).insert(db)
+            try db.execute(
+                sql: "INSERT INTO proposal_need (proposal_id, need_id) VALUES (?, ?)", arguments: [proposalID.key, id("need:" + need).key])
+            for (index, (criterion, _, _, _)) in criteria.enumerated() {
+                try Assessment(
+                    id: id("assessment:\(key):\(criterion)"), proposalId: proposalID, criterionId: id("criterion:\(criterion)"),
+                    assessorId: personID("officer"), score: scores[index], comment: "", scoredAt: october
+                ).insert(db)
+            }
+        }
+        // The lunch club: approved by the ward councillor within her delegation, awarded, part paid.
+        let lunch = id("proposal:lunch-club")
+        let approval = id("decision:lunch-club")
+        try Decision(
+            id: approval, proposalId: lunch, outcome: .approved, amount: Money(pence: 450_000), decidedBy: personID("cllr-south"),
+            authority: "councillor up to £5,000.00 for their own wards (\(delegation[0].3))", delegationId: id("delegation:councillor"),
+            reasons: "Highest scored; meets the isolation need recorded at the ward surgery", conditions: "DBS checks for drivers",
+            decidedAt: october
+        ).insert(db)
+        try Decision(
+            id: id("decision:benches"), proposalId: id("proposal:benches"), outcome: .rejected, amount: nil,
+            decidedBy: personID("officer"), authority: "officer up to £25,000.00 (\(delegation[1].3))",
+            delegationId: id("delegation:officer"), reasons: "Highways will replace the benches in the 2027 programme",
+            conditions: "", decidedAt: october
+        ).insert(db)
+        try LedgerEntry(
+            id: id("ledger:lunch-club:commitment"), budgetId: budget, kind: .commitment, amount: Money(pence: 450_000),
+            note: "Approved: Winter lunch club at the chapel", recordedAt: october, decisionId: approval, proposalId: lunch,
+            recordedBy: personID("cllr-south")
+        ).insert(db)
+        let award = id("award:lunch-club")
+        try Award(
+            id: award, proposalId: lunch, decisionId: approval, budgetId: budget,
+            organisationId: id("organisation:hopton-cross-good-neighbours"), title: "Winter lunch club at the chapel",
+            amount: Money(pence: 450_000), status: .active, startsOn: "2026-10-12", endsOn: "2027-03-31",
+            createdBy: personID("officer"), createdAt: october
+        ).insert(db)
+        let milestones: [(String, String, String, Milestone.Status)] = [
+            ("kitchen", "Chapel kitchen certified", "2026-10-31", .met),
+            ("twenty", "Twenty regular guests", "2026-12-18", .pending),
+            ("spring", "Hand-over plan for spring", "2027-03-15", .pending),
+        ]
+        for (key, title, due, status) in milestones {
+            try Milestone(
+                id: id("milestone:lunch-club:\(key)"), awardId: award, title: title, dueOn: due, status: status,
+                metOn: status == .met ? "2026-10-28" : nil
+            ).insert(db)
+        }
+        try Instalment(id: id("instalment:lunch-club:1"), awardId: award, amount: Money(pence: 225_000), dueOn: "2026-10-12", onOutcome: nil)
+            .insert(db)
+        try Instalment(
+            id: id("instalment:lunch-club:2"), awardId: award, amount: Money(pence: 225_000), dueOn: nil,
+            onOutcome: "Twenty regular guests, evidenced by the register"
+        ).insert(db)
+        let guests = id("award-indicator:lunch-club:guests")
+        try AwardIndicator(id: guests, awardId: award, name: "Regular guests", unit: "people", baseline: 0, target: 20).insert(db)
+        try LedgerEntry(
+            id: id("ledger:lunch-club:payment:1"), budgetId: budget, kind: .payment, amount: Money(pence: 225_000),
+            note: "First instalment", recordedAt: october, decisionId: approval, proposalId: lunch, recordedBy: personID("officer"),
+            awardId: award
+        ).insert(db)
+        try MonitoringReport(
+            id: id("report:lunch-club:1"), awardId: award, periodEnd: "2026-11-13",
+            progress: "Kitchen certified; five lunches served; volunteers drive four guests from outlying farms.",
+            spend: Money(pence: 148_000), issues: "The minibus insurance renewal is late.",
+            measurements: JSONValue.object([guests.key: .double(14)]).jsonText, submittedBy: personID("officer"),
+            submittedAt: november
+        ).insert(db)
+        try Review(
+            id: id("review:lunch-club:interim"), awardId: award, verdict: .extend,
+            achieved: JSONValue.array([.object([
+                "indicator": .string("Regular guests"), "unit": .string("people"), "target": .double(20), "baseline": .double(0),
+                "latest": .double(14),
+            ])]).jsonText,
+            summary: "Interim review: 14 regular guests against 20; on track by Christmas.",
+            lessons: "Transport, not the lunch, is what brings people: the next round should fund it directly.",
+            raisedNeedIds: "[]", reviewedBy: personID("officer"), reviewedAt: november
+        ).insert(db)
     }
 
     private static func loadNeeds(_ db: Database) throws {

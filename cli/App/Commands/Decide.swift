@@ -211,7 +211,7 @@ struct ReportCommand: ParsableCommand {
             print("Needs addressed by funded proposals (\(report.needsAddressed.count)); needs still open (\(report.needsOpen.count))")
             Output.table(
                 ["Ref", "", "Severity", "Where", "Need"],
-                report.needsAddressed.map { [$0.reference, "met", "\($0.severity)", $0.locality, $0.title.clipped(48)] }
+                report.needsAddressed.map { [$0.reference, "funded", "\($0.severity)", $0.locality, $0.title.clipped(48)] }
                     + report.needsOpen.map { [$0.reference, "open", "\($0.severity)", $0.locality, $0.title.clipped(48)] })
         }
     }
