@@ -115,6 +115,32 @@ struct CLITests {
         #expect(try cli.run("decide", reference, "--reject", "--reason", "Again").stderr.contains("already been decided"))
     }
 
+    @Test func theDemoShowsTheWholeCycleToScripts() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "cllr-south")
+        let rounds = try cli.run("round", "list", "--json").array()
+        #expect(rounds.count == 1 && rounds[0]["id"] as? String != nil && rounds[0]["isOpen"] as? Bool == true)
+        let ranking = try #require(rounds[0]["ranking"] as? [[String: Any]])
+        #expect(ranking.map { $0["status"] as? String } == ["approved", "submitted", "rejected"])
+        let awards = try cli.run("award", "list", "--json").array()
+        #expect(awards.count == 1 && awards[0]["id"] as? String != nil)
+        #expect((awards[0]["reports"] as? [Any])?.count == 1 && (awards[0]["reviews"] as? [Any])?.count == 1)
+        #expect(try cli.run("commission", "list", "--json").array().isEmpty)
+        let budget = try cli.run("report", "budget", "south-2026-27", "--json").object()
+        #expect(budget["allocated"] as? Int == 6_000_000 && budget["committed"] as? Int == 450_000)
+        #expect(budget["paid"] as? Int == 225_000 && budget["available"] as? Int == 5_550_000)
+        let place = try cli.run("report", "locality", "hopton-cross", "--json").object()
+        #expect((place["awards"] as? [[String: Any]])?.first?["title"] as? String == "Winter lunch club at the chapel")
+        let text = try cli.run("report", "locality", "south-area")
+        #expect(text.status == 0 && text.stdout.contains("Regular guests") && text.stdout.contains("Friday youth evenings") == false)
+        let started = try cli.run(
+            "commission", "start", "--title", "Isolation in Clunbury", "--level", "parish", "--locality", "clunbury", "--json")
+        #expect(try started.object()["stage"] as? Int == 1)
+        let early = try cli.run("commission", "advance", try #require(try started.object()["reference"] as? String))
+        #expect(early.status != 0 && early.stderr.contains("no needs are linked"))
+    }
+
     @Test func badInputGetsAClearErrorAndChangesNothing() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
@@ -191,7 +217,11 @@ struct CLITests {
         ["need", "add"], ["need", "list"], ["need", "show"], ["need", "update"], ["need", "evidence"], ["need", "status"],
         ["need", "close"], ["proposal", "draft"], ["proposal", "edit"], ["proposal", "submit"], ["proposal", "withdraw"],
         ["proposal", "list"], ["proposal", "show"], ["outbox"], ["decide"], ["decision", "list"], ["decision", "scheme"],
-        ["interest", "declare"], ["report", "budget"],
+        ["interest", "declare"], ["report", "budget"], ["report", "locality"], ["report", "round"], ["round", "list"],
+        ["round", "show"], ["round", "open"], ["assess"], ["award", "list"], ["award", "show"], ["award", "create"],
+        ["award", "pay"], ["award", "report"], ["award", "review"], ["commission", "list"], ["commission", "show"],
+        ["commission", "start"], ["commission", "record"], ["commission", "advance"], ["commission", "option"],
+        ["commission", "risk"],
     ])
     func everyCommandHasHelp(_ command: [String]) throws {
         let result = try CLI().run(command + ["--help"], withHome: false)

@@ -6,7 +6,7 @@ import LocalityCore
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
     static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables + v5SyncedTables
-        + v6SyncedTables
+        + v6SyncedTables + v7SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -28,6 +28,11 @@ enum ServerSchema {
     private static let v4SyncedTables: [(table: String, key: String)] = [
         ("award", "NEW.id"), ("award_milestone", "NEW.id"), ("award_instalment", "NEW.id"), ("award_indicator", "NEW.id"),
         ("monitoring_report", "NEW.id"),
+    ]
+
+    /// The synced tables "server v7" adds.
+    private static let v7SyncedTables: [(table: String, key: String)] = [
+        ("commission", "NEW.id"), ("commission_option", "NEW.id"), ("commission_risk", "NEW.id"),
     ]
 
     /// The synced tables "server v6" adds.
@@ -157,6 +162,19 @@ enum ServerSchema {
                         json_object('award', NEW.award_id, 'verdict', NEW.verdict, 'achieved', NEW.achieved,
                             'raisedNeeds', NEW.raised_need_ids),
                         NEW.summary);
+                END;
+                """)
+        }
+        Schema.registerCommissioningMigrations(&migrator, from: 9, upTo: 9)
+        migrator.registerMigration("server v7 commissions") { db in
+            try createTriggers(v7SyncedTables, db)
+            try db.execute(sql: """
+                CREATE TRIGGER audit_commission_stage AFTER UPDATE OF stage, status ON commission
+                WHEN OLD.stage IS NOT NEW.stage OR OLD.status IS NOT NEW.status BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1),
+                        CASE WHEN NEW.status = 'closed' THEN 'commission.closed' ELSE 'commission.stage' END, 'commission', NEW.id,
+                        json_object('from', OLD.stage, 'to', NEW.stage, 'status', NEW.status), NEW.title);
                 END;
                 """)
         }

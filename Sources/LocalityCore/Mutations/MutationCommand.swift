@@ -22,6 +22,11 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case assessmentScore = "assessment.score"
     case assessmentModerate = "assessment.moderate"
     case reviewRecord = "review.record"
+    case commissionStart = "commission.start"
+    case commissionRecord = "commission.record"
+    case commissionAdvance = "commission.advance"
+    case commissionOption = "commission.option"
+    case commissionRisk = "commission.risk"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -45,6 +50,11 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .assessmentScore: ScoreProposal.self
         case .assessmentModerate: ModerateAssessment.self
         case .reviewRecord: RecordReview.self
+        case .commissionStart: StartCommission.self
+        case .commissionRecord: RecordCommissionWork.self
+        case .commissionAdvance: AdvanceCommission.self
+        case .commissionOption: AppraiseOption.self
+        case .commissionRisk: RecordRisk.self
         }
     }
 }

@@ -342,3 +342,149 @@ extension Replica {
             approved: approved)
     }
 }
+
+/// A commission: where it stands in the cycle, what the stage needs before it can move on, its
+/// options appraisal and its risk register.
+public struct CommissionView: Codable, Sendable {
+    public var id: UUID
+    public var reference: String
+    public var title: String
+    public var level: Commission.Level
+    public var locality: String
+    public var stage: Int
+    public var stageName: String
+    public var cycle: String
+    public var responsible: String
+    public var status: Commission.Status
+    /// What the current stage still has to produce, if anything.
+    public var blockedBy: String?
+    public var needIds: [UUID]
+    public var outcomeIds: [UUID]
+    public var proposalIds: [UUID]
+    public var priorityReason: String
+    public var specification: String
+    public var awardId: UUID?
+    public var options: [CommissionOption]
+    public var risks: [CommissionRisk]
+}
+
+extension Replica {
+    public func commissions() throws -> [CommissionView] {
+        try read { db in
+            try Commission.fetchAll(db, sql: "SELECT * FROM commission ORDER BY updated_at DESC, id").map { try Self.commissionView($0, db) }
+        }
+    }
+
+    public func commission(_ ref: String) throws -> CommissionView {
+        try read { db in try Self.commissionView(try References.commission(ref, db), db) }
+    }
+
+    static func commissionView(_ commission: Commission, _ db: Database) throws -> CommissionView {
+        let stage = Commission.stages[commission.stage - 1]
+        return CommissionView(
+            id: commission.id, reference: commission.id.shortReference, title: commission.title, level: commission.level,
+            locality: try Lookup.locality(commission.localityId, db).name, stage: commission.stage, stageName: stage.name,
+            cycle: stage.cycle, responsible: stage.responsible, status: commission.status,
+            blockedBy: commission.status == .active ? try CommissionRules.missing(for: commission, db) : nil,
+            needIds: Round.ids(commission.needIds), outcomeIds: Round.ids(commission.outcomeIds),
+            proposalIds: Round.ids(commission.proposalIds), priorityReason: commission.priorityReason,
+            specification: commission.specification, awardId: commission.awardId,
+            options: try CommissionOption.fetchAll(
+                db, sql: "SELECT * FROM commission_option WHERE commission_id = ? ORDER BY score DESC", arguments: [commission.id.key]),
+            risks: try CommissionRisk.fetchAll(
+                db, sql: "SELECT * FROM commission_risk WHERE commission_id = ? ORDER BY likelihood * impact DESC",
+                arguments: [commission.id.key]))
+    }
+}
+
+/// A place's position: the budgets that cover it, the needs recorded in it (funded or open), and
+/// the awards delivering there with their outcomes against targets.
+public struct LocalityReport: Codable, Sendable {
+    public var id: UUID
+    public var name: String
+    public var kind: String
+    public var budgets: [BudgetLine]
+    public var needsAddressed: [BudgetReport.NeedLine]
+    public var needsOpen: [BudgetReport.NeedLine]
+    public var awards: [AwardLine]
+
+    public struct BudgetLine: Codable, Sendable {
+        public var slug: String
+        public var name: String
+        public var allocated: Money
+        public var committed: Money
+        public var paid: Money
+        public var available: Money
+    }
+
+    public struct AwardLine: Codable, Sendable {
+        public var reference: String
+        public var title: String
+        public var organisation: String
+        public var amount: Money
+        public var paid: Money
+        public var outcomes: [OutcomeLine]
+    }
+
+    public struct OutcomeLine: Codable, Sendable {
+        public var indicator: String
+        public var unit: String
+        public var baseline: Double?
+        public var target: Double
+        public var latest: Double?
+    }
+}
+
+extension Replica {
+    public func localityReport(_ ref: String) throws -> LocalityReport {
+        let today = Timestamps.day(environment.now())
+        return try read { db in
+            let locality = try References.locality(ref, db)
+            let ancestry = try Locality.ancestorIDs(of: locality.id, in: db)
+            func within(_ id: UUID) throws -> Bool { try Locality.isWithin(id, locality.id, in: db) }
+            // Budgets devolved to this place, to a place above it, or to a place within it.
+            var budgets: [LocalityReport.BudgetLine] = []
+            for budget in try Budget.fetchAll(db, sql: "SELECT * FROM budget ORDER BY name") {
+                guard try ancestry.contains(budget.localityId) || within(budget.localityId) else { continue }
+                let position = try BudgetPosition.of(budget: budget.id, in: db)
+                budgets.append(.init(
+                    slug: budget.slug, name: budget.name, allocated: position.allocated, committed: position.committed,
+                    paid: position.paid, available: position.available))
+            }
+            let funded = Set(try String.fetchAll(
+                db,
+                sql: "SELECT proposal_need.need_id FROM proposal_need JOIN proposal ON proposal.id = proposal_need.proposal_id WHERE proposal.status = 'approved'"
+            ).compactMap(UUID.init(key:)))
+            var addressed: [BudgetReport.NeedLine] = []
+            var open: [BudgetReport.NeedLine] = []
+            for need in try Need.fetchAll(db, sql: "SELECT * FROM need ORDER BY severity DESC, recorded_at") where try within(need.localityId) {
+                let line = BudgetReport.NeedLine(
+                    reference: need.id.shortReference, title: need.title, locality: try Lookup.locality(need.localityId, db).name,
+                    severity: need.severity)
+                if funded.contains(need.id) { addressed.append(line) } else if need.status == .open || need.status == .prioritised { open.append(line) }
+            }
+            var awards: [LocalityReport.AwardLine] = []
+            for award in try Award.fetchAll(db, sql: "SELECT * FROM award ORDER BY created_at") {
+                let proposal = try Lookup.proposal(award.proposalId, db)
+                guard try within(proposal.localityId) else { continue }
+                let view = try Self.awardView(award, today: today, db)
+                let outcomes = view.indicators.map { indicator in
+                    LocalityReport.OutcomeLine(
+                        indicator: indicator.name, unit: indicator.unit, baseline: indicator.baseline, target: indicator.target,
+                        latest: view.reports.lazy.compactMap { report -> Double? in
+                            guard case .object(let values)? = try? JSONParser.parse(report.measurements),
+                                case .double(let value)? = values[indicator.id.key]
+                            else { return nil }
+                            return value
+                        }.first)
+                }
+                awards.append(.init(
+                    reference: view.reference, title: view.title, organisation: view.organisation, amount: view.amount, paid: view.paid,
+                    outcomes: outcomes))
+            }
+            return LocalityReport(
+                id: locality.id, name: locality.name, kind: locality.kind.rawValue, budgets: budgets, needsAddressed: addressed,
+                needsOpen: open, awards: awards)
+        }
+    }
+}

@@ -18,6 +18,10 @@ public enum References {
             hint: "give an id, a slug or an org-id such as GB-CHC-1099999; `locality org list` lists them", db)
     }
 
+    public static func commission(_ ref: String, _ db: Database) throws -> Commission {
+        try resolve(ref, kind: "commission", table: "commission", columns: [], hint: "`locality commission list` shows the references", db)
+    }
+
     public static func round(_ ref: String, _ db: Database) throws -> Round {
         try resolve(ref, kind: "round", table: "round", columns: [], hint: "`locality round list` shows the references", db)
     }

@@ -66,11 +66,57 @@ public enum Schema {
             (6, "v6 awards, payments and monitoring", v6Awards),
             (7, "v7 rounds and assessment", v7Rounds),
             (8, "v8 reviews", v8Reviews),
+            (9, "v9 commissions", v9Commissions),
         ]
         for (version, name, sql) in migrations where (first...last).contains(version) {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
     }
+
+    private static let v9Commissions = """
+        CREATE TABLE commission (
+            id TEXT NOT NULL PRIMARY KEY,
+            title TEXT NOT NULL,
+            level TEXT NOT NULL,
+            locality_id TEXT NOT NULL REFERENCES locality(id) DEFERRABLE INITIALLY DEFERRED,
+            stage INTEGER NOT NULL CHECK (stage BETWEEN 1 AND 8),
+            status TEXT NOT NULL,
+            need_ids TEXT NOT NULL DEFAULT '[]',
+            outcome_ids TEXT NOT NULL DEFAULT '[]',
+            proposal_ids TEXT NOT NULL DEFAULT '[]',
+            priority_reason TEXT NOT NULL DEFAULT '',
+            specification TEXT NOT NULL DEFAULT '',
+            award_id TEXT,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE commission_option (
+            id TEXT NOT NULL PRIMARY KEY,
+            commission_id TEXT NOT NULL REFERENCES commission(id) DEFERRABLE INITIALLY DEFERRED,
+            delivery_model TEXT NOT NULL,
+            score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100),
+            notes TEXT NOT NULL DEFAULT '',
+            chosen INTEGER NOT NULL DEFAULT 0,
+            recorded_by TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX commission_option_commission ON commission_option(commission_id);
+
+        CREATE TABLE commission_risk (
+            id TEXT NOT NULL PRIMARY KEY,
+            commission_id TEXT NOT NULL REFERENCES commission(id) DEFERRABLE INITIALLY DEFERRED,
+            description TEXT NOT NULL,
+            likelihood INTEGER NOT NULL CHECK (likelihood BETWEEN 1 AND 5),
+            impact INTEGER NOT NULL CHECK (impact BETWEEN 1 AND 5),
+            owner TEXT NOT NULL,
+            mitigation TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX commission_risk_commission ON commission_risk(commission_id);
+        """
 
     private static let v8Reviews = """
         CREATE TABLE review (
@@ -327,6 +373,7 @@ public enum Schema {
         ("award", ["id"]), ("award_milestone", ["id"]), ("award_instalment", ["id"]), ("award_indicator", ["id"]),
         ("monitoring_report", ["id"]), ("round", ["id"]), ("round_criterion", ["id"]), ("assessment", ["id"]),
         ("moderation", ["id"]), ("review", ["id"]),
+        ("commission", ["id"]), ("commission_option", ["id"]), ("commission_risk", ["id"]),
     ]
 
     private static let v1 = """

@@ -148,7 +148,43 @@ struct InterestCommand: ParsableCommand {
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Positions to take to a meeting.", subcommands: [Budget.self, RoundReport.self])
+        commandName: "report", abstract: "Positions to take to a meeting.", subcommands: [Budget.self, LocalityReportCommand.self, RoundReport.self])
+
+    struct LocalityReportCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "locality",
+            abstract: "A place: the budgets covering it, needs funded and open, awards and their outcomes against targets.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The locality: id, slug or GSS code.", valueName: "ref")) var ref: String
+
+        func run() throws {
+            let report = try home.openReplica().localityReport(ref)
+            if output.json { return try Output.json(report) }
+            print("\(report.name) (\(report.kind))")
+            print("")
+            Output.table(
+                ["Budget", "Allocated", "Committed", "Paid", "Available"],
+                report.budgets.map { [$0.name.clipped(40), "\($0.allocated)", "\($0.committed)", "\($0.paid)", "\($0.available)"] })
+            print("")
+            print("Awards delivering here (\(report.awards.count))")
+            for award in report.awards {
+                print("  \(award.reference)  \(award.title) — \(award.organisation): \(award.paid) of \(award.amount) paid")
+                for outcome in award.outcomes {
+                    let share = outcome.latest.map { outcome.target == 0 ? 0 : min(max($0 / outcome.target, 0), 1) } ?? 0
+                    let bar = String(repeating: "█", count: Int((share * 20).rounded())) + String(repeating: "·", count: 20 - Int((share * 20).rounded()))
+                    print("      \(outcome.indicator): \(bar) \(outcome.latest.map { "\($0)" } ?? "not yet measured") of \(outcome.target) \(outcome.unit)")
+                }
+            }
+            print("")
+            print("Needs funded (\(report.needsAddressed.count)); needs still open (\(report.needsOpen.count))")
+            Output.table(
+                ["Ref", "", "Severity", "Where", "Need"],
+                report.needsAddressed.map { [$0.reference, "funded", "\($0.severity)", $0.locality, $0.title.clipped(48)] }
+                    + report.needsOpen.map { [$0.reference, "open", "\($0.severity)", $0.locality, $0.title.clipped(48)] })
+        }
+    }
 
     struct RoundReport: ParsableCommand {
         static let configuration = CommandConfiguration(
