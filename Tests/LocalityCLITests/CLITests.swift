@@ -221,7 +221,7 @@ struct CLITests {
         ["round", "show"], ["round", "open"], ["assess"], ["award", "list"], ["award", "show"], ["award", "create"],
         ["award", "pay"], ["award", "report"], ["award", "review"], ["commission", "list"], ["commission", "show"],
         ["commission", "start"], ["commission", "record"], ["commission", "advance"], ["commission", "option"],
-        ["commission", "risk"],
+        ["commission", "risk"], ["decision", "correct"],
     ])
     func everyCommandHasHelp(_ command: [String]) throws {
         let result = try CLI().run(command + ["--help"], withHome: false)

@@ -130,6 +130,34 @@ struct AwardTests {
         #expect(try await store.database.read { try String.fetchAll($0, sql: "SELECT action FROM audit_entry ORDER BY sequence") }.last == "review.complete")
     }
 
+    @Test func correctionsAreNewEntriesBoundedByWhatWasPaid() async throws {
+        let (store, clerk, officer, proposal) = try await approved()
+        let (award, _, _) = try award(officer, proposal)
+        try officer.replica.perform(RecordPayment(ledgerEntryId: officer.replica.newID(), awardId: award, amount: Money(pence: 600_000)))
+        let decision = try #require(try officer.replica.decisions().first { $0.proposalId == proposal }).id
+        func correct(_ kind: LedgerEntry.Kind, _ pence: Int64, _ reason: String = "Underspend") throws {
+            try officer.replica.perform(
+                CorrectLedger(ledgerEntryId: officer.replica.newID(), decisionId: decision, kind: kind, amount: Money(pence: pence), reason: reason))
+        }
+        refused(.exceedsCommitment, containing: "below the £6,000.00 already paid") { try correct(.decommitment, 400_001) }
+        refused(.exceedsCommitment, containing: "more than the £6,000.00 paid") { try correct(.clawback, 600_001) }
+        refused(.invalidInput, containing: "needs its reason") { try correct(.clawback, 100, " ") }
+        refused(.invalidInput) { try correct(.payment, 100) }
+        refused(.forbidden) {
+            try clerk.replica.perform(CorrectLedger(ledgerEntryId: UUID(), decisionId: decision, kind: .clawback, amount: Money(pence: 1), reason: "x"))
+        }
+        try correct(.decommitment, 400_000)
+        try correct(.clawback, 50_000, "Minibus deposit returned")
+        try await officer.sync()
+        let position = try await store.database.read { try BudgetPosition.of(budget: Self.northBudget, in: $0) }
+        #expect(position.committed.pence == 600_000 && position.paid.pence == 550_000)
+        // Released money cannot then be paid: at most the £500 clawed back may go out again.
+        refused(.exceedsCommitment, containing: "at most £500.00 more") {
+            try officer.replica.perform(RecordPayment(ledgerEntryId: UUID(), awardId: award, amount: Money(pence: 50_001)))
+        }
+        #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM ledger_entry WHERE decision_id = ?", arguments: [decision.key]) } == 4)
+    }
+
     @Test func twoOfflinePaymentsThatTogetherExceedTheAwardAreNotBothPaid() async throws {
         let (store, _, officer, proposal) = try await approved()
         let (award, _, _) = try award(officer, proposal)

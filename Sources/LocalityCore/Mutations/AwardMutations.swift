@@ -161,11 +161,20 @@ public struct RecordPayment: MutationCommand, Hashable {
         }
         let amount = try Validate.amount(amount)
         let paid = try Award.paid(award.id, db)
-        guard paid + amount <= award.amount else {
+        // What is committed for it now: the award, less any commitment released since.
+        let committed = Money(
+            pence: try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
+                    FROM ledger_entry WHERE decision_id = ?
+                    """, arguments: [award.decisionId.key]) ?? 0)
+        let limit = min(award.amount, committed)
+        guard paid + amount <= limit else {
             throw LocalityError(
                 .exceedsCommitment,
-                "paying \(amount) would take '\(award.title)' to \(paid + amount), past the \(award.amount) committed "
-                    + "(\(paid) paid so far; at most \(award.amount - paid) more)")
+                "paying \(amount) would take '\(award.title)' to \(paid + amount), past the \(limit) committed "
+                    + "(\(paid) paid so far; at most \(limit - paid) more)")
         }
         try DuplicateKey.as(LocalityError.invalid("ledger entry \(ledgerEntryId.key) already exists")) {
             try LedgerEntry(
@@ -355,5 +364,71 @@ extension RecordNeed {
         var copy = self
         copy.description = description
         return copy
+    }
+}
+
+/// `ledger.correct`: ledger entries are never edited or deleted; a correction is a new entry.
+/// A de-commitment releases part of an approval's commitment (never below what has been paid
+/// under it); a clawback records money recovered from the recipient (never more than was paid).
+public struct CorrectLedger: MutationCommand, Hashable {
+    public static let name = MutationName.ledgerCorrect
+
+    public var ledgerEntryId: UUID
+    public var decisionId: UUID
+    public var kind: LedgerEntry.Kind
+    public var amount: Money
+    public var reason: String
+
+    public init(ledgerEntryId: UUID, decisionId: UUID, kind: LedgerEntry.Kind, amount: Money, reason: String) {
+        self.ledgerEntryId = ledgerEntryId
+        self.decisionId = decisionId
+        self.kind = kind
+        self.amount = amount
+        self.reason = reason
+    }
+
+    public func apply(_ context: MutationContext, _ db: Database) throws {
+        let actor = context.actor
+        guard actor.has(.officer) else { throw LocalityError.forbidden("ledger corrections are made by officers") }
+        guard kind == .decommitment || kind == .clawback else {
+            throw LocalityError.invalid("a correction is a decommitment or a clawback, not a \(kind.rawValue)")
+        }
+        guard let decision = try Decision.find(db, id: decisionId), decision.amount != nil else {
+            throw LocalityError.notFound("no approval with id \(decisionId.key) to correct")
+        }
+        let proposal = try Lookup.proposal(decision.proposalId, db)
+        let amount = try Validate.amount(amount)
+        let reason = try Validate.text(reason, field: "reason")
+        guard !reason.isEmpty else { throw LocalityError.invalid("a correction needs its reason: it stays on the ledger for good") }
+        let sums = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT
+                    COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0) AS committed,
+                    COALESCE(SUM(CASE kind WHEN 'payment' THEN amount WHEN 'clawback' THEN -amount ELSE 0 END), 0) AS paid
+                FROM ledger_entry WHERE decision_id = ?
+                """, arguments: [decision.id.key])
+        let committed = Money(pence: sums?["committed"] ?? 0)
+        let paid = Money(pence: sums?["paid"] ?? 0)
+        let award = try Award.fetchOne(db, sql: "SELECT * FROM award WHERE decision_id = ?", arguments: [decision.id.key])
+        switch kind {
+        case .decommitment:
+            guard committed - amount >= paid else {
+                throw LocalityError(
+                    .exceedsCommitment,
+                    "releasing \(amount) would leave '\(proposal.title)' committed at \(committed - amount), below the \(paid) already paid")
+            }
+        default:
+            guard amount <= paid else {
+                throw LocalityError(.exceedsCommitment, "\(amount) is more than the \(paid) paid under '\(proposal.title)'")
+            }
+        }
+        try DuplicateKey.as(LocalityError.invalid("ledger entry \(ledgerEntryId.key) already exists")) {
+            try LedgerEntry(
+                id: ledgerEntryId, budgetId: proposal.budgetId, kind: kind, amount: amount,
+                note: "\(kind == .decommitment ? "Released" : "Clawed back"): \(proposal.title) — \(reason)", recordedAt: context.at,
+                decisionId: decision.id, proposalId: proposal.id, recordedBy: actor.person.id, awardId: award?.id
+            ).insert(db)
+        }
     }
 }

@@ -27,6 +27,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case commissionAdvance = "commission.advance"
     case commissionOption = "commission.option"
     case commissionRisk = "commission.risk"
+    case ledgerCorrect = "ledger.correct"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -55,6 +56,7 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .commissionAdvance: AdvanceCommission.self
         case .commissionOption: AppraiseOption.self
         case .commissionRisk: RecordRisk.self
+        case .ledgerCorrect: CorrectLedger.self
         }
     }
 }

@@ -72,7 +72,46 @@ struct DecideCommand: ParsableCommand {
 struct DecisionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decision", abstract: "Decisions taken, and the scheme of delegation they are taken under.",
-        subcommands: [List.self, Scheme.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Scheme.self, Correct.self], defaultSubcommand: List.self)
+
+    struct Correct: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct an approval's ledger with a new entry: release part of its commitment, or record a clawback.",
+            discussion: "Ledger entries are never edited or deleted; corrections stay on the ledger with their reason.")
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The decision (an approval): its id or short reference.", valueName: "decision"))
+        var decision: String
+        @Option(help: ArgumentHelp("Release this much of the commitment (never below what has been paid).", valueName: "£"))
+        var release: String?
+        @Option(help: ArgumentHelp("Record this much recovered from the recipient (never more than was paid).", valueName: "£"))
+        var clawback: String?
+        @Option(help: "Why; kept on the ledger.") var reason: String
+
+        func validate() throws {
+            guard (release == nil) != (clawback == nil) else { throw ValidationError("give one of --release or --clawback") }
+        }
+
+        func run() throws {
+            let replica = try home.openReplica()
+            let decisionId = try replica.read { db -> UUID in
+                let text = decision.trimmingCharacters(in: .whitespaces).lowercased()
+                let ids = try String.fetchAll(db, sql: "SELECT id FROM decision").filter { $0 == text || (text.count >= 6 && $0.hasSuffix(text)) }
+                guard ids.count == 1, let id = UUID(key: ids[0]) else {
+                    throw CLIError(ids.isEmpty ? "no decision '\(decision)'; `locality decision list` shows them" : "'\(decision)' matches more than one decision; give more of its id")
+                }
+                return id
+            }
+            let kind: LedgerEntry.Kind = release != nil ? .decommitment : .clawback
+            let receipt = try replica.perform(
+                CorrectLedger(
+                    ledgerEntryId: replica.newID(), decisionId: decisionId, kind: kind, amount: try Money(parsing: release ?? clawback ?? ""),
+                    reason: reason))
+            if output.json { return try Output.json(["decisionId": decisionId.key, "kind": kind.rawValue]) }
+            print("Recorded a \(kind.rawValue) of \(try Money(parsing: release ?? clawback ?? "")); queued for sync as change #\(receipt.sequence).")
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List decisions, newest first.")
