@@ -17,6 +17,12 @@ struct AuthorizationTests {
         var whitmereDraft: UUID  // Whitmere Town Council's draft
         var clunburySubmitted: UUID  // Clunbury Parish Council's submitted proposal
         var conflict: UUID  // between the officer and cllr-north, on the Brockton need's title
+        var approved: UUID  // Whitmere's proposal, approved by the officer, not yet awarded
+        var award: UUID  // an award on another approved Whitmere proposal
+        var awardDecision: UUID
+        var round: UUID  // a round on the North fund that ward councillors may assess
+        var roundProposal: UUID  // Whitmere's proposal submitted into it
+        var commission: UUID  // at stage 1 in Whitmere, with a need linked
     }
 
     static func fixtures() async throws -> Fixtures {
@@ -54,9 +60,51 @@ struct AuthorizationTests {
         try await officer.sync()
         try await north.sync()
         let conflict = try #require(try north.replica.conflicts().first).id
+
+        // The later stages of the cycle: approvals, an award, a round, a commission.
+        func submitted(_ title: String, round: UUID? = nil) throws -> UUID {
+            let id = clerkNorth.replica.newID()
+            var draft = Self.draft(id, organisation: "whitmere-town-council", place: "whitmere-town", budget: "north-2026-27")
+            draft.title = title
+            draft.roundId = round
+            try clerkNorth.replica.perform(draft)
+            try clerkNorth.replica.perform(SubmitProposal(proposalId: id))
+            return id
+        }
+        let round = officer.replica.newID()
+        let today = Date()
+        try officer.replica.perform(
+            OpenRound(
+                roundId: round, budgetId: UUID.stable("demo:budget:north-2026-27"), title: "Benches round",
+                opensOn: Timestamps.day(today.addingTimeInterval(-86_400)), closesOn: Timestamps.day(today.addingTimeInterval(30 * 86_400)),
+                councillorsAssess: true, criteria: [.init(id: UUID.stable("auth:criterion"), name: "Fit", weight: 1)]))
+        try await officer.sync()
+        try await clerkNorth.sync()
+        let approved = try submitted("Approved benches")
+        let awarded = try submitted("Awarded benches")
+        let roundProposal = try submitted("Benches in the round", round: round)
+        try await clerkNorth.sync()
+        try await officer.sync()
+        let awardDecision = officer.replica.newID()
+        try officer.replica.perform(
+            RecordDecision(decisionId: officer.replica.newID(), proposalId: approved, outcome: .approved, ledgerEntryId: officer.replica.newID()))
+        try officer.replica.perform(
+            RecordDecision(decisionId: awardDecision, proposalId: awarded, outcome: .approved, ledgerEntryId: officer.replica.newID()))
+        let award = officer.replica.newID()
+        try officer.replica.perform(
+            CreateAward(
+                awardId: award, proposalId: awarded, startsOn: "2026-12-01", endsOn: "2027-06-30",
+                indicators: [.init(id: UUID.stable("auth:indicator"), name: "Benches installed", unit: "benches", target: 6)]))
+        let commission = officer.replica.newID()
+        try officer.replica.perform(
+            StartCommission(
+                commissionId: commission, title: "Places to sit", level: .town, localityId: UUID.stable("demo:locality:whitmere-town"),
+                needIds: [brocktonNeed]))
+        try await officer.sync()
         return Fixtures(
             store: store, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
-            clunburySubmitted: clunbury, conflict: conflict)
+            clunburySubmitted: clunbury, conflict: conflict, approved: approved, award: award, awardDecision: awardDecision,
+            round: round, roundProposal: roundProposal, commission: commission)
     }
 
     static func draft(_ id: UUID, organisation: String, place: String, budget: String) -> DraftProposal {
@@ -142,6 +190,48 @@ struct AuthorizationTests {
         Case(description: "interest.declare", allowed: ["officer", "cabinet", "cllr-north", "cllr-south"]) { fixtures in
             DeclareInterest(declarationId: UUID(), proposalId: fixtures.clunburySubmitted, interest: "A neighbour of the applicant")
         },
+        Case(description: "award.create", allowed: ["officer", "cabinet"]) { fixtures in
+            CreateAward(awardId: UUID(), proposalId: fixtures.approved, startsOn: "2026-12-01", endsOn: "2027-06-30")
+        },
+        Case(description: "payment.record", allowed: ["officer"]) { fixtures in
+            RecordPayment(ledgerEntryId: UUID(), awardId: fixtures.award, amount: Money(pence: 100_000))
+        },
+        Case(description: "monitoring.submit", allowed: ["officer", "clerk-north"]) { fixtures in
+            SubmitMonitoringReport(
+                reportId: UUID(), awardId: fixtures.award, periodEnd: "2026-11-20", progress: "Two benches in", spend: Money(pence: 40_000),
+                measurements: [.init(indicatorId: UUID.stable("auth:indicator"), value: 2)])
+        },
+        Case(description: "review.record", allowed: ["officer", "cabinet"]) { fixtures in
+            RecordReview(reviewId: UUID(), awardId: fixtures.award, verdict: .complete, summary: "Six benches installed")
+        },
+        Case(description: "ledger.correct releasing part of a commitment", allowed: ["officer"]) { fixtures in
+            CorrectLedger(ledgerEntryId: UUID(), decisionId: fixtures.awardDecision, kind: .decommitment, amount: Money(pence: 100), reason: "Cheaper benches")
+        },
+        Case(description: "round.open", allowed: ["officer"]) { _ in
+            OpenRound(
+                roundId: UUID(), budgetId: UUID.stable("demo:budget:north-2026-27"), title: "Another round", opensOn: "2027-01-01",
+                closesOn: "2027-02-01", criteria: [.init(id: UUID(), name: "Fit", weight: 1)])
+        },
+        Case(description: "assessment.score where ward councillors may assess", allowed: ["officer", "cllr-north"]) { fixtures in
+            ScoreProposal(
+                proposalId: fixtures.roundProposal, declaresNoInterest: true,
+                scores: [.init(id: UUID(), criterionId: UUID.stable("auth:criterion"), score: 4)])
+        },
+        Case(description: "assessment.moderate", allowed: ["officer"]) { fixtures in
+            ModerateAssessment(moderationId: UUID(), proposalId: fixtures.roundProposal, adjustment: 5, reason: "Site visit")
+        },
+        Case(description: "commission.start in a councillor's ward", allowed: ["officer", "cabinet", "cllr-north"]) { _ in
+            StartCommission(commissionId: UUID(), title: "Bus links", level: .town, localityId: UUID.stable("demo:locality:whitmere-town"))
+        },
+        Case(description: "commission.advance from stage 1", allowed: ["officer", "cabinet", "cllr-north"]) { fixtures in
+            AdvanceCommission(commissionId: fixtures.commission, fromStage: 1)
+        },
+        Case(description: "commission.option (an appraisal, for officers)", allowed: ["officer", "cabinet"]) { fixtures in
+            AppraiseOption(optionId: UUID(), commissionId: fixtures.commission, deliveryModel: .parishLed, score: 60)
+        },
+        Case(description: "commission.risk", allowed: ["officer", "cabinet", "cllr-north"]) { fixtures in
+            RecordRisk(riskId: UUID(), commissionId: fixtures.commission, description: "Vandalism", likelihood: 2, impact: 2, owner: "Town clerk")
+        },
     ]
 
     @Test func everyRoleAgainstEveryMutation() async throws {
@@ -191,7 +281,8 @@ struct AuthorizationTests {
             try await device.sync()
             let titles = try device.needTitles().filter { $0.hasPrefix("Ford") || $0.hasPrefix("Carer") }
             #expect(titles == needs, "\(username)")
-            #expect(try device.replica.proposals().filter { !DemoCouncil.cycleProposalTitles.contains($0.proposal.title) }.count == proposals, "\(username)")
+            // Besides the drafts and the Clunbury submission, the fixtures' three submitted benches proposals are public.
+            #expect(try device.replica.proposals().filter { !DemoCouncil.cycleProposalTitles.contains($0.proposal.title) }.count == proposals + 3, "\(username)")
             let conflicts = try device.replica.conflicts().count
             #expect(conflicts == (needs.contains("Ford floods (councillor)") ? 1 : 0), "\(username) conflicts")
         }
