@@ -130,6 +130,8 @@ struct CLITests {
         let budget = try cli.run("report", "budget", "south-2026-27", "--json").object()
         #expect(budget["allocated"] as? Int == 6_000_000 && budget["committed"] as? Int == 450_000)
         #expect(budget["paid"] as? Int == 225_000 && budget["available"] as? Int == 5_550_000)
+        let outcome = ((budget["awards"] as? [[String: Any]])?.first?["outcomes"] as? [[String: Any]])?.first
+        #expect(outcome?["latest"] as? Double == 14 && outcome?["target"] as? Double == 20)
         let place = try cli.run("report", "locality", "hopton-cross", "--json").object()
         #expect((place["awards"] as? [[String: Any]])?.first?["title"] as? String == "Winter lunch club at the chapel")
         let text = try cli.run("report", "locality", "south-area")

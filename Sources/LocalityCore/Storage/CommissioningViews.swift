@@ -40,6 +40,8 @@ public struct BudgetReport: Codable, Sendable {
     public var awaitingDecision: [Awaiting]
     public var needsAddressed: [NeedLine]
     public var needsOpen: [NeedLine]
+    /// The awards it funds, with their outcomes against targets.
+    public var awards: [LocalityReport.AwardLine] = []
 
     public struct Allocation: Codable, Sendable {
         public var source: String
@@ -105,7 +107,8 @@ extension Replica {
     }
 
     public func budgetReport(_ ref: String) throws -> BudgetReport {
-        try read { db in
+        let today = Timestamps.day(environment.now())
+        return try read { db in
             let budget = try References.budget(ref, db)
             let position = try BudgetPosition.of(budget: budget.id, in: db)
             let pending = try Self.unconfirmedDecisionIds(db)
@@ -161,11 +164,13 @@ extension Replica {
                     open.append(line)
                 }
             }
+            let awards = try Award.fetchAll(db, sql: "SELECT * FROM award WHERE budget_id = ? ORDER BY created_at", arguments: [budget.id.key])
+                .map { try Self.awardLine(try Self.awardView($0, today: today, db)) }
             return BudgetReport(
                 id: budget.id, name: budget.name, slug: budget.slug, locality: try Lookup.locality(budget.localityId, db).name,
                 financialYear: budget.financialYear, allocated: position.allocated, committed: position.committed,
                 paid: position.paid, available: position.available, allocations: allocations, funded: funded,
-                awaitingDecision: awaiting, needsAddressed: addressed, needsOpen: open)
+                awaitingDecision: awaiting, needsAddressed: addressed, needsOpen: open, awards: awards)
         }
     }
 }
@@ -467,24 +472,30 @@ extension Replica {
             for award in try Award.fetchAll(db, sql: "SELECT * FROM award ORDER BY created_at") {
                 let proposal = try Lookup.proposal(award.proposalId, db)
                 guard try within(proposal.localityId) else { continue }
-                let view = try Self.awardView(award, today: today, db)
-                let outcomes = view.indicators.map { indicator in
-                    LocalityReport.OutcomeLine(
-                        indicator: indicator.name, unit: indicator.unit, baseline: indicator.baseline, target: indicator.target,
-                        latest: view.reports.lazy.compactMap { report -> Double? in
-                            guard case .object(let values)? = try? JSONParser.parse(report.measurements),
-                                case .double(let value)? = values[indicator.id.key]
-                            else { return nil }
-                            return value
-                        }.first)
-                }
-                awards.append(.init(
-                    reference: view.reference, title: view.title, organisation: view.organisation, amount: view.amount, paid: view.paid,
-                    outcomes: outcomes))
+                awards.append(try Self.awardLine(try Self.awardView(award, today: today, db)))
             }
             return LocalityReport(
                 id: locality.id, name: locality.name, kind: locality.kind.rawValue, budgets: budgets, needsAddressed: addressed,
                 needsOpen: open, awards: awards)
         }
+    }
+}
+
+extension Replica {
+    /// An award's money and its outcomes against targets, from the latest measurement of each indicator.
+    static func awardLine(_ view: AwardView) throws -> LocalityReport.AwardLine {
+        let outcomes = view.indicators.map { indicator in
+            LocalityReport.OutcomeLine(
+                indicator: indicator.name, unit: indicator.unit, baseline: indicator.baseline, target: indicator.target,
+                latest: view.reports.lazy.compactMap { report -> Double? in
+                    guard case .object(let values)? = try? JSONParser.parse(report.measurements),
+                        case .double(let value)? = values[indicator.id.key]
+                    else { return nil }
+                    return value
+                }.first)
+        }
+        return LocalityReport.AwardLine(
+            reference: view.reference, title: view.title, organisation: view.organisation, amount: view.amount, paid: view.paid,
+            outcomes: outcomes)
     }
 }

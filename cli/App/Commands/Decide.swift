@@ -208,14 +208,7 @@ struct ReportCommand: ParsableCommand {
                 report.budgets.map { [$0.name.clipped(40), "\($0.allocated)", "\($0.committed)", "\($0.paid)", "\($0.available)"] })
             print("")
             print("Awards delivering here (\(report.awards.count))")
-            for award in report.awards {
-                print("  \(award.reference)  \(award.title) — \(award.organisation): \(award.paid) of \(award.amount) paid")
-                for outcome in award.outcomes {
-                    let share = outcome.latest.map { outcome.target == 0 ? 0 : min(max($0 / outcome.target, 0), 1) } ?? 0
-                    let bar = String(repeating: "█", count: Int((share * 20).rounded())) + String(repeating: "·", count: 20 - Int((share * 20).rounded()))
-                    print("      \(outcome.indicator): \(bar) \(outcome.latest.map { "\($0)" } ?? "not yet measured") of \(outcome.target) \(outcome.unit)")
-                }
-            }
+            ReportCommand.printOutcomes(report.awards)
             print("")
             print("Needs funded (\(report.needsAddressed.count)); needs still open (\(report.needsOpen.count))")
             Output.table(
@@ -282,12 +275,32 @@ struct ReportCommand: ParsableCommand {
                 report.awaitingDecision.map {
                     [$0.proposalReference, "\($0.amountRequested)", $0.status.rawValue, $0.organisation.clipped(30), $0.title.clipped(40)]
                 })
+            if !report.awards.isEmpty {
+                print("")
+                print("Outcomes against targets")
+                ReportCommand.printOutcomes(report.awards)
+            }
             print("")
             print("Needs addressed by funded proposals (\(report.needsAddressed.count)); needs still open (\(report.needsOpen.count))")
             Output.table(
                 ["Ref", "", "Severity", "Where", "Need"],
                 report.needsAddressed.map { [$0.reference, "funded", "\($0.severity)", $0.locality, $0.title.clipped(48)] }
                     + report.needsOpen.map { [$0.reference, "open", "\($0.severity)", $0.locality, $0.title.clipped(48)] })
+        }
+    }
+}
+
+extension ReportCommand {
+    /// Each award with its payments, and each indicator's latest measurement against its target as a bar.
+    static func printOutcomes(_ awards: [LocalityReport.AwardLine]) {
+        for award in awards {
+            print("  \(award.reference)  \(award.title) — \(award.organisation): \(award.paid) of \(award.amount) paid")
+            for outcome in award.outcomes {
+                let share = outcome.latest.map { outcome.target == 0 ? 0 : min(max($0 / outcome.target, 0), 1) } ?? 0
+                let filled = Int((share * 20).rounded())
+                let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 20 - filled)
+                print("      \(outcome.indicator): \(bar) \(outcome.latest.map { "\($0)" } ?? "not yet measured") of \(outcome.target) \(outcome.unit)")
+            }
         }
     }
 }
