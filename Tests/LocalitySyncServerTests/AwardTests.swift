@@ -44,18 +44,6 @@ struct AwardTests {
         return (award, milestone, indicator)
     }
 
-    private func refused(_ code: LocalityError.Code, containing text: String = "", _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code)")
-        } catch let error as LocalityError {
-            #expect(error.code == code, "\(error.message)")
-            #expect(text.isEmpty || error.message.contains(text), "\(error.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test func anAwardIsPaidWithinItsCommitmentAndMonitoredByItsRecipient() async throws {
         let (store, clerk, officer, proposal) = try await approved()
         refused(.forbidden) {

@@ -6,18 +6,6 @@ import Testing
 
 @Suite("Commissions: eight stages, each gated on what the last produced")
 struct CommissionTests {
-    private func refused(_ code: LocalityError.Code, containing text: String = "", _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code)")
-        } catch let error as LocalityError {
-            #expect(error.code == code, "\(error.message)")
-            #expect(text.isEmpty || error.message.contains(text), "\(error.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     @Test func aCommissionMovesThroughTheCycleOnlyWhenEachStageHasItsOutput() async throws {
         let store = try SQLiteSyncStore.inMemory()
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))

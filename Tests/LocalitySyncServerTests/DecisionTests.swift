@@ -38,18 +38,6 @@ struct DecisionTests {
                 reasons: reasons, ledgerEntryId: device.replica.newID()))
     }
 
-    private func refused(_ code: LocalityError.Code, _ body: () throws -> Void, containing text: String = "") {
-        do {
-            try body()
-            Issue.record("expected \(code)")
-        } catch let error as LocalityError {
-            #expect(error.code == code, "\(error.message)")
-            #expect(text.isEmpty || error.message.contains(text), "\(error.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     private func position(_ store: SQLiteSyncStore) async throws -> BudgetPosition {
         try await store.database.read { try BudgetPosition.of(budget: Self.northBudget, in: $0) }
     }
@@ -66,11 +54,11 @@ struct DecisionTests {
             try await devices[name]!.sync()
         }
         // Not their wards; not a decision-maker at all.
-        refused(.forbidden, { try decide(devices["cllr-south"]!, small, .approved) }, containing: "scheme of delegation")
-        refused(.forbidden, { try decide(devices["clerk-south"]!, small, .approved) })
+        refused(.forbidden, containing: "scheme of delegation") { try decide(devices["cllr-south"]!, small, .approved) }
+        refused(.forbidden) { try decide(devices["clerk-south"]!, small, .approved) }
         // A ward councillor up to £5,000 for their own wards; the officer up to £25,000; the executive above.
-        refused(.forbidden, { try decide(devices["cllr-north"]!, middle, .approved) }, containing: "above what cllr-north may decide")
-        refused(.forbidden, { try decide(devices["officer"]!, large, .approved) }, containing: "executive")
+        refused(.forbidden, containing: "above what cllr-north may decide") { try decide(devices["cllr-north"]!, middle, .approved) }
+        refused(.forbidden, containing: "executive") { try decide(devices["officer"]!, large, .approved) }
         try decide(devices["cllr-north"]!, small, .approved)
         try decide(devices["officer"]!, middle, .approved, pence: 1_500_000, reasons: "The second year is for the youth mutual")
         try decide(devices["cabinet"]!, large, .approved)
@@ -90,7 +78,7 @@ struct DecisionTests {
         #expect(after.committed <= after.allocated)
         // A decision is final.
         try await devices["officer"]!.sync()
-        refused(.invalidTransition, { try decide(devices["officer"]!, small, .rejected, reasons: "Changed my mind") })
+        refused(.invalidTransition) { try decide(devices["officer"]!, small, .rejected, reasons: "Changed my mind") }
     }
 
     @Test func reasonsAmountsAndDeclaredInterests() async throws {
@@ -99,15 +87,15 @@ struct DecisionTests {
         let proposal = try await submitted(clerk, pence: 1_000_000)
         let officer = try await SyncedDevice("officer", store: store)
         try await officer.sync()
-        refused(.invalidInput, { try decide(officer, proposal, .rejected) }, containing: "reasons are required")
-        refused(.invalidInput, { try decide(officer, proposal, .approved, pence: 500_000) }, containing: "reasons are required")
-        refused(.invalidInput, { try decide(officer, proposal, .approved, pence: 1_000_001) }, containing: "more than")
-        refused(.invalidInput, { try decide(officer, proposal, .deferred, pence: 100) })
+        refused(.invalidInput, containing: "reasons are required") { try decide(officer, proposal, .rejected) }
+        refused(.invalidInput, containing: "reasons are required") { try decide(officer, proposal, .approved, pence: 500_000) }
+        refused(.invalidInput, containing: "more than") { try decide(officer, proposal, .approved, pence: 1_000_001) }
+        refused(.invalidInput) { try decide(officer, proposal, .deferred, pence: 100) }
         try decide(officer, proposal, .deferred, reasons: "Wait for the transport review")
         #expect(try officer.replica.proposal(proposal.key).proposal.status == .deferred)
         try officer.replica.perform(
             DeclareInterest(declarationId: officer.replica.newID(), proposalId: proposal, interest: "My partner chairs the applicant"))
-        refused(.forbidden, { try decide(officer, proposal, .approved) }, containing: "declared an interest")
+        refused(.forbidden, containing: "declared an interest") { try decide(officer, proposal, .approved) }
         try await officer.sync()
         // The cabinet member decides instead; the declaration is on the record for everyone.
         let cabinet = try await SyncedDevice("cabinet", store: store)
@@ -117,7 +105,7 @@ struct DecisionTests {
         #expect(try await store.database.read { try InterestDeclaration.fetchCount($0) } == 1)
         #expect(try await store.database.read { try Decision.filter(Column("proposal_id") == proposal.key).fetchCount($0) } == 2)
         // Applicants may not declare interests or decide.
-        refused(.forbidden, { try clerk.replica.perform(DeclareInterest(declarationId: UUID(), proposalId: proposal, interest: "x")) })
+        refused(.forbidden) { try clerk.replica.perform(DeclareInterest(declarationId: UUID(), proposalId: proposal, interest: "x")) }
     }
 
     @Test func anOfflineApprovalTheMoneyNoLongerCoversIsRefusedWithTheShortfall() async throws {

@@ -10,18 +10,6 @@ struct RoundTests {
 
     private func day(_ offset: Int) -> String { Timestamps.day(Date().addingTimeInterval(Double(offset) * 86_400)) }
 
-    private func refused(_ code: LocalityError.Code, containing text: String = "", _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code)")
-        } catch let error as LocalityError {
-            #expect(error.code == code, "\(error.message)")
-            #expect(text.isEmpty || error.message.contains(text), "\(error.message)")
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
-    }
-
     private func draft(_ clerk: SyncedDevice, round: UUID, pence: Int64, title: String, place: String = "whitmere-town") throws -> UUID {
         var draft = DraftProposal(
             proposalId: clerk.replica.newID(), budgetId: Self.northBudget,

@@ -84,3 +84,17 @@ public struct MonitoringReport: SyncRecord, Hashable {
     public var submittedBy: UUID
     public var submittedAt: Date
 }
+
+extension MonitoringReport {
+    /// The value this report measured for an indicator, if it measured one.
+    public func measurement(of indicatorId: UUID) -> Double? {
+        guard case .object(let values)? = try? JSONParser.parse(measurements), case .double(let value)? = values[indicatorId.key]
+        else { return nil }
+        return value
+    }
+
+    /// The latest measurement of an indicator among reports ordered newest first.
+    public static func latest(of indicatorId: UUID, in newestFirst: [MonitoringReport]) -> Double? {
+        newestFirst.lazy.compactMap { $0.measurement(of: indicatorId) }.first
+    }
+}

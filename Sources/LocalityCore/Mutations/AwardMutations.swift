@@ -328,11 +328,7 @@ public struct RecordReview: MutationCommand, Hashable {
         for indicator in try AwardIndicator.fetchAll(
             db, sql: "SELECT * FROM award_indicator WHERE award_id = ? ORDER BY name", arguments: [award.id.key])
         {
-            let latest = reports.lazy.compactMap { report -> Double? in
-                guard case .object(let values)? = try? JSONParser.parse(report.measurements), case .double(let value)? = values[indicator.id.key]
-                else { return nil }
-                return value
-            }.first
+            let latest = MonitoringReport.latest(of: indicator.id, in: reports)
             achieved.append(.object([
                 "indicator": .string(indicator.name), "unit": .string(indicator.unit), "target": .double(indicator.target),
                 "baseline": indicator.baseline.map(JSONValue.double) ?? .null, "latest": latest.map(JSONValue.double) ?? .null,

@@ -330,12 +330,7 @@ extension Replica {
         let outcomes = view.indicators.map { indicator in
             LocalityReport.OutcomeLine(
                 indicator: indicator.name, unit: indicator.unit, baseline: indicator.baseline, target: indicator.target,
-                latest: view.reports.lazy.compactMap { report -> Double? in
-                    guard case .object(let values)? = try? JSONParser.parse(report.measurements),
-                        case .double(let value)? = values[indicator.id.key]
-                    else { return nil }
-                    return value
-                }.first)
+                latest: MonitoringReport.latest(of: indicator.id, in: view.reports))
         }
         return LocalityReport.AwardLine(
             reference: view.reference, title: view.title, organisation: view.organisation, amount: view.amount, paid: view.paid,

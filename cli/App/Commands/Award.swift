@@ -66,12 +66,7 @@ struct AwardCommand: ParsableCommand {
             Output.table(
                 ["Indicator", "Name", "Baseline", "Target", "Latest"],
                 award.indicators.map { indicator in
-                    let latest = award.reports.lazy.compactMap { report -> Double? in
-                        guard case .object(let values)? = try? JSONParser.parse(report.measurements),
-                            case .double(let value)? = values[indicator.id.key]
-                        else { return nil }
-                        return value
-                    }.first
+                    let latest = MonitoringReport.latest(of: indicator.id, in: award.reports)
                     return [indicator.id.shortReference, "\(indicator.name) (\(indicator.unit))", indicator.baseline.map { "\($0)" } ?? "",
                             "\(indicator.target)", latest.map { "\($0)" } ?? "—"]
                 })
