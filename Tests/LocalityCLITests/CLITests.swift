@@ -120,8 +120,11 @@ struct CLITests {
         defer { cli.cleanUp() }
         try cli.run("init", "--demo", "--as", "cllr-south")
         let rounds = try cli.run("round", "list", "--json").array()
-        #expect(rounds.count == 1 && rounds[0]["id"] as? String != nil && rounds[0]["isOpen"] as? Bool == true)
-        let ranking = try #require(rounds[0]["ranking"] as? [[String: Any]])
+        // Each fund's open call, and the South small grants round the cycle runs through.
+        #expect(rounds.count == 3 && rounds.allSatisfy { $0["id"] as? String != nil })
+        let smallGrants = try #require(rounds.first { $0["title"] as? String == "South small grants 2026/27" })
+        #expect(smallGrants["isOpen"] as? Bool == true)
+        let ranking = try #require(smallGrants["ranking"] as? [[String: Any]])
         #expect(ranking.map { $0["status"] as? String } == ["approved", "submitted", "rejected"])
         let awards = try cli.run("award", "list", "--json").array()
         #expect(awards.count == 1 && awards[0]["id"] as? String != nil)

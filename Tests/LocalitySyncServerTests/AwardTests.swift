@@ -162,4 +162,26 @@ struct AwardTests {
         #expect(paid.pence == 600_000)
         #expect(try second.replica.award(award.key).paid.pence == 600_000)
     }
+
+    @Test func overdueWorkReachesTheOfficerAndTheWardCouncillorsNotEveryone() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        // The demo lunch club (Hopton Cross, in Clunbury Ward, South Area): make a milestone late.
+        try await store.database.write {
+            try $0.execute(
+                sql: "UPDATE award_milestone SET due_on = '2026-11-01' WHERE id = ?",
+                arguments: [UUID.stable("demo:milestone:lunch-club:twenty").key])
+        }
+        var seen: [String: [String]] = [:]
+        for username in ["officer", "cabinet", "cllr-south", "cllr-north", "clerk-south"] {
+            let device = try await SyncedDevice(username, store: store)
+            try await device.sync()
+            seen[username] = try device.replica.overdueAwards().flatMap(\.overdueMilestones)
+        }
+        #expect(seen["officer"] == ["Twenty regular guests"])
+        #expect(seen["cabinet"] == ["Twenty regular guests"])
+        #expect(seen["cllr-south"] == ["Twenty regular guests"])
+        #expect(seen["cllr-north"] == [])
+        #expect(seen["clerk-south"] == [])
+    }
 }

@@ -74,6 +74,8 @@ struct CommissionTests {
         let view = try officer.replica.commission(id.key)
         #expect(view.status == .closed && view.stage == 8)
         #expect(view.options.map(\.deliveryModel) == [.communityLed, .outsource] && view.risks.first?.rating == 12)
+        // Its review is the review of what it delivered: verdict and lessons, on the commission.
+        #expect(view.reviews.map(\.verdict) == [.extend] && view.reviews.first?.awardId == stable("award:lunch-club"))
         let trail = try await store.database.read { db in
             try String.fetchAll(db, sql: "SELECT action FROM audit_entry WHERE record_type = 'commission' ORDER BY sequence")
         }

@@ -108,4 +108,51 @@ struct RoundTests {
         try await officer.sync()
         #expect(try await store.database.read { try Moderation.fetchCount($0) } == 1)
     }
+
+    @Test func aProposalIsSubmittedIntoAnOpenRoundOnly() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let clerk = try await SyncedDevice("clerk-north", store: store)
+        try await clerk.sync()
+        func draft(_ title: String) throws -> UUID {
+            var draft = DraftProposal(
+                proposalId: clerk.replica.newID(), budgetId: Self.northBudget,
+                organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+                localityId: UUID.stable("demo:locality:whitmere-town"), title: title, amountRequested: Money(pence: 100_000))
+            draft.summary = "For the town"
+            try clerk.replica.perform(draft)
+            return draft.proposalId
+        }
+        // Without a round named, it goes into its budget's open call.
+        let planters = try draft("Planters")
+        try clerk.replica.perform(SubmitProposal(proposalId: planters))
+        let openCall = UUID.stable("demo:round:north-2026-27:open-call")
+        #expect(try clerk.replica.read { try Proposal.find($0, id: planters)?.roundId } == openCall)
+        // A round of another budget is refused by name.
+        let southRound = UUID.stable("demo:round:south-small-grants")
+        let mural = try draft("Mural")
+        refused(.invalidInput, containing: "is for another budget") {
+            try clerk.replica.perform(SubmitProposal(proposalId: mural, roundId: southRound))
+        }
+        try await clerk.sync()
+        #expect(try await store.database.read { try Proposal.find($0, id: planters)?.roundId } == openCall)
+
+        // With every round of the budget closed, nothing can be submitted — on the device or the server.
+        try await store.database.write { try $0.execute(sql: "UPDATE round SET closes_on = '2026-01-31' WHERE budget_id = ?", arguments: [Self.northBudget.key]) }
+        let late = try await SyncedDevice("clerk-north", store: store)
+        try await late.sync()
+        let bins = late.replica.newID()
+        var binsDraft = DraftProposal(
+            proposalId: bins, budgetId: Self.northBudget, organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+            localityId: UUID.stable("demo:locality:whitmere-town"), title: "Bins", amountRequested: Money(pence: 50_000))
+        binsDraft.summary = "Litter bins"
+        try late.replica.perform(binsDraft)
+        refused(.invalidTransition, containing: "has no round open") { try late.replica.perform(SubmitProposal(proposalId: bins)) }
+        // The first device still thinks the open call is open; the server, the judge, refuses.
+        try clerk.replica.perform(SubmitProposal(proposalId: mural))
+        let summary = try await clerk.sync()
+        #expect(summary.rejected.map(\.code) == ["invalid_transition"])
+        #expect(summary.rejected.first?.message.contains("has no round open") == true)
+        #expect(try await store.database.read { try Proposal.find($0, id: mural)?.status } == .draft)
+    }
 }

@@ -160,6 +160,17 @@ public enum DemoCouncil {
                     amount: Money(pence: pence), note: note, recordedAt: startOfYear
                 ).insert(db)
             }
+            // Proposals are submitted into an open round only: each fund takes proposals all
+            // year through its open call, as well as through any themed round.
+            try Round(
+                id: id("round:\(slug):open-call"), budgetId: budgetID, title: "\(name): open call", opensOn: "2026-04-01",
+                closesOn: "2027-03-31", maxAward: nil, localityIds: "[]", organisationKinds: "[]", needIds: "[]", outcomeIds: "[]",
+                councillorsAssess: true, createdBy: personID("officer"), createdAt: startOfYear
+            ).insert(db)
+            try Criterion(
+                id: id("criterion:\(slug):open-call"), roundId: id("round:\(slug):open-call"), name: "Overall merit", weight: 100,
+                scaleMax: 5, guidance: "Fit to the area's needs, value for money and deliverability, taken together", position: 0
+            ).insert(db)
         }
     }
 

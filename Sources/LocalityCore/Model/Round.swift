@@ -36,6 +36,29 @@ public struct Round: SyncRecord, Hashable {
         return items.compactMap { if case .string(let value) = $0 { value } else { nil } }
     }
 
+    /// The budget's round open on `day` that will take `proposal`: of several, the one closing
+    /// soonest (then by id). Proposals are submitted into an open round only, so with none open
+    /// this says so; with none that will take it, it gives the first round's reason.
+    static func openRound(taking proposal: Proposal, on day: String, _ db: Database) throws -> Round {
+        let open = try Round.fetchAll(
+            db, sql: "SELECT * FROM round WHERE budget_id = ? AND opens_on <= ? AND closes_on >= ? ORDER BY closes_on, id",
+            arguments: [proposal.budgetId.key, day, day])
+        var firstRefusal: (any Error)?
+        for round in open {
+            do {
+                try round.requireEligible(proposal, on: day, db)
+                return round
+            } catch {
+                if firstRefusal == nil { firstRefusal = error }
+            }
+        }
+        if let firstRefusal { throw firstRefusal }
+        let budget = try Lookup.budget(proposal.budgetId, db)
+        throw LocalityError(
+            .invalidTransition,
+            "\(budget.name) has no round open on \(day); proposals are submitted into an open round (an officer opens one with `round open`)")
+    }
+
     /// Refuses a proposal the round does not take, saying why.
     func requireEligible(_ proposal: Proposal, on day: String, _ db: Database) throws {
         guard isOpen(on: day) else {

@@ -188,8 +188,14 @@ public struct SubmitProposal: MutationCommand, Hashable {
     public static let name = MutationName.proposalSubmit
 
     public var proposalId: UUID
+    /// The open round to submit it into, when it was not drafted into one. Without either, it goes
+    /// into the budget's open round that closes soonest and will take it.
+    public var roundId: UUID?
 
-    public init(proposalId: UUID) { self.proposalId = proposalId }
+    public init(proposalId: UUID, roundId: UUID? = nil) {
+        self.proposalId = proposalId
+        self.roundId = roundId
+    }
 
     public func apply(_ context: MutationContext, _ db: Database) throws {
         var proposal = try Lookup.proposal(proposalId, db)
@@ -199,9 +205,19 @@ public struct SubmitProposal: MutationCommand, Hashable {
             throw LocalityError.invalid(
                 "proposal '\(proposal.title)' needs a summary before it can be submitted; add one with `proposal edit --summary`")
         }
-        if let roundId = proposal.roundId {
+        let day = Timestamps.day(context.at)
+        if let chosen = roundId, let drafted = proposal.roundId, chosen != drafted {
+            throw LocalityError.invalid("proposal '\(proposal.title)' was drafted into another round; submit it without --round")
+        }
+        if let roundId = proposal.roundId ?? roundId {
             guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
-            try round.requireEligible(proposal, on: Timestamps.day(context.at), db)
+            guard round.budgetId == proposal.budgetId else {
+                throw LocalityError.invalid("the round '\(round.title)' is for another budget")
+            }
+            try round.requireEligible(proposal, on: day, db)
+            proposal.roundId = round.id
+        } else {
+            proposal.roundId = try Round.openRound(taking: proposal, on: day, db).id
         }
         proposal.status = .submitted
         proposal.submittedAt = context.at

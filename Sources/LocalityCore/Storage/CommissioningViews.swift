@@ -199,6 +199,9 @@ public struct AwardView: Codable, Sendable {
     public var overdueMilestones: [String]
     /// Whether a quarterly monitoring report is overdue.
     public var reportOverdue: Bool
+
+    /// Whether anything on the award is overdue: a report or a milestone.
+    public var isOverdue: Bool { reportOverdue || !overdueMilestones.isEmpty }
 }
 
 extension Replica {
@@ -208,6 +211,26 @@ extension Replica {
             try Award.fetchAll(db, sql: "SELECT * FROM award ORDER BY created_at DESC, id DESC").map {
                 try Self.awardView($0, today: today, db)
             }
+        }
+    }
+
+    /// The awards with an overdue report or milestone that are this device's person's to chase:
+    /// every one for officers and executive members; for a ward councillor, those delivering in
+    /// their wards; for a member of a group, their group's own.
+    public func overdueAwards() throws -> [AwardView] {
+        let today = Timestamps.day(environment.now())
+        let personId = try whoami().id
+        return try read { db in
+            let actor = try Actor.load(db, personId: personId)
+            let everyone = actor.has(.officer) || actor.has(.executive)
+            return try Award.fetchAll(db, sql: "SELECT * FROM award WHERE status = 'active' ORDER BY ends_on, id")
+                .filter { award in
+                    if everyone || actor.isMember(of: award.organisationId) { return true }
+                    let proposal = try Lookup.proposal(award.proposalId, db)
+                    return try actor.covers(proposal.localityId, in: db)
+                }
+                .map { try Self.awardView($0, today: today, db) }
+                .filter(\.isOverdue)
         }
     }
 

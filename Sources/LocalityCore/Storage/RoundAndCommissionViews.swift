@@ -127,6 +127,8 @@ public struct CommissionView: Codable, Sendable {
     public var awardId: UUID?
     public var options: [CommissionOption]
     public var risks: [CommissionRisk]
+    /// The reviews of what the commission delivered (its award): outcomes against targets, verdict, lessons.
+    public var reviews: [Review]
 }
 
 extension Replica {
@@ -154,6 +156,9 @@ extension Replica {
                 db, sql: "SELECT * FROM commission_option WHERE commission_id = ? ORDER BY score DESC", arguments: [commission.id.key]),
             risks: try CommissionRisk.fetchAll(
                 db, sql: "SELECT * FROM commission_risk WHERE commission_id = ? ORDER BY likelihood * impact DESC",
-                arguments: [commission.id.key]))
+                arguments: [commission.id.key]),
+            reviews: try commission.awardId.map {
+                try Review.fetchAll(db, sql: "SELECT * FROM review WHERE award_id = ? ORDER BY reviewed_at", arguments: [$0.key])
+            } ?? [])
     }
 }

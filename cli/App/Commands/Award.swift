@@ -12,19 +12,26 @@ struct AwardCommand: ParsableCommand {
 
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
+        @Flag(help: "Only awards with an overdue report or milestone that are yours to chase (officers: all; councillors: your wards).")
+        var overdue = false
 
         func run() throws {
-            let awards = try home.openReplica().awards()
+            let replica = try home.openReplica()
+            let awards = try overdue ? replica.overdueAwards() : replica.awards()
             if output.json { return try Output.json(awards) }
-            guard !awards.isEmpty else { return Swift.print("No awards yet.") }
-            Output.table(
-                ["Ref", "Amount", "Paid", "Ends", "Overdue", "Organisation", "Title"],
-                awards.map {
-                    let overdue = ($0.reportOverdue ? ["report"] : []) + $0.overdueMilestones.map { "milestone '\($0.clipped(20))'" }
-                    return ["\($0.reference)", "\($0.amount)", "\($0.paid)", $0.endsOn, overdue.joined(separator: ", "),
-                            $0.organisation.clipped(28), $0.title.clipped(36)]
-                })
+            guard !awards.isEmpty else { return Swift.print(overdue ? "Nothing overdue." : "No awards yet.") }
+            AwardCommand.table(awards)
         }
+    }
+
+    static func table(_ awards: [AwardView]) {
+        Output.table(
+            ["Ref", "Amount", "Paid", "Ends", "Overdue", "Organisation", "Title"],
+            awards.map {
+                let overdue = ($0.reportOverdue ? ["report"] : []) + $0.overdueMilestones.map { "milestone '\($0.clipped(20))'" }
+                return ["\($0.reference)", "\($0.amount)", "\($0.paid)", $0.endsOn, overdue.joined(separator: ", "),
+                        $0.organisation.clipped(28), $0.title.clipped(36)]
+            })
     }
 
     struct Show: ParsableCommand {
@@ -230,10 +237,17 @@ struct AwardCommand: ParsableCommand {
 
         func run() throws {
             let replica = try home.openReplica()
+            let awardId = try replica.read { try References.award(award, $0).id }
+            try Self.record(replica, awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeed: newNeed, json: output.json)
+        }
+
+        /// Records a review of the award; `commission review` uses it for a commission's award.
+        static func record(
+            _ replica: Replica, awardId: UUID, verdict: String, summary: String, lessons: String, newNeed: [String], json: Bool
+        ) throws {
             guard let verdict = Review.Verdict(rawValue: verdict) else {
                 throw CLIError("'\(verdict)' is not a verdict; use one of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let awardId = try replica.read { try References.award(award, $0).id }
             let needs = try newNeed.map { text -> RecordReview.NewNeed in
                 guard let index = text.firstIndex(of: "=") else { throw CLIError("--new-need '\(text)' needs PLACE=TITLE") }
                 let place = try replica.read { try References.locality(String(text[..<index]), $0).id }
@@ -242,7 +256,7 @@ struct AwardCommand: ParsableCommand {
             let receipt = try replica.perform(
                 RecordReview(reviewId: replica.newID(), awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeeds: needs))
             let view = try replica.award(awardId.key)
-            if output.json { return try Output.json(view) }
+            if json { return try Output.json(view) }
             Swift.print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
             Swift.print("Queued for sync as change #\(receipt.sequence).")
         }

@@ -9,7 +9,7 @@ struct CommissionCommand: ParsableCommand {
             Stages: \(Commission.stages.enumerated().map { "\($0.offset + 1) \($0.element.name)" }.joined(separator: "; ")). \
             Each must produce its output before the next may start.
             """,
-        subcommands: [List.self, Show.self, Start.self, Record.self, Advance.self, AppraiseOptionCommand.self, Risk.self],
+        subcommands: [List.self, Show.self, Start.self, Record.self, Advance.self, AppraiseOptionCommand.self, Risk.self, ReviewCommission.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -48,6 +48,10 @@ struct CommissionCommand: ParsableCommand {
             Output.field("Specification", view.specification)
             Output.field("Proposals", view.proposalIds.map(\.shortReference).joined(separator: ", "))
             Output.field("Award", view.awardId?.shortReference)
+            for review in view.reviews {
+                Output.field("Review", "\(review.verdict.rawValue) on \(Timestamps.day(review.reviewedAt)): \(review.summary.clipped(60))")
+                if !review.lessons.isEmpty { Output.field("Lessons", review.lessons) }
+            }
             if !view.options.isEmpty {
                 Swift.print("")
                 Output.table(
@@ -60,6 +64,38 @@ struct CommissionCommand: ParsableCommand {
                     ["Risk", "L×I", "Owner", "Mitigation"],
                     view.risks.map { [$0.description.clipped(40), "\($0.likelihood)×\($0.impact)=\($0.rating)", $0.owner, $0.mitigation.clipped(40)] })
             }
+        }
+    }
+
+    struct ReviewCommission: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "review",
+            abstract: "Review a commission: what it delivered against its outcomes, the verdict and lessons.",
+            discussion: """
+                A commission is reviewed through what it delivered: its award. The verdict (complete, extend, \
+                recommission, scale-up, decommission) and lessons are recorded with outcomes against targets, \
+                and lessons can raise new needs (--new-need PLACE=TITLE), so the cycle starts again.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The commission: its id or short reference.", valueName: "ref")) var ref: String
+        @Option(help: ArgumentHelp(
+            "One of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "verdict"))
+        var verdict: String
+        @Option(help: "What was achieved against the targets.") var summary: String
+        @Option(help: "What was learned.") var lessons: String = ""
+        @Option(help: ArgumentHelp("PLACE=TITLE, a need the lessons raise; repeat for more.", valueName: "need")) var newNeed: [String] = []
+
+        func run() throws {
+            let replica = try home.openReplica()
+            let commission = try replica.commission(ref)
+            guard let awardId = commission.awardId else {
+                throw CLIError(
+                    "'\(commission.title)' has no award to review yet (it is at stage \(commission.stage), \(commission.stageName)); record its award with `commission record --award`")
+            }
+            try AwardCommand.ReviewCommand.record(
+                replica, awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeed: newNeed, json: output.json)
         }
     }
 

@@ -31,6 +31,11 @@ enum Dashboard {
                 ProposalCommand.table(Array(proposals.prefix(10)))
             }
         }
+        let overdue = try replica.overdueAwards()
+        if !overdue.isEmpty {
+            print("\nOverdue on awards you follow (\(overdue.count)):")
+            AwardCommand.table(overdue)
+        }
         print("\n`locality --help` lists everything you can do.")
     }
 }

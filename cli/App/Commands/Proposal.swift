@@ -125,16 +125,25 @@ struct ProposalCommand: ParsableCommand {
     }
 
     struct Submit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Submit a draft proposal for assessment.")
+        static let configuration = CommandConfiguration(
+            abstract: "Submit a draft proposal for assessment, into an open funding round.",
+            discussion: """
+                Proposals are submitted into an open round only. A proposal drafted with --round goes \
+                into that round; otherwise give --round here, or it goes into its budget's open round \
+                that closes soonest and will take it. `locality round list` shows the rounds.
+                """)
 
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
         @Argument(help: ArgumentHelp("The proposal: its id or short reference.", valueName: "id"))
         var id: String
+        @Option(help: ArgumentHelp("The open round to submit it into (see `locality round list`).", valueName: "ref"))
+        var round: String?
 
         func run() throws {
-            try ProposalCommand.change(home, id, verb: "Submitted", json: output.json) { _, proposalId in
-                SubmitProposal(proposalId: proposalId)
+            try ProposalCommand.change(home, id, verb: "Submitted", json: output.json) { replica, proposalId in
+                let roundId = try round.map { ref in try replica.read { try References.round(ref, $0).id } }
+                return SubmitProposal(proposalId: proposalId, roundId: roundId)
             }
         }
     }
