@@ -20,11 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.1"),
     ],
     targets: [
         .target(
             name: "LocalityCore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "BigInt", package: "BigInt")],
             path: "Sources/LocalityCore"
         ),
         .target(
@@ -88,7 +89,9 @@ let package = Package(
         .testTarget(
             name: "LocalityCoreTests",
             dependencies: ["LocalityCore"],
-            path: "Tests/LocalityCoreTests"
+            path: "Tests/LocalityCoreTests",
+            // Read through #filePath, so a clean clone's tests find them without a bundle.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "LocalitySyncServerTests",

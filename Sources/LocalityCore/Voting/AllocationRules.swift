@@ -1,0 +1,338 @@
+/// The projects, costs, budget and approval ballots of a vote: all an allocation rule sees. No
+/// ballot carries anything about who cast it.
+public struct PBElection: Sendable {
+    public struct Project: Sendable, Hashable {
+        public var id: String
+        public var cost: Rational
+
+        public init(id: String, cost: Rational) {
+            self.id = id
+            self.cost = cost
+        }
+    }
+
+    public var projects: [Project]
+    public var budget: Rational
+    /// Each ballot: the positions in `projects` it approves.
+    public var ballots: [[Int]]
+
+    public init(projects: [Project], budget: Rational, ballots: [[Int]]) {
+        self.projects = projects
+        self.budget = budget
+        self.ballots = ballots
+    }
+}
+
+/// How a vote's result is computed; chosen before the vote opens.
+public enum AllocationRule: String, Codable, Sendable, CaseIterable {
+    /// Projects in order of approvals, most first, each funded if it still fits.
+    case greedy
+    /// The Method of Equal Shares with cost utilities.
+    case mes
+    /// Equal Shares made exhaustive: each voter's share raised one unit at a time while the
+    /// outcome fits the real budget, then the rest filled greedily.
+    case mesAdd1Greedy = "mes-add1-greedy"
+    /// Sequential Phragmén.
+    case phragmen
+
+    public var summary: String {
+        switch self {
+        case .greedy: "most approvals first, each funded if it still fits"
+        case .mes: "Method of Equal Shares: each voter holds an equal share of the budget"
+        case .mesAdd1Greedy: "Equal Shares, shares raised a unit at a time until the budget is used, then the rest greedily"
+        case .phragmen: "sequential Phragmén: supporters share the load of each project as evenly as possible"
+        }
+    }
+
+    public init(parsing text: String) throws {
+        guard let rule = AllocationRule(rawValue: text.lowercased()) else {
+            throw LocalityError.invalid(
+                "'\(text)' is not an allocation rule; use one of: \(AllocationRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = rule
+    }
+}
+
+/// A rule's result with the explanation a resident can read.
+public struct Allocation: Sendable, Codable {
+    public var rule: AllocationRule
+    public var budget: Rational
+    /// Funded project ids, in the order the rule chose them.
+    public var funded: [String]
+    public var spent: Rational
+    /// One line per project, funded first in the order chosen, then the rest by approvals.
+    public var projects: [ProjectResult]
+
+    public struct ProjectResult: Sendable, Codable {
+        public var id: String
+        public var cost: Rational
+        public var approvals: Int
+        public var funded: Bool
+        /// 1 for the first project funded, and so on.
+        public var order: Int?
+        /// Equal Shares: how many supporters paid, and the most any one of them paid.
+        public var payers: Int?
+        public var largestShare: Rational?
+        public var explanation: String
+    }
+
+    enum CodingKeys: String, CodingKey { case rule, budget, funded, spent, projects }
+}
+
+extension Rational: Codable {
+    /// Encoded as a decimal string with two places (money), exact values stay in memory only.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(decimal(places: 2))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = Rational(decimal: Substring(text)) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a decimal number"))
+        }
+        self = value
+    }
+}
+
+/// The allocation rules: pure functions of an election, exact (rational) arithmetic throughout,
+/// ties broken by project id in ascending string order (by Unicode code points).
+public enum AllocationRules {
+    public static func allocate(_ election: PBElection, rule: AllocationRule) -> Allocation {
+        let count = Count(election)
+        switch rule {
+        case .greedy:
+            let order = count.greedy(from: [], remaining: election.budget)
+            return count.result(rule, order: order, shares: [:], notFunded: { count.greedyReason($0, order: order) })
+        case .mes:
+            let (order, shares) = count.equalShares(bonusPerVoter: 0)
+            return count.result(rule, order: order, shares: shares, notFunded: { count.sharesReason($0, shares: shares) })
+        case .mesAdd1Greedy:
+            let (order, shares) = count.equalSharesAddOne()
+            let spent = order.reduce(Rational.zero) { $0 + count.costs[$1] }
+            let filled = count.greedy(from: order, remaining: election.budget - spent)
+            return count.result(rule, order: order + filled, shares: shares, notFunded: { count.greedyReason($0, order: order + filled) })
+        case .phragmen:
+            let (order, stoppedAt) = count.phragmen()
+            return count.result(rule, order: order, shares: [:], notFunded: { project in
+                if count.approvals[project] == 0 { return "nobody voted for it" }
+                if project == stoppedAt {
+                    return "its turn came next, but it costs \(count.costs[project].decimal(places: 2)) and only \((election.budget - order.reduce(.zero) { $0 + count.costs[$1] }).decimal(places: 2)) was left, so the count stopped"
+                }
+                return "the count stopped before its turn"
+            })
+        }
+    }
+}
+
+/// The working state of a count: projects by position, ballots grouped into kinds (identical
+/// approval sets), which every rule treats alike — voters with the same ballot always hold and
+/// pay the same.
+struct Count {
+    let election: PBElection
+    let costs: [Rational]
+    let approvals: [Int]
+    /// Position of each project in ascending id order: the tie-break.
+    let rank: [Int]
+    /// Distinct ballots and how many voters cast each.
+    let kinds: [(projects: [Int], voters: Int)]
+    /// For each project, the ballot kinds that approve it.
+    let supporters: [[Int]]
+    let voters: Int
+
+    init(_ election: PBElection) {
+        self.election = election
+        costs = election.projects.map(\.cost)
+        var grouped: [[Int]: Int] = [:]
+        var approvals = Array(repeating: 0, count: election.projects.count)
+        for ballot in election.ballots {
+            let set = Array(Set(ballot)).sorted()
+            grouped[set, default: 0] += 1
+            for project in set { approvals[project] += 1 }
+        }
+        self.approvals = approvals
+        let kinds = grouped.map { (projects: $0.key, voters: $0.value) }.sorted { $0.projects.lexicographicallyPrecedes($1.projects) }
+        self.kinds = kinds
+        var supporters = Array(repeating: [Int](), count: election.projects.count)
+        for (index, kind) in kinds.enumerated() { for project in kind.projects { supporters[project].append(index) } }
+        self.supporters = supporters
+        voters = election.ballots.count
+        let ids = election.projects.map { Array($0.id.unicodeScalars.map(\.value)) }
+        let byId = ids.indices.sorted { ids[$0].lexicographicallyPrecedes(ids[$1]) }
+        var rank = Array(repeating: 0, count: ids.count)
+        for (position, project) in byId.enumerated() { rank[project] = position }
+        self.rank = rank
+    }
+
+    /// All projects in greedy order: most approvals first, then by id.
+    var greedyOrder: [Int] {
+        costs.indices.sorted { approvals[$0] != approvals[$1] ? approvals[$0] > approvals[$1] : rank[$0] < rank[$1] }
+    }
+
+    /// Greedy from an existing selection: each project in greedy order funded if it still fits.
+    func greedy(from chosen: [Int], remaining start: Rational) -> [Int] {
+        var remaining = start
+        let already = Set(chosen)
+        var order: [Int] = []
+        for project in greedyOrder where !already.contains(project) && costs[project] <= remaining {
+            order.append(project)
+            remaining -= costs[project]
+        }
+        return order
+    }
+
+    struct Share { var payers: Int; var largest: Rational }
+
+    /// The Method of Equal Shares with cost utilities; every voter starts with budget/n plus the bonus.
+    func equalShares(bonusPerVoter: Int) -> (order: [Int], shares: [Int: Share]) {
+        guard voters > 0 else { return ([], [:]) }
+        let start = election.budget / Rational(voters) + Rational(bonusPerVoter)
+        var held = Array(repeating: start, count: kinds.count)
+        // Lower bounds on each candidate's price per unit of utility (ρ): prices only rise as
+        // money is spent, so a candidate whose recomputed price equals its bound is the cheapest.
+        var bound: [Int: Rational] = [:]
+        for project in costs.indices where !supporters[project].isEmpty { bound[project] = .zero }
+        var order: [Int] = []
+        var shares: [Int: Share] = [:]
+        while !bound.isEmpty {
+            guard let next = bound.min(by: { $0.value != $1.value ? $0.value < $1.value : rank[$0.key] < rank[$1.key] }) else { break }
+            guard let (rho, alpha) = price(next.key, held) else {
+                bound[next.key] = nil
+                continue
+            }
+            if rho != next.value {
+                bound[next.key] = rho
+                continue
+            }
+            bound[next.key] = nil
+            order.append(next.key)
+            var payers = 0
+            for kind in supporters[next.key] where !held[kind].isZero {
+                payers += kinds[kind].voters
+                held[kind] = held[kind] <= alpha ? .zero : held[kind] - alpha
+            }
+            shares[next.key] = Share(payers: payers, largest: alpha)
+        }
+        return (order, shares)
+    }
+
+    /// What funding `project` would ask of each supporter: the smallest α with
+    /// Σ min(held, α) = cost over its supporters, and ρ = α / cost. Nil if they cannot afford it.
+    func price(_ project: Int, _ held: [Rational]) -> (rho: Rational, alpha: Rational)? {
+        let cost = costs[project]
+        let backers = supporters[project].sorted { held[$0] < held[$1] }
+        var total = Rational.zero
+        for kind in backers { total += held[kind].times(kinds[kind].voters) }
+        guard cost <= total else { return nil }
+        guard !cost.isZero else { return (.zero, .zero) }
+        var remaining = cost
+        var payers = approvals[project]
+        for kind in backers {
+            let money = held[kind]
+            if money.times(payers) >= remaining {
+                let alpha = remaining / Rational(payers)
+                return (alpha / cost, alpha)
+            }
+            remaining -= money.times(kinds[kind].voters)
+            payers -= kinds[kind].voters
+        }
+        return nil
+    }
+
+    /// Equal Shares with every share raised one currency unit at a time while the outcome's cost
+    /// stays within the real budget, keeping the last outcome within it (or the first exhaustive one).
+    func equalSharesAddOne() -> (order: [Int], shares: [Int: Share]) {
+        var bonus = 0
+        var previous: (order: [Int], shares: [Int: Share])?
+        while true {
+            let outcome = equalShares(bonusPerVoter: bonus)
+            let spent = outcome.order.reduce(Rational.zero) { $0 + costs[$1] }
+            if spent > election.budget { return previous ?? outcome }
+            let chosen = Set(outcome.order)
+            let exhaustive = costs.indices.allSatisfy { chosen.contains($0) || spent + costs[$0] > election.budget }
+            if exhaustive || voters == 0 { return outcome }
+            previous = outcome
+            bonus += 1
+        }
+    }
+
+    /// Sequential Phragmén: the project that leaves its supporters' highest load lowest, until one
+    /// no longer fits. Returns the order and the project the count stopped at, if any.
+    func phragmen() -> (order: [Int], stoppedAt: Int?) {
+        var load = Array(repeating: Rational.zero, count: kinds.count)
+        var candidates = Set(costs.indices.filter { approvals[$0] > 0 })
+        var remaining = election.budget
+        var order: [Int] = []
+        while !candidates.isEmpty {
+            var best: (project: Int, load: Rational)?
+            for project in candidates {
+                var total = costs[project]
+                for kind in supporters[project] where !load[kind].isZero { total += load[kind].times(kinds[kind].voters) }
+                let newLoad = total / Rational(approvals[project])
+                if let current = best, current.load < newLoad || (current.load == newLoad && rank[current.project] < rank[project]) {
+                    continue
+                }
+                best = (project, newLoad)
+            }
+            guard let (project, newLoad) = best else { break }
+            guard costs[project] <= remaining else { return (order, project) }
+            remaining -= costs[project]
+            order.append(project)
+            candidates.remove(project)
+            for kind in supporters[project] { load[kind] = newLoad }
+        }
+        return (order, nil)
+    }
+
+    func greedyReason(_ project: Int, order: [Int]) -> String {
+        // Replay greedy order to find what was left when its turn came.
+        var remaining = election.budget
+        let funded = Set(order)
+        for candidate in greedyOrder {
+            if candidate == project { break }
+            if funded.contains(candidate) { remaining -= costs[candidate] }
+        }
+        let left = order.reduce(election.budget) { $0 - costs[$1] }
+        return "did not fit: it costs \(costs[project].decimal(places: 2)); \(remaining.decimal(places: 2)) was left when its turn came (\(left.decimal(places: 2)) at the end)"
+    }
+
+    func sharesReason(_ project: Int, shares: [Int: Share]) -> String {
+        if approvals[project] == 0 { return "nobody voted for it" }
+        return "not enough support: its \(approvals[project]) supporter\(approvals[project] == 1 ? "" : "s") could not together pay its cost of \(costs[project].decimal(places: 2)) from their equal shares"
+    }
+
+    func result(_ rule: AllocationRule, order: [Int], shares: [Int: Share], notFunded: (Int) -> String) -> Allocation {
+        let funded = Set(order)
+        var lines: [Allocation.ProjectResult] = []
+        for (position, project) in order.enumerated() {
+            let share = shares[project]
+            var text = "funded \(position + 1)\(ordinal(position + 1)): costs \(costs[project].decimal(places: 2)), backed by \(approvals[project]) voter\(approvals[project] == 1 ? "" : "s")"
+            if let share {
+                text += "; \(share.payers) of them paid, none more than \(share.largest.decimal(places: 2))"
+            } else if rule == .mesAdd1Greedy {
+                text += "; funded from what Equal Shares left"
+            }
+            lines.append(.init(
+                id: election.projects[project].id, cost: costs[project], approvals: approvals[project], funded: true,
+                order: position + 1, payers: share?.payers, largestShare: share?.largest, explanation: text))
+        }
+        for project in greedyOrder where !funded.contains(project) {
+            lines.append(.init(
+                id: election.projects[project].id, cost: costs[project], approvals: approvals[project], funded: false,
+                order: nil, payers: nil, largestShare: nil, explanation: notFunded(project)))
+        }
+        return Allocation(
+            rule: rule, budget: election.budget, funded: order.map { election.projects[$0].id },
+            spent: order.reduce(.zero) { $0 + costs[$1] }, projects: lines)
+    }
+
+    private func ordinal(_ n: Int) -> String {
+        if (11...13).contains(n % 100) { return "th" }
+        switch n % 10 {
+        case 1: return "st"
+        case 2: return "nd"
+        case 3: return "rd"
+        default: return "th"
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import BigInt
+
+/// An exact fraction, always in lowest terms with a positive denominator, so that equal values
+/// are equal and ties between projects are recognised as ties.
+///
+/// Most values in a participatory-budgeting count fit in 128 bits, and arithmetic on them needs
+/// no allocation; a result that would overflow moves to arbitrary precision (`BigInt`) and stays
+/// exact. Equal values compare and hash equal whichever form they are in.
+public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible {
+    fileprivate enum Storage: Sendable {
+        case small(Int128, Int128)
+        case big(BigInt, BigInt)
+    }
+
+    fileprivate var storage: Storage
+
+    public static let zero = Rational(0)
+    public static let one = Rational(1)
+
+    public init(_ value: Int) { storage = .small(Int128(value), 1) }
+
+    public init(_ value: Int128) { storage = .small(value, 1) }
+
+    /// `numerator / denominator`; the denominator must not be zero.
+    public init(_ numerator: Int, _ denominator: Int) {
+        precondition(denominator != 0, "a fraction with denominator 0")
+        self.init(reducing: Int128(numerator), Int128(denominator))
+    }
+
+    /// Reads a decimal number exactly: `12`, `-3.5`, `0.125`. Nil for anything else.
+    public init?(decimal text: Substring) {
+        var digits = text
+        var negative = false
+        if digits.first == "-" { negative = true; digits = digits.dropFirst() } else if digits.first == "+" { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !(whole.isEmpty && parts.count == 1),
+            whole.allSatisfy(\.isASCIIDigit), parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy(\.isASCIIDigit)),
+            whole.count + (parts.count > 1 ? parts[1].count : 0) <= 36
+        else { return nil }
+        let fraction = parts.count > 1 ? parts[1] : ""
+        guard let numerator = Int128(String(whole.isEmpty ? "0" : whole) + String(fraction)) else { return nil }
+        var denominator: Int128 = 1
+        for _ in 0..<fraction.count { denominator *= 10 }
+        self.init(reducing: negative ? -numerator : numerator, denominator)
+    }
+
+    private init(reducing numerator: Int128, _ denominator: Int128) {
+        var (n, d) = (numerator, denominator)
+        if d < 0 {
+            // -Int128.min overflows; such values go big.
+            if n == .min || d == .min {
+                self.init(big: BigInt(n), BigInt(d))
+                return
+            }
+            (n, d) = (-n, -d)
+        }
+        let divisor = Self.gcd(n.magnitude, d.magnitude)
+        if divisor > 1 {
+            n /= Int128(divisor)
+            d /= Int128(divisor)
+        }
+        self.init(storage: .small(n, d))
+    }
+
+    private init(big numerator: BigInt, _ denominator: BigInt) {
+        var (n, d) = (numerator, denominator)
+        if d.sign == .minus { (n, d) = (-n, -d) }
+        let divisor = BigInt(n.magnitude.greatestCommonDivisor(with: d.magnitude))
+        if divisor > 1 {
+            n /= divisor
+            d /= divisor
+        }
+        if let small = Int128(exactly: n), let smallDenominator = Int128(exactly: d) {
+            self.init(storage: .small(small, smallDenominator))
+        } else {
+            self.init(storage: .big(n, d))
+        }
+    }
+
+    /// Binary GCD: no division, which is slow at 128 bits.
+    private static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
+        var (u, v) = (a, b)
+        if u == 0 { return v }
+        if v == 0 { return u }
+        let shift = (u | v).trailingZeroBitCount
+        u >>= u.trailingZeroBitCount
+        repeat {
+            v >>= v.trailingZeroBitCount
+            if u > v { swap(&u, &v) }
+            v -= u
+        } while v != 0
+        return u << shift
+    }
+
+    private var bigParts: (BigInt, BigInt) {
+        switch storage {
+        case .small(let n, let d): (BigInt(n), BigInt(d))
+        case .big(let n, let d): (n, d)
+        }
+    }
+
+    public var isZero: Bool {
+        if case .small(let n, _) = storage { return n == 0 }
+        return false
+    }
+
+    public var isNegative: Bool {
+        switch storage {
+        case .small(let n, _): n < 0
+        case .big(let n, _): n.sign == .minus && !n.isZero
+        }
+    }
+
+    /// The value rounded towards zero.
+    public var truncated: BigInt {
+        let (n, d) = bigParts
+        return n / d
+    }
+
+    /// An approximation, for display and timing only: never for deciding anything.
+    public var doubleValue: Double {
+        switch storage {
+        case .small(let n, let d): Double(n) / Double(d)
+        case .big(let n, let d): Double(n) / Double(d)
+        }
+    }
+
+    public var description: String {
+        switch storage {
+        case .small(let n, let d): d == 1 ? "\(n)" : "\(n)/\(d)"
+        case .big(let n, let d): d == 1 ? "\(n)" : "\(n)/\(d)"
+        }
+    }
+
+    /// The value as a decimal with `places` digits after the point, rounded half away from zero.
+    public func decimal(places: Int) -> String {
+        var (n, d) = bigParts
+        let negative = n.sign == .minus && !n.isZero
+        n = BigInt(n.magnitude)
+        var scale = BigInt(1)
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (n * scale * 2 + d) / (d * 2)
+        let whole = scaled / scale
+        let fraction = String(scaled % scale)
+        let padded = String(repeating: "0", count: max(0, places - fraction.count)) + fraction
+        return (negative && !scaled.isZero ? "-" : "") + "\(whole)" + (places > 0 ? "." + padded : "")
+    }
+
+    public static func == (lhs: Rational, rhs: Rational) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case (.small(let a, let b), .small(let c, let d)): a == c && b == d
+        // Both in lowest terms, and a value that fits is always kept small: big never equals small.
+        case (.big(let a, let b), .big(let c, let d)): a == c && b == d
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch storage {
+        case .small(let n, let d):
+            hasher.combine(n)
+            hasher.combine(d)
+        case .big(let n, let d):
+            hasher.combine(n)
+            hasher.combine(d)
+        }
+    }
+
+    public static func < (lhs: Rational, rhs: Rational) -> Bool {
+        if case .small(let a, let b) = lhs.storage, case .small(let c, let d) = rhs.storage {
+            if b == d { return a < c }
+            let (left, leftOverflow) = a.multipliedReportingOverflow(by: d)
+            let (right, rightOverflow) = c.multipliedReportingOverflow(by: b)
+            if !leftOverflow && !rightOverflow { return left < right }
+        }
+        let (a, b) = lhs.bigParts
+        let (c, d) = rhs.bigParts
+        return a * d < c * b
+    }
+
+    public static func + (lhs: Rational, rhs: Rational) -> Rational {
+        if case .small(let a, let b) = lhs.storage, case .small(let c, let d) = rhs.storage {
+            if b == d {
+                let (sum, overflow) = a.addingReportingOverflow(c)
+                if !overflow { return b == 1 ? Rational(sum) : Rational(reducing: sum, b) }
+            } else {
+                let (ad, o1) = a.multipliedReportingOverflow(by: d)
+                let (cb, o2) = c.multipliedReportingOverflow(by: b)
+                let (bd, o3) = b.multipliedReportingOverflow(by: d)
+                if !o1 && !o2 && !o3 {
+                    let (sum, o4) = ad.addingReportingOverflow(cb)
+                    if !o4 { return Rational(reducing: sum, bd) }
+                }
+            }
+        }
+        let (a, b) = lhs.bigParts
+        let (c, d) = rhs.bigParts
+        return Rational(big: a * d + c * b, b * d)
+    }
+
+    public static prefix func - (value: Rational) -> Rational {
+        switch value.storage {
+        case .small(let n, let d) where n != .min:
+            return Rational(storage: .small(-n, d))
+        default:
+            let (n, d) = value.bigParts
+            return Rational(big: -n, d)
+        }
+    }
+
+    public static func - (lhs: Rational, rhs: Rational) -> Rational { lhs + -rhs }
+
+    public static func * (lhs: Rational, rhs: Rational) -> Rational {
+        if case .small(let a, let b) = lhs.storage, case .small(let c, let d) = rhs.storage {
+            let (ac, o1) = a.multipliedReportingOverflow(by: c)
+            let (bd, o2) = b.multipliedReportingOverflow(by: d)
+            if !o1 && !o2 { return Rational(reducing: ac, bd) }
+        }
+        let (a, b) = lhs.bigParts
+        let (c, d) = rhs.bigParts
+        return Rational(big: a * c, b * d)
+    }
+
+    public static func / (lhs: Rational, rhs: Rational) -> Rational {
+        precondition(!rhs.isZero, "division by zero")
+        switch rhs.storage {
+        case .small(let c, let d): return lhs * Rational(reducing: d, c)
+        case .big(let c, let d): return lhs * Rational(big: d, c)
+        }
+    }
+
+    /// `self × count`, the common case of many voters paying the same.
+    public func times(_ count: Int) -> Rational { self * Rational(count) }
+
+    public static func += (lhs: inout Rational, rhs: Rational) { lhs = lhs + rhs }
+    public static func -= (lhs: inout Rational, rhs: Rational) { lhs = lhs - rhs }
+
+    private init(storage: Storage) { self.storage = storage }
+}
