@@ -293,7 +293,8 @@ struct Count {
             if funded.contains(candidate) { remaining -= costs[candidate] }
         }
         let left = order.reduce(election.budget) { $0 - costs[$1] }
-        return "did not fit: it costs \(costs[project].decimal(places: 2)); \(remaining.decimal(places: 2)) was left when its turn came (\(left.decimal(places: 2)) at the end)"
+        let atEnd = left == remaining ? "" : " (\(left.decimal(places: 2)) at the end)"
+        return "did not fit: it costs \(costs[project].decimal(places: 2)); \(remaining.decimal(places: 2)) was left when its turn came\(atEnd)"
     }
 
     func sharesReason(_ project: Int, shares: [Int: Share]) -> String {
