@@ -184,10 +184,14 @@ struct Count {
     struct Share { var payers: Int; var largest: Rational }
 
     /// The Method of Equal Shares with cost utilities; every voter starts with budget/n plus the bonus.
+    ///
+    /// Voters are tracked by level: a level is an amount of money still held, and every ballot
+    /// kind is at one level. Kinds at the same level pay alike, so a price is worked out over the
+    /// few levels among a project's supporters, not over every voter.
     func equalShares(bonusPerVoter: Int) -> (order: [Int], shares: [Int: Share]) {
         guard voters > 0 else { return ([], [:]) }
         let start = election.budget / Rational(voters) + Rational(bonusPerVoter)
-        var held = Array(repeating: start, count: kinds.count)
+        var levels = Levels(values: [.zero, start], kinds: Array(repeating: 1, count: kinds.count))
         // Lower bounds on each candidate's price per unit of utility (ρ): prices only rise as
         // money is spent, so a candidate whose recomputed price equals its bound is the cheapest.
         var bound: [Int: Rational] = [:]
@@ -196,7 +200,7 @@ struct Count {
         var shares: [Int: Share] = [:]
         while !bound.isEmpty {
             guard let next = bound.min(by: { $0.value != $1.value ? $0.value < $1.value : rank[$0.key] < rank[$1.key] }) else { break }
-            guard let (rho, alpha) = price(next.key, held) else {
+            guard let (rho, alpha) = price(next.key, levels) else {
                 bound[next.key] = nil
                 continue
             }
@@ -207,34 +211,60 @@ struct Count {
             bound[next.key] = nil
             order.append(next.key)
             var payers = 0
-            for kind in supporters[next.key] where !held[kind].isZero {
+            var moved: [Int: Int] = [:]  // old level → new level
+            for kind in supporters[next.key] where levels.kinds[kind] != 0 {
                 payers += kinds[kind].voters
-                held[kind] = held[kind] <= alpha ? .zero : held[kind] - alpha
+                let old = levels.kinds[kind]
+                if let new = moved[old] {
+                    levels.kinds[kind] = new
+                } else {
+                    let value = levels.values[old]
+                    let new = value <= alpha ? 0 : levels.add(value - alpha)
+                    moved[old] = new
+                    levels.kinds[kind] = new
+                }
             }
             shares[next.key] = Share(payers: payers, largest: alpha)
         }
         return (order, shares)
     }
 
+    /// Amounts (of money held, or of load carried) shared by ballot kinds: level 0 is zero.
+    struct Levels {
+        var values: [Rational]
+        var kinds: [Int]
+
+        mutating func add(_ value: Rational) -> Int {
+            values.append(value)
+            return values.count - 1
+        }
+
+        /// How many voters among `supporters` are at each level, for the levels other than 0.
+        func census(_ supporters: [Int], _ kinds: [(projects: [Int], voters: Int)]) -> [(level: Int, voters: Int)] {
+            var counts = Array(repeating: 0, count: values.count)
+            for kind in supporters { counts[self.kinds[kind]] += kinds[kind].voters }
+            var result: [(level: Int, voters: Int)] = []
+            for level in 1..<counts.count where counts[level] > 0 { result.append((level, counts[level])) }
+            return result
+        }
+    }
+
     /// What funding `project` would ask of each supporter: the smallest α with
     /// Σ min(held, α) = cost over its supporters, and ρ = α / cost. Nil if they cannot afford it.
-    func price(_ project: Int, _ held: [Rational]) -> (rho: Rational, alpha: Rational)? {
+    func price(_ project: Int, _ levels: Levels) -> (rho: Rational, alpha: Rational)? {
         let cost = costs[project]
-        let backers = supporters[project].sorted { held[$0] < held[$1] }
-        var total = Rational.zero
-        for kind in backers { total += held[kind].times(kinds[kind].voters) }
-        guard cost <= total else { return nil }
-        guard !cost.isZero else { return (.zero, .zero) }
+        let census = levels.census(supporters[project], kinds).sorted { levels.values[$0.level] < levels.values[$1.level] }
+        guard !cost.isZero else { return census.isEmpty ? nil : (.zero, .zero) }
         var remaining = cost
-        var payers = approvals[project]
-        for kind in backers {
-            let money = held[kind]
+        var payers = census.reduce(0) { $0 + $1.voters }
+        for (level, voters) in census {
+            let money = levels.values[level]
             if money.times(payers) >= remaining {
                 let alpha = remaining / Rational(payers)
                 return (alpha / cost, alpha)
             }
-            remaining -= money.times(kinds[kind].voters)
-            payers -= kinds[kind].voters
+            remaining -= money.times(voters)
+            payers -= voters
         }
         return nil
     }
@@ -259,7 +289,8 @@ struct Count {
     /// Sequential Phragmén: the project that leaves its supporters' highest load lowest, until one
     /// no longer fits. Returns the order and the project the count stopped at, if any.
     func phragmen() -> (order: [Int], stoppedAt: Int?) {
-        var load = Array(repeating: Rational.zero, count: kinds.count)
+        // Loads by level, as for Equal Shares: every supporter of a funded project carries the same load.
+        var levels = Levels(values: [.zero], kinds: Array(repeating: 0, count: kinds.count))
         var candidates = Set(costs.indices.filter { approvals[$0] > 0 })
         var remaining = election.budget
         var order: [Int] = []
@@ -267,7 +298,7 @@ struct Count {
             var best: (project: Int, load: Rational)?
             for project in candidates {
                 var total = costs[project]
-                for kind in supporters[project] where !load[kind].isZero { total += load[kind].times(kinds[kind].voters) }
+                for (level, voters) in levels.census(supporters[project], kinds) { total += levels.values[level].times(voters) }
                 let newLoad = total / Rational(approvals[project])
                 if let current = best, current.load < newLoad || (current.load == newLoad && rank[current.project] < rank[project]) {
                     continue
@@ -279,7 +310,8 @@ struct Count {
             remaining -= costs[project]
             order.append(project)
             candidates.remove(project)
-            for kind in supporters[project] { load[kind] = newLoad }
+            let level = newLoad.isZero ? 0 : levels.add(newLoad)
+            for kind in supporters[project] { levels.kinds[kind] = level }
         }
         return (order, nil)
     }

@@ -13,13 +13,16 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     fileprivate var storage: Storage
+    /// The value as a Double, to decide comparisons that are not close without exact arithmetic;
+    /// close ones (and any that do not fit a Double) are decided exactly.
+    fileprivate var approximation: Double
 
     public static let zero = Rational(0)
     public static let one = Rational(1)
 
-    public init(_ value: Int) { storage = .small(Int128(value), 1) }
+    public init(_ value: Int) { self.init(storage: .small(Int128(value), 1)) }
 
-    public init(_ value: Int128) { storage = .small(value, 1) }
+    public init(_ value: Int128) { self.init(storage: .small(value, 1)) }
 
     /// `numerator / denominator`; the denominator must not be zero.
     public init(_ numerator: Int, _ denominator: Int) {
@@ -70,7 +73,7 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
             n /= divisor
             d /= divisor
         }
-        if let small = Int128(exactly: n), let smallDenominator = Int128(exactly: d) {
+        if let small = Self.small(n), let smallDenominator = Self.small(d) {
             self.init(storage: .small(small, smallDenominator))
         } else {
             self.init(storage: .big(n, d))
@@ -94,9 +97,27 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     private var bigParts: (BigInt, BigInt) {
         switch storage {
-        case .small(let n, let d): (BigInt(n), BigInt(d))
+        case .small(let n, let d): (Self.big(n), Self.big(d))
         case .big(let n, let d): (n, d)
         }
+    }
+
+    /// Int128 → BigInt from its two words (the generic conversion is slow).
+    private static func big(_ value: Int128) -> BigInt {
+        let magnitude = value.magnitude
+        let words = BigUInt(words: [UInt(truncatingIfNeeded: magnitude), UInt(truncatingIfNeeded: magnitude >> 64)])
+        return BigInt(sign: value < 0 ? .minus : .plus, magnitude: words)
+    }
+
+    /// BigInt → Int128 when it fits, from its words.
+    private static func small(_ value: BigInt) -> Int128? {
+        let magnitude = value.magnitude
+        guard magnitude.bitWidth <= 127 else { return nil }
+        let words = magnitude.words
+        let low = words.count > 0 ? UInt128(words[0]) : 0
+        let high = words.count > 1 ? UInt128(words[1]) << 64 : 0
+        let result = Int128(low | high)
+        return value.sign == .minus ? -result : result
     }
 
     public var isZero: Bool {
@@ -118,12 +139,7 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// An approximation, for display and timing only: never for deciding anything.
-    public var doubleValue: Double {
-        switch storage {
-        case .small(let n, let d): Double(n) / Double(d)
-        case .big(let n, let d): Double(n) / Double(d)
-        }
-    }
+    public var doubleValue: Double { approximation }
 
     public var description: String {
         switch storage {
@@ -167,6 +183,14 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public static func < (lhs: Rational, rhs: Rational) -> Bool {
+        let (a, b) = (lhs.approximation, rhs.approximation)
+        // Each approximation is within a few units in the last place of the exact value, so a
+        // relative gap far wider than that decides the comparison.
+        if a.isFinite && b.isFinite && abs(a - b) > 1e-9 * max(abs(a), abs(b)) { return a < b }
+        return exactlyLess(lhs, rhs)
+    }
+
+    static func exactlyLess(_ lhs: Rational, _ rhs: Rational) -> Bool {
         if case .small(let a, let b) = lhs.storage, case .small(let c, let d) = rhs.storage {
             if b == d { return a < c }
             let (left, leftOverflow) = a.multipliedReportingOverflow(by: d)
@@ -235,5 +259,35 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func += (lhs: inout Rational, rhs: Rational) { lhs = lhs + rhs }
     public static func -= (lhs: inout Rational, rhs: Rational) { lhs = lhs - rhs }
 
-    private init(storage: Storage) { self.storage = storage }
+    private init(storage: Storage) {
+        self.storage = storage
+        switch storage {
+        case .small(let n, let d): approximation = d == 1 ? Self.double(n) : Self.double(n) / Self.double(d)
+        case .big(let n, let d): approximation = Self.ratio(n, d)
+        }
+    }
+
+    /// The generic Int128 → Double conversion is slow; this is two word conversions.
+    @inline(__always)
+    private static func double(_ value: Int128) -> Double {
+        if let small = Int64(exactly: value) { return Double(small) }
+        return Double(Int64(truncatingIfNeeded: value >> 64)) * 18_446_744_073_709_551_616.0 + Double(UInt64(truncatingIfNeeded: value))
+    }
+
+    /// n / d as a Double even when n and d are beyond a Double's range: from the top two words
+    /// of each, which is all a Double can hold.
+    private static func ratio(_ n: BigInt, _ d: BigInt) -> Double {
+        func parts(_ value: BigUInt) -> (Double, Int) {
+            let words = value.words
+            let count = words.count
+            guard count > 0 else { return (0, 0) }
+            let top = Double(words[count - 1]) * 18_446_744_073_709_551_616.0 + (count > 1 ? Double(words[count - 2]) : 0)
+            return (top, 64 * (count - 2))
+        }
+        let (numerator, numeratorExponent) = parts(n.magnitude)
+        let (denominator, denominatorExponent) = parts(d.magnitude)
+        guard denominator != 0 else { return .nan }
+        let value = Double(sign: .plus, exponent: numeratorExponent - denominatorExponent, significand: numerator / denominator)
+        return n.sign == .minus ? -value : value
+    }
 }
