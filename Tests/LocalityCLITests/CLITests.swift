@@ -233,4 +233,22 @@ struct CLITests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("USAGE:"))
     }
+
+    @Test func pbAllocateRunsARuleOnAFileAndRefusesAMalformedOne() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LocalityCoreTests/Fixtures/pabulib")
+        let file = fixtures.appendingPathComponent("Poland_Gdynia_2022_Redlowo__small.pb").path
+        let result = try cli.run("pb", "allocate", file, "--rule", "mes", "--json").object()
+        #expect(result["funded"] as? [String] == ["2022/RED/0009"])
+        let greedy = try cli.run("pb", "allocate", file, "--rule", "greedy")
+        #expect(greedy.status == 0 && greedy.stdout.contains("did not fit"))
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).pb")
+        defer { try? FileManager.default.removeItem(at: bad) }
+        try "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;five\nVOTES\nvoter_id;vote\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try cli.run("pb", "allocate", bad.path, "--rule", "mes")
+        #expect(refused.status != 0 && refused.stderr.contains("line 6") && refused.stderr.contains("'five'"))
+        #expect(try cli.run("pb", "allocate", file, "--rule", "borda").stderr.contains("not an allocation rule"))
+    }
 }
