@@ -120,8 +120,8 @@ struct CLITests {
         defer { cli.cleanUp() }
         try cli.run("init", "--demo", "--as", "cllr-south")
         let rounds = try cli.run("round", "list", "--json").array()
-        // Each fund's open call, and the South small grants round the cycle runs through.
-        #expect(rounds.count == 3 && rounds.allSatisfy { $0["id"] as? String != nil })
+        // Each fund's open call, the South small grants round the cycle runs through, and Ledwyche's You Decide.
+        #expect(rounds.count == 4 && rounds.allSatisfy { $0["id"] as? String != nil })
         let smallGrants = try #require(rounds.first { $0["title"] as? String == "South small grants 2026/27" })
         #expect(smallGrants["isOpen"] as? Bool == true)
         let ranking = try #require(smallGrants["ranking"] as? [[String: Any]])

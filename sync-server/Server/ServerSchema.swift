@@ -6,7 +6,7 @@ import LocalityCore
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
     static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables + v5SyncedTables
-        + v6SyncedTables + v7SyncedTables
+        + v6SyncedTables + v7SyncedTables + v8SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -34,6 +34,9 @@ enum ServerSchema {
     private static let v7SyncedTables: [(table: String, key: String)] = [
         ("commission", "NEW.id"), ("commission_option", "NEW.id"), ("commission_risk", "NEW.id"),
     ]
+
+    /// The synced tables "server v8" adds. Ballots are not among them: no device ever receives one.
+    private static let v8SyncedTables: [(table: String, key: String)] = [("vote", "NEW.id")]
 
     /// The synced tables "server v6" adds.
     private static let v6SyncedTables: [(table: String, key: String)] = [("review", "NEW.id")]
@@ -175,6 +178,35 @@ enum ServerSchema {
                     VALUES ((SELECT person_id FROM audit_actor WHERE id = 1),
                         CASE WHEN NEW.status = 'closed' THEN 'commission.closed' ELSE 'commission.stage' END, 'commission', NEW.id,
                         json_object('from', OLD.stage, 'to', NEW.stage, 'status', NEW.status), NEW.title);
+                END;
+                """)
+        }
+        Schema.registerCommissioningMigrations(&migrator, from: 10, upTo: 10)
+        migrator.registerMigration("server v8 votes") { db in
+            try createTriggers(v8SyncedTables, db)
+            // Opening and counting a vote are in the audit trail; ballots are not (they are secret),
+            // only how many were counted.
+            try db.execute(sql: """
+                CREATE TRIGGER audit_vote_open AFTER INSERT ON vote BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'vote.opened', 'vote', NEW.id,
+                        json_object('round', NEW.round_id, 'rule', NEW.rule, 'ballot', NEW.ballot_type, 'amount', NEW.amount,
+                            'opens', NEW.opens_on, 'closes', NEW.closes_on, 'proposals', NEW.proposal_ids),
+                        NEW.title);
+                END;
+                CREATE TRIGGER audit_vote_count AFTER UPDATE OF status ON vote WHEN NEW.status = 'closed' BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'vote.counted', 'vote', NEW.id,
+                        json_object('ballots', NEW.ballots_counted, 'funded', json_extract(NEW.result, '$.funded')), NEW.title);
+                END;
+                -- The rule, ballot, dates and money are fixed once a vote opens.
+                CREATE TRIGGER vote_fixed BEFORE UPDATE OF rule, ballot_type, min_choices, max_choices, amount, opens_on, closes_on,
+                    proposal_ids, round_id ON vote
+                WHEN OLD.rule IS NOT NEW.rule OR OLD.ballot_type IS NOT NEW.ballot_type OR OLD.min_choices IS NOT NEW.min_choices
+                    OR OLD.max_choices IS NOT NEW.max_choices OR OLD.amount IS NOT NEW.amount OR OLD.opens_on IS NOT NEW.opens_on
+                    OR OLD.closes_on IS NOT NEW.closes_on OR OLD.proposal_ids IS NOT NEW.proposal_ids OR OLD.round_id IS NOT NEW.round_id
+                BEGIN
+                    SELECT RAISE(ABORT, 'a vote''s rule, ballot, dates and amount cannot change once it opens');
                 END;
                 """)
         }

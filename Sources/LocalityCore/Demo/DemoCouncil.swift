@@ -9,7 +9,9 @@ import GRDB
 /// server's `--demo` hold the same records. GSS codes use the unassigned `9xxxxx` range so they
 /// can never be mistaken for real ones.
 public enum DemoCouncil {
-    public static let usernames = ["admin", "officer", "cabinet", "cllr-north", "cllr-south", "clerk-north", "clerk-south"]
+    public static let usernames = [
+        "admin", "officer", "cabinet", "cllr-north", "cllr-south", "clerk-north", "clerk-south", "resident-south",
+    ]
 
     /// The password every demo account has on a demo server.
     public static let password = "demo-password"
@@ -72,14 +74,27 @@ public enum DemoCouncil {
         ("cllr-south", "Cllr Aisha Patel", [(.councillor, "clunbury-ward"), (.councillor, "ledwyche-ward")]),
         ("clerk-north", "Jenny Marsh (Clerk, Whitmere Town Council)", [(.member, "whitmere-town-council")]),
         ("clerk-south", "David Owen (Clerk, Clunbury Parish Council)", [(.member, "clunbury-parish-council")]),
+        ("resident-south", "Sam Evans (resident of Ledwyche)", [(.resident, "ledwyche-town")]),
     ]
 
     public static func personID(_ username: String) -> UUID { id("person:" + username) }
 
     /// The titles of the proposals the demo's pass round the cycle brings (see `loadCycle`), so
     /// that tests can tell their own records from the demo's.
-    public static let cycleProposalTitles: Set<String> = [
-        "Winter lunch club at the chapel", "Friday youth evenings", "Village green benches",
+    public static let cycleProposalTitles: Set<String> = Set(
+        ["Winter lunch club at the chapel", "Friday youth evenings", "Village green benches"] + youDecideProposals.map(\.title))
+
+    /// The participatory-budgeting round: Ledwyche's proposals, submitted and checked for
+    /// feasibility, ready for an officer to put to the residents' vote (`locality vote open`).
+    public static let youDecideProposals: [(slug: String, organisation: String, place: String, title: String, pence: Int64, summary: String)] = [
+        ("skate-ramps", "ledwyche-youth-mutual", "ledwyche-east", "Skate ramps on Ledwyche East rec", 600_000,
+         "Modular skate ramps, installed and insured, with two free coaching days."),
+        ("litter-kit", "ledwyche-youth-mutual", "ledwyche-town", "Riverside litter-pick kit and skips", 150_000,
+         "Grabbers, hoops, hi-vis and two skips a year for the monthly riverside clean-up."),
+        ("dial-a-ride", "marches-community-transport", "ledwyche-town", "Dial-a-ride to Ledwyche market", 400_000,
+         "A weekly accessible minibus from the outlying lanes to Saturday market for a year."),
+        ("christmas-lights", "ledwyche-youth-mutual", "ledwyche-town", "Town-centre Christmas lights", 350_000,
+         "Low-energy lights for the market square, put up by volunteers with the youth group."),
     ]
 
     /// Inserts the demo council. Run inside a transaction on an empty database.
@@ -96,7 +111,7 @@ public enum DemoCouncil {
             for (index, (role, scope)) in roles.enumerated() {
                 try RoleAssignment(
                     id: id("role:\(username):\(index)"), personId: personID(username), role: role,
-                    localityId: role == .councillor ? scope.map { id("locality:" + $0) } : nil,
+                    localityId: role == .councillor || role == .resident ? scope.map { id("locality:" + $0) } : nil,
                     organisationId: role == .member ? scope.map { id("organisation:" + $0) } : nil
                 ).insert(db)
             }
@@ -106,6 +121,7 @@ public enum DemoCouncil {
         try loadDelegation(db)
         try loadNeeds(db)
         try loadCycle(db)
+        try loadYouDecide(db)
     }
 
     private static func loadOutcomes(_ db: Database) throws {
@@ -314,6 +330,30 @@ public enum DemoCouncil {
             lessons: "Transport, not the lunch, is what brings people: the next round should fund it directly.",
             raisedNeedIds: "[]", reviewedBy: personID("officer"), reviewedAt: november
         ).insert(db)
+    }
+
+    /// "Ledwyche: You Decide": a round for participatory budgeting, its proposals submitted.
+    private static func loadYouDecide(_ db: Database) throws {
+        let round = id("round:ledwyche-you-decide")
+        try Round(
+            id: round, budgetId: id("budget:south-2026-27"), title: "Ledwyche: You Decide 2026/27", opensOn: "2026-10-01",
+            closesOn: "2026-10-31", maxAward: Money(pence: 600_000),
+            localityIds: JSONValue.array([.string(id("locality:ledwyche-town").key)]).jsonText, organisationKinds: "[]",
+            needIds: "[]", outcomeIds: "[]", councillorsAssess: true, createdBy: personID("officer"), createdAt: autumn
+        ).insert(db)
+        try Criterion(
+            id: id("criterion:you-decide:feasible"), roundId: round, name: "Feasible, legal and deliverable within the year",
+            weight: 100, scaleMax: 1, guidance: "The officers' feasibility check before the residents' vote", position: 0
+        ).insert(db)
+        for proposal in youDecideProposals {
+            try Proposal(
+                id: id("proposal:" + proposal.slug), budgetId: id("budget:south-2026-27"), localityId: id("locality:" + proposal.place),
+                organisationId: id("organisation:" + proposal.organisation), title: proposal.title, summary: proposal.summary,
+                amountRequested: Money(pence: proposal.pence), deliveryModel: .communityLed, socialValue: "", status: .submitted,
+                statusReason: nil, createdBy: personID("officer"), createdAt: autumn, updatedAt: autumn, submittedAt: autumn,
+                roundId: round
+            ).insert(db)
+        }
     }
 
     private static func loadNeeds(_ db: Database) throws {

@@ -33,6 +33,8 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
         public static let insufficientFunds = Code(rawValue: "insufficient_funds")
         /// A payment would take an award past what was committed for it.
         public static let exceedsCommitment = Code(rawValue: "exceeds_commitment")
+        /// A ballot's voter reference (or its paper's serial) has already been counted in that vote.
+        public static let alreadyVoted = Code(rawValue: "already_voted")
         /// The replica is not in a state to do this (not initialised, already initialised…).
         public static let replicaState = Code(rawValue: "replica_state")
         /// A mutation name this version does not know.

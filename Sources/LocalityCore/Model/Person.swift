@@ -35,6 +35,8 @@ public enum Role: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case executive
     /// Runs the sync server: accounts and devices, not commissioning decisions.
     case `operator`
+    /// A resident of a locality (their assignment names it): votes on proposals for their area.
+    case resident
 }
 
 public struct RoleAssignment: SyncRecord, Hashable {
@@ -43,7 +45,7 @@ public struct RoleAssignment: SyncRecord, Hashable {
     public var id: UUID
     public var personId: UUID
     public var role: Role
-    /// The ward, for a councillor.
+    /// The ward, for a councillor; the place they live, for a resident.
     public var localityId: UUID?
     /// The organisation, for a member.
     public var organisationId: UUID?

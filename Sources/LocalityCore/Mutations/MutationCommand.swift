@@ -28,6 +28,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case commissionOption = "commission.option"
     case commissionRisk = "commission.risk"
     case ledgerCorrect = "ledger.correct"
+    case voteOpen = "vote.open"
+    case ballotCast = "ballot.cast"
+    case voteClose = "vote.close"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -57,6 +60,9 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .commissionOption: AppraiseOption.self
         case .commissionRisk: RecordRisk.self
         case .ledgerCorrect: CorrectLedger.self
+        case .voteOpen: OpenVote.self
+        case .ballotCast: CastBallot.self
+        case .voteClose: CloseVote.self
         }
     }
 }

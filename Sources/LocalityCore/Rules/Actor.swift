@@ -43,6 +43,9 @@ public struct Actor: Sendable, Hashable {
     /// The wards this person is a councillor for.
     public var wardIds: [UUID] { roles.filter { $0.role == .councillor }.compactMap(\.localityId) }
 
+    /// The places this person is a resident of.
+    public var homeIds: [UUID] { roles.filter { $0.role == .resident }.compactMap(\.localityId) }
+
     /// The organisations this person is a member of.
     public var organisationIds: Set<UUID> { Set(roles.filter { $0.role == .member }.compactMap(\.organisationId)) }
 
@@ -72,6 +75,9 @@ public struct Actor: Sendable, Hashable {
             case .member:
                 let org = try role.organisationId.flatMap { try Organisation.find(db, id: $0) }?.name
                 return "member of \(org ?? "an unknown organisation")"
+            case .resident:
+                let place = try role.localityId.flatMap { try Locality.find(db, id: $0) }?.name ?? "an unknown place"
+                return "resident of \(place)"
             case .officer, .executive, .operator:
                 return role.role.rawValue
             }

@@ -15,11 +15,51 @@ extension Schema {
             (7, "v7 rounds and assessment", v7Rounds),
             (8, "v8 reviews", v8Reviews),
             (9, "v9 commissions", v9Commissions),
+            (10, "v10 votes and ballots", v10Votes),
         ]
         for (version, name, sql) in migrations where (first...last).contains(version) {
             migrator.registerMigration(name) { db in try db.execute(sql: sql) }
         }
     }
+
+    private static let v10Votes = """
+        CREATE TABLE vote (
+            id TEXT NOT NULL PRIMARY KEY,
+            round_id TEXT NOT NULL REFERENCES round(id) DEFERRABLE INITIALLY DEFERRED,
+            title TEXT NOT NULL,
+            ballot_type TEXT NOT NULL,
+            min_choices INTEGER,
+            max_choices INTEGER,
+            rule TEXT NOT NULL,
+            amount INTEGER NOT NULL CHECK (amount > 0),
+            opens_on TEXT NOT NULL,
+            closes_on TEXT NOT NULL,
+            proposal_ids TEXT NOT NULL,
+            status TEXT NOT NULL,
+            result TEXT,
+            ballots_counted INTEGER,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            closed_by TEXT,
+            closed_at TEXT
+        ) STRICT;
+        CREATE INDEX vote_round ON vote(round_id);
+
+        -- On the server, every ballot counted; on a device, only those it captured and has not yet
+        -- seen accepted (the server sends ballots to no device).
+        CREATE TABLE ballot (
+            id TEXT NOT NULL PRIMARY KEY,
+            vote_id TEXT NOT NULL REFERENCES vote(id) DEFERRABLE INITIALLY DEFERRED,
+            voter_reference TEXT NOT NULL,
+            proposal_ids TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            paper_serial TEXT,
+            captured_by TEXT NOT NULL,
+            cast_at TEXT NOT NULL
+        ) STRICT;
+        CREATE UNIQUE INDEX ballot_voter ON ballot(vote_id, voter_reference);
+        CREATE UNIQUE INDEX ballot_serial ON ballot(vote_id, paper_serial) WHERE paper_serial IS NOT NULL;
+        """
 
     private static let v9Commissions = """
         CREATE TABLE commission (

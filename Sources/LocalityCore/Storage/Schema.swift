@@ -140,6 +140,7 @@ public enum Schema {
         ("monitoring_report", ["id"]), ("round", ["id"]), ("round_criterion", ["id"]), ("assessment", ["id"]),
         ("moderation", ["id"]), ("review", ["id"]),
         ("commission", ["id"]), ("commission_option", ["id"]), ("commission_risk", ["id"]),
+        ("vote", ["id"]), ("ballot", ["id"]),
     ]
 
     private static let v1 = """

@@ -291,6 +291,8 @@ extension RejectedMutation {
         let arguments = (try? JSONParser.parse(row["arguments"] as String)) ?? .null
         if case .object(let fields) = arguments, case .string(let title)? = fields["title"] {
             summary = title
+        } else if case .object(let fields) = arguments, case .string(let serial)? = fields["paperSerial"] {
+            summary = "ballot paper \(serial)"
         } else {
             summary = ""
         }

@@ -15,11 +15,32 @@ public struct PBElection: Sendable {
     public var budget: Rational
     /// Each ballot: the positions in `projects` it approves.
     public var ballots: [[Int]]
+    /// One currency unit in the units costs are given in: what `mes-add1-greedy` raises each
+    /// voter's share by (1 for a Pabulib file in its currency; 100 for pence).
+    public var unit: Rational
+    /// Whether costs are in pence: explanations then read in pounds (`£4,500.00`).
+    public var inPence: Bool
 
-    public init(projects: [Project], budget: Rational, ballots: [[Int]]) {
+    public init(projects: [Project], budget: Rational, ballots: [[Int]], unit: Rational = .one, inPence: Bool = false) {
         self.projects = projects
         self.budget = budget
         self.ballots = ballots
+        self.unit = unit
+        self.inPence = inPence
+    }
+
+    /// An amount as explanations write it.
+    func money(_ value: Rational) -> String {
+        guard inPence else { return value.decimal(places: 2) }
+        let pounds = (value / Rational(100)).decimal(places: 2)
+        let (whole, fraction) = (pounds.split(separator: ".").first ?? "0", pounds.split(separator: ".").dropFirst().first ?? "00")
+        var digits = Array(whole.drop { $0 == "-" })
+        var grouped = ""
+        while digits.count > 3 {
+            grouped = "," + String(digits.suffix(3)) + grouped
+            digits.removeLast(3)
+        }
+        return (whole.hasPrefix("-") ? "-" : "") + "£" + String(digits) + grouped + "." + fraction
     }
 }
 
@@ -117,7 +138,8 @@ public enum AllocationRules {
             return count.result(rule, order: order, shares: [:], notFunded: { project in
                 if count.approvals[project] == 0 { return "nobody voted for it" }
                 if project == stoppedAt {
-                    return "its turn came next, but it costs \(count.costs[project].decimal(places: 2)) and only \((election.budget - order.reduce(.zero) { $0 + count.costs[$1] }).decimal(places: 2)) was left, so the count stopped"
+                    let left = election.budget - order.reduce(.zero) { $0 + count.costs[$1] }
+                    return "its turn came next, but it costs \(election.money(count.costs[project])) and only \(election.money(left)) was left, so the count stopped"
                 }
                 return "the count stopped before its turn"
             })
@@ -190,7 +212,7 @@ struct Count {
     /// few levels among a project's supporters, not over every voter.
     func equalShares(bonusPerVoter: Int) -> (order: [Int], shares: [Int: Share]) {
         guard voters > 0 else { return ([], [:]) }
-        let start = election.budget / Rational(voters) + Rational(bonusPerVoter)
+        let start = election.budget / Rational(voters) + Rational(bonusPerVoter) * election.unit
         var levels = Levels(values: [.zero, start], kinds: Array(repeating: 1, count: kinds.count))
         // Lower bounds on each candidate's price per unit of utility (ρ): prices only rise as
         // money is spent, so a candidate whose recomputed price equals its bound is the cheapest.
@@ -325,13 +347,13 @@ struct Count {
             if funded.contains(candidate) { remaining -= costs[candidate] }
         }
         let left = order.reduce(election.budget) { $0 - costs[$1] }
-        let atEnd = left == remaining ? "" : " (\(left.decimal(places: 2)) at the end)"
-        return "did not fit: it costs \(costs[project].decimal(places: 2)); \(remaining.decimal(places: 2)) was left when its turn came\(atEnd)"
+        let atEnd = left == remaining ? "" : " (\(election.money(left)) at the end)"
+        return "did not fit: it costs \(election.money(costs[project])); \(election.money(remaining)) was left when its turn came\(atEnd)"
     }
 
     func sharesReason(_ project: Int, shares: [Int: Share]) -> String {
         if approvals[project] == 0 { return "nobody voted for it" }
-        return "not enough support: its \(approvals[project]) supporter\(approvals[project] == 1 ? "" : "s") could not together pay its cost of \(costs[project].decimal(places: 2)) from their equal shares"
+        return "not enough support: its \(approvals[project]) supporter\(approvals[project] == 1 ? "" : "s") could not together pay its cost of \(election.money(costs[project])) from their equal shares"
     }
 
     func result(_ rule: AllocationRule, order: [Int], shares: [Int: Share], notFunded: (Int) -> String) -> Allocation {
@@ -339,9 +361,9 @@ struct Count {
         var lines: [Allocation.ProjectResult] = []
         for (position, project) in order.enumerated() {
             let share = shares[project]
-            var text = "funded \(position + 1)\(ordinal(position + 1)): costs \(costs[project].decimal(places: 2)), backed by \(approvals[project]) voter\(approvals[project] == 1 ? "" : "s")"
+            var text = "funded \(position + 1)\(ordinal(position + 1)): costs \(election.money(costs[project])), backed by \(approvals[project]) voter\(approvals[project] == 1 ? "" : "s")"
             if let share {
-                text += "; \(share.payers) of them paid, none more than \(share.largest.decimal(places: 2))"
+                text += "; \(share.payers) of them paid, none more than \(election.money(share.largest))"
             } else if rule == .mesAdd1Greedy {
                 text += "; funded from what Equal Shares left"
             }
