@@ -17,7 +17,7 @@ struct LocalityCommand: AsyncParsableCommand {
             Init.self, WhoAmICommand.self, Localities.self, OrgCommand.self, BudgetCommand.self, OutcomeCommand.self,
             NeedCommand.self, ProposalCommand.self, OutboxCommand.self, Login.self, SyncCommand.self, StatusCommand.self,
             RejectedCommand.self, ConflictsCommand.self, DecideCommand.self, DecisionCommand.self, InterestCommand.self,
-            ReportCommand.self, AwardCommand.self, RoundCommand.self, AssessCommand.self, CommissionCommand.self, PBCommand.self,
+            ReportCommand.self, AwardCommand.self, RoundCommand.self, AssessCommand.self, CommissionCommand.self, VoteCommand.self, PBCommand.self,
         ])
 
     @OptionGroup var home: HomeOptions

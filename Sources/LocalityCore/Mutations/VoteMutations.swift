@@ -49,6 +49,12 @@ public struct OpenVote: MutationCommand, Hashable {
         guard !ids.isEmpty else { throw LocalityError.invalid("a vote needs at least one proposal on its ballot") }
         guard ids.count == proposalIds.count else { throw LocalityError.invalid("a proposal is on the ballot twice") }
         let amount = try Validate.amount(amount)
+        let position = try BudgetPosition.of(budget: round.budgetId, in: db)
+        guard amount <= position.available else {
+            throw LocalityError(
+                .insufficientFunds,
+                "the vote would allocate \(amount), but only \(position.available) of the round's budget is available")
+        }
         for id in ids {
             let proposal = try Lookup.proposal(id, db)
             guard proposal.roundId == round.id else {
@@ -76,12 +82,6 @@ public struct OpenVote: MutationCommand, Hashable {
             guard minChoices == nil, maxChoices == nil else {
                 throw LocalityError.invalid("a knapsack ballot is limited by cost, not by a number of choices")
             }
-        }
-        let position = try BudgetPosition.of(budget: round.budgetId, in: db)
-        guard amount <= position.available else {
-            throw LocalityError(
-                .insufficientFunds,
-                "the vote would allocate \(amount), but only \(position.available) of the round's budget is available")
         }
         try DuplicateKey.as(LocalityError.invalid("vote \(voteId.key) already exists")) {
             try Vote(

@@ -26,6 +26,10 @@ public enum References {
         try resolve(ref, kind: "round", table: "round", columns: [], hint: "`locality round list` shows the references", db)
     }
 
+    public static func vote(_ ref: String, _ db: Database) throws -> Vote {
+        try resolve(ref, kind: "vote", table: "vote", columns: ["title"], hint: "`locality vote list` shows the references", db)
+    }
+
     public static func award(_ ref: String, _ db: Database) throws -> Award {
         try resolve(ref, kind: "award", table: "award", columns: [], hint: "`locality award list` shows the references", db)
     }
