@@ -14,7 +14,7 @@ struct LocalitySync: AsyncParsableCommand {
             Every device syncs with this server, which holds the authoritative copy and runs the same \
             rules as the devices before it accepts a change.
             """,
-        subcommands: [Serve.self, UserCommand.self, DeviceCommand.self, AuditCommand.self])
+        subcommands: [Serve.self, UserCommand.self, DeviceCommand.self, AuditCommand.self, PBServerCommand.self])
 }
 
 struct Serve: AsyncParsableCommand {

@@ -198,3 +198,76 @@ struct AuditCommand: ParsableCommand {
         }
     }
 }
+
+struct PBServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pb",
+        abstract: "Participatory budgeting votes as Pabulib files (pabulib.org): export a vote, import ballots into one.",
+        discussion: """
+            Only the server holds every ballot, so votes are exported and imported here. An export numbers \
+            voters 1, 2, … in a random order and carries no voter reference, serial number or capturer.
+            """,
+        subcommands: [Export.self, Import.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a vote's proposals and anonymous ballots as a Pabulib file.")
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp("The vote: its id, short reference or title.", valueName: "vote")) var vote: String
+        @Option(help: ArgumentHelp("Where to write the file.", valueName: "file.pb")) var out: String
+
+        func run() throws {
+            let store = try database.open()
+            let (text, title) = try store.database.read { db -> (String, String) in
+                let vote = try References.vote(vote, db)
+                return (try Pabulib.export(vote: vote.id, db), vote.title)
+            }
+            do {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+            }
+            let ballots = text.split(separator: "\n").drop { $0 != "VOTES" }.count - 2
+            print("Wrote '\(title)' to \(out): \(max(0, ballots)) anonymous ballots.")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a Pabulib file's ballots to an open vote: all of them, or none.",
+            discussion: """
+                Every project id in the file must name a proposal on the vote's ballot (its id, short \
+                reference or exact title), and every ballot must keep the vote's limits. A file's voters \
+                are counted once: importing the same file again is refused. A malformed file is refused \
+                with its line and problem; nothing is half-imported.
+                """)
+        @OptionGroup var database: DatabaseOption
+        @Argument(help: ArgumentHelp("The Pabulib file.", valueName: "file.pb")) var file: String
+        @Option(help: ArgumentHelp("The open vote to add its ballots to.", valueName: "vote")) var vote: String
+        @OptionGroup var output: JSONFlag
+
+        func run() throws {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw ValidationError("cannot read \(file)") }
+            let instance: PBInstance
+            do { instance = try Pabulib.parse(text) } catch let error as PabulibError {
+                throw ValidationError("\(file): \(error.description); nothing was imported")
+            }
+            let store = try database.open()
+            let source = URL(fileURLWithPath: file).lastPathComponent
+            let count: Int
+            do {
+                count = try store.database.write { db in
+                    let vote = try References.vote(vote, db)
+                    let operatorId = try String.fetchOne(
+                        db, sql: "SELECT person_id FROM role_assignment WHERE role IN ('operator', 'officer') ORDER BY role DESC LIMIT 1")
+                        .flatMap(UUID.init(key:)) ?? vote.createdBy
+                    return try Pabulib.importBallots(instance, into: vote.id, source: source, importedBy: operatorId, at: Date(), db)
+                }
+            } catch let error as LocalityError {
+                throw ValidationError("\(error.message); nothing was imported")
+            }
+            if output.json { return try printJSON(["imported": count]) }
+            print("Imported \(count) ballots from \(file).")
+        }
+    }
+}

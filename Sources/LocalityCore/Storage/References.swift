@@ -23,7 +23,7 @@ public enum References {
     }
 
     public static func round(_ ref: String, _ db: Database) throws -> Round {
-        try resolve(ref, kind: "round", table: "round", columns: [], hint: "`locality round list` shows the references", db)
+        try resolve(ref, kind: "round", table: "round", columns: ["title"], hint: "`locality round list` shows the references", db)
     }
 
     public static func vote(_ ref: String, _ db: Database) throws -> Vote {
