@@ -251,4 +251,27 @@ struct CLITests {
         #expect(refused.status != 0 && refused.stderr.contains("line 6") && refused.stderr.contains("'five'"))
         #expect(try cli.run("pb", "allocate", file, "--rule", "borda").stderr.contains("not an allocation rule"))
     }
+
+    @Test func anOfficerOpensAVoteAndCapturesPaperBallotsOffline() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "officer")
+        let opened = try cli.run(
+            "vote", "open", "Ledwyche: You Decide 2026/27", "--title", "You Decide", "--rule", "phragmen", "--amount", "10000",
+            "--opens", "today", "--closes", "today", "--all-submitted", "--max", "2")
+        #expect(opened.status == 0 && opened.stdout.contains("4 proposals"))
+        let votes = try cli.run("vote", "list", "--json").array()
+        #expect(votes.count == 1 && votes[0]["id"] as? String != nil && votes[0]["takingBallots"] as? Bool == true)
+        #expect(try cli.run("vote", "cast", "You Decide", "--paper", "0001", "--code", "AB12", "--choose", "1", "--choose", "4").status == 0)
+        let again = try cli.run("vote", "cast", "You Decide", "--paper", "0002", "--code", "ab12", "--choose", "2")
+        #expect(again.status != 0 && again.stderr.contains("voting code AB12 has already voted"))
+        let three = try cli.run("vote", "cast", "You Decide", "--paper", "0003", "--code", "CD34", "--choose", "1", "--choose", "2", "--choose", "3")
+        #expect(three.status != 0 && three.stderr.contains("at most 2"))
+        #expect(try cli.run("vote", "cast", "You Decide", "--paper", "0004", "--code", "EF56", "--choose", "9").stderr.contains("no proposal 9"))
+        let pending = try cli.run("vote", "ballots", "--json").array()
+        let listing = try cli.run("vote", "ballots").stdout
+        #expect(pending.count == 1 && pending[0]["paperSerial"] as? String == "0001" && !listing.contains("AB12"))
+        #expect(try cli.run("vote", "close", "You Decide").stderr.isEmpty)
+        #expect(try cli.run("vote", "show", "You Decide", "--json").object()["status"] as? String == "closing")
+    }
 }

@@ -228,4 +228,32 @@ struct VoteTests {
         try await officer.sync()
         #expect(try officer.replica.vote(vote.key).result?.funded.map(\.key) == fromFile)
     }
+
+    @Test func aPabulibFileOfBallotsIsImportedWhollyOrNotAtAll() async throws {
+        let (store, _, vote) = try await opened()
+        let officer = DemoCouncil.personID("officer")
+        let ids = Self.proposals.map(\.key)
+        func file(_ votes: [String]) throws -> PBInstance {
+            try Pabulib.parse(
+                "META\nkey;value\nbudget;10000\nvote_type;approval\nPROJECTS\nproject_id;cost;name\n"
+                    + ids.enumerated().map { "\($0.element);1;P\($0.offset)\n" }.joined()
+                    + "VOTES\nvoter_id;vote\n" + votes.enumerated().map { "v\($0.offset);\"\($0.element)\"\n" }.joined())
+        }
+        let good = try file([ids[0], "\(ids[1]),\(ids[2])", ids[3]])
+        let imported = try await store.database.write { try Pabulib.importBallots(good, into: vote, source: "hall.pb", importedBy: officer, at: Date(), $0) }
+        #expect(imported == 3)
+        // The same file again: refused, and nothing more counted.
+        await #expect(throws: LocalityError.self) {
+            try await store.database.write { try Pabulib.importBallots(good, into: vote, source: "hall.pb", importedBy: officer, at: Date(), $0) }
+        }
+        // A file whose fourth voter breaks the limit of three: none of it is imported.
+        let over = try file([ids[0], ids[1], ids[2], ids.joined(separator: ",")])
+        do {
+            _ = try await store.database.write { try Pabulib.importBallots(over, into: vote, source: "fete.pb", importedBy: officer, at: Date(), $0) }
+            Issue.record("imported a ballot with four choices")
+        } catch let error as LocalityError {
+            #expect(error.message.contains("voter 'v3'") && error.message.contains("at most 3"))
+        }
+        #expect(try await store.database.read { try Ballot.fetchCount($0) } == 3)
+    }
 }
