@@ -70,5 +70,16 @@ struct OperatorTests {
                 NewAccount(username: "ward-less", displayName: "", role: .councillor, localities: [], organisations: [], passwordHash: "x"),
                 now: Date())
         }
+        // A resident is tied to the one place they live.
+        let resident = try store.addAccount(
+            NewAccount(
+                username: "res-clunbury", displayName: "Alex Moss", role: .resident, localities: ["clunbury"], organisations: [],
+                passwordHash: "x"), now: Date())
+        #expect(resident.roles == ["resident of Clunbury"])
+        #expect(throws: LocalityError.self) {
+            try store.addAccount(
+                NewAccount(username: "homeless", displayName: "", role: .resident, localities: [], organisations: [], passwordHash: "x"),
+                now: Date())
+        }
     }
 }

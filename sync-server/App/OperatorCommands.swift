@@ -29,7 +29,7 @@ func printJSON(_ value: some Encodable) throws {
 struct RoleOptions: ParsableArguments {
     @Option(help: ArgumentHelp("One of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "role"))
     var role: String
-    @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code); repeat for more.", valueName: "ref"))
+    @Option(help: ArgumentHelp("A ward, for a councillor (id, slug or GSS code; repeat for more); where a resident lives.", valueName: "ref"))
     var locality: [String] = []
     @Option(help: ArgumentHelp("An organisation, for a member (id, slug or org-id); repeat for more.", valueName: "ref"))
     var org: [String] = []

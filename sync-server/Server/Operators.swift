@@ -95,6 +95,8 @@ extension SQLiteSyncStore {
         switch role {
         case .councillor where localities.isEmpty:
             throw LocalityError.invalidInput("a councillor needs at least one ward: give --locality")
+        case .resident where localities.count != 1:
+            throw LocalityError.invalidInput("a resident lives in one place: give --locality once (a parish, town or neighbourhood)")
         case .member where organisations.isEmpty:
             throw LocalityError.invalidInput("a member needs at least one organisation: give --org")
         default: break
@@ -118,7 +120,7 @@ extension SQLiteSyncStore {
         for (locality, organisation) in scopes {
             try RoleAssignment(
                 id: UUID.v7(at: now, using: &generator), personId: personId, role: role,
-                localityId: role == .councillor ? locality : nil,
+                localityId: role == .councillor || role == .resident ? locality : nil,
                 organisationId: role == .member ? organisation : nil
             ).insert(db)
         }
