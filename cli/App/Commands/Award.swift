@@ -228,37 +228,40 @@ struct AwardCommand: ParsableCommand {
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
         @Argument(help: ArgumentHelp("The award: its id or short reference.", valueName: "award")) var award: String
-        @Option(help: ArgumentHelp(
-            "One of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "verdict"))
-        var verdict: String
-        @Option(help: "What was achieved against the targets.") var summary: String
-        @Option(help: "What was learned.") var lessons: String = ""
-        @Option(help: ArgumentHelp("PLACE=TITLE, a need the lessons raise; repeat for more.", valueName: "need")) var newNeed: [String] = []
+        @OptionGroup var review: ReviewOptions
 
         func run() throws {
             let replica = try home.openReplica()
             let awardId = try replica.read { try References.award(award, $0).id }
-            try Self.record(replica, awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeed: newNeed, json: output.json)
+            try review.record(replica, awardId: awardId, json: output.json)
         }
+    }
+}
 
-        /// Records a review of the award; `commission review` uses it for a commission's award.
-        static func record(
-            _ replica: Replica, awardId: UUID, verdict: String, summary: String, lessons: String, newNeed: [String], json: Bool
-        ) throws {
-            guard let verdict = Review.Verdict(rawValue: verdict) else {
-                throw CLIError("'\(verdict)' is not a verdict; use one of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let needs = try newNeed.map { text -> RecordReview.NewNeed in
-                guard let index = text.firstIndex(of: "=") else { throw CLIError("--new-need '\(text)' needs PLACE=TITLE") }
-                let place = try replica.read { try References.locality(String(text[..<index]), $0).id }
-                return RecordReview.NewNeed(needId: replica.newID(), localityId: place, title: String(text[text.index(after: index)...]))
-            }
-            let receipt = try replica.perform(
-                RecordReview(reviewId: replica.newID(), awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeeds: needs))
-            let view = try replica.award(awardId.key)
-            if json { return try Output.json(view) }
-            Swift.print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
-            Swift.print("Queued for sync as change #\(receipt.sequence).")
+/// A review's verdict, findings and lessons: `award review` and `commission review` take the same.
+struct ReviewOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "One of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "verdict"))
+    var verdict: String
+    @Option(help: "What was achieved against the targets.") var summary: String
+    @Option(help: "What was learned.") var lessons: String = ""
+    @Option(help: ArgumentHelp("PLACE=TITLE, a need the lessons raise; repeat for more.", valueName: "need")) var newNeed: [String] = []
+
+    /// Records a review of the award (a commission's review is of its award).
+    func record(_ replica: Replica, awardId: UUID, json: Bool) throws {
+        guard let verdict = Review.Verdict(rawValue: verdict) else {
+            throw CLIError("'\(verdict)' is not a verdict; use one of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        let needs = try newNeed.map { text -> RecordReview.NewNeed in
+            guard let index = text.firstIndex(of: "=") else { throw CLIError("--new-need '\(text)' needs PLACE=TITLE") }
+            let place = try replica.read { try References.locality(String(text[..<index]), $0).id }
+            return RecordReview.NewNeed(needId: replica.newID(), localityId: place, title: String(text[text.index(after: index)...]))
+        }
+        let receipt = try replica.perform(
+            RecordReview(reviewId: replica.newID(), awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeeds: needs))
+        let view = try replica.award(awardId.key)
+        if json { return try Output.json(view) }
+        Swift.print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
+        Swift.print("Queued for sync as change #\(receipt.sequence).")
     }
 }

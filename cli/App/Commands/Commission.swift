@@ -80,12 +80,7 @@ struct CommissionCommand: ParsableCommand {
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
         @Argument(help: ArgumentHelp("The commission: its id or short reference.", valueName: "ref")) var ref: String
-        @Option(help: ArgumentHelp(
-            "One of: \(Review.Verdict.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "verdict"))
-        var verdict: String
-        @Option(help: "What was achieved against the targets.") var summary: String
-        @Option(help: "What was learned.") var lessons: String = ""
-        @Option(help: ArgumentHelp("PLACE=TITLE, a need the lessons raise; repeat for more.", valueName: "need")) var newNeed: [String] = []
+        @OptionGroup var review: ReviewOptions
 
         func run() throws {
             let replica = try home.openReplica()
@@ -94,8 +89,7 @@ struct CommissionCommand: ParsableCommand {
                 throw CLIError(
                     "'\(commission.title)' has no award to review yet (it is at stage \(commission.stage), \(commission.stageName)); record its award with `commission record --award`")
             }
-            try AwardCommand.ReviewCommand.record(
-                replica, awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeed: newNeed, json: output.json)
+            try review.record(replica, awardId: awardId, json: output.json)
         }
     }
 
