@@ -23,6 +23,7 @@ struct AuthorizationTests {
         var round: UUID  // a round on the North fund that ward councillors may assess
         var roundProposal: UUID  // Whitmere's proposal submitted into it
         var commission: UUID  // at stage 1 in Whitmere, with a need linked
+        var vote: UUID  // Ledwyche's You Decide, open today only
     }
 
     static func fixtures() async throws -> Fixtures {
@@ -100,11 +101,17 @@ struct AuthorizationTests {
             StartCommission(
                 commissionId: commission, title: "Places to sit", level: .town, localityId: UUID.stable("demo:locality:whitmere-town"),
                 needIds: [brocktonNeed]))
+        let vote = officer.replica.newID()
+        try officer.replica.perform(
+            OpenVote(
+                voteId: vote, roundId: UUID.stable("demo:round:ledwyche-you-decide"), title: "You Decide", rule: .mes,
+                amount: Money(pence: 1_000_000), opensOn: Timestamps.day(today), closesOn: Timestamps.day(today),
+                proposalIds: DemoCouncil.youDecideProposals.map { UUID.stable("demo:proposal:" + $0.slug) }))
         try await officer.sync()
         return Fixtures(
             store: store, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
             clunburySubmitted: clunbury, conflict: conflict, approved: approved, award: award, awardDecision: awardDecision,
-            round: round, roundProposal: roundProposal, commission: commission)
+            round: round, roundProposal: roundProposal, commission: commission, vote: vote)
     }
 
     static func draft(_ id: UUID, organisation: String, place: String, budget: String) -> DraftProposal {
@@ -231,6 +238,23 @@ struct AuthorizationTests {
         },
         Case(description: "commission.risk", allowed: ["officer", "cabinet", "cllr-north"]) { fixtures in
             RecordRisk(riskId: UUID(), commissionId: fixtures.commission, description: "Vandalism", likelihood: 2, impact: 2, owner: "Town clerk")
+        },
+        Case(description: "vote.open on a round's submitted proposal", allowed: ["officer"]) { fixtures in
+            let today = Timestamps.day(Date())
+            return OpenVote(
+                voteId: UUID(), roundId: fixtures.round, title: "Benches vote", rule: .greedy, amount: Money(pence: 300_000), opensOn: today,
+                closesOn: today, proposalIds: [fixtures.roundProposal])
+        },
+        Case(description: "ballot.cast from a resident's own account", allowed: ["resident-south"]) { fixtures in
+            CastBallot(ballotId: UUID(), voteId: fixtures.vote, proposalIds: [UUID.stable("demo:proposal:skate-ramps")])
+        },
+        Case(description: "ballot.cast capturing a paper ballot in Ledwyche", allowed: ["officer", "cllr-south"]) { fixtures in
+            CastBallot(
+                ballotId: UUID(), voteId: fixtures.vote, proposalIds: [UUID.stable("demo:proposal:litter-kit")], paperSerial: "0001",
+                voterCode: "AUTH-1")
+        },
+        Case(description: "vote.close on its last day", allowed: ["officer"]) { fixtures in
+            CloseVote(voteId: fixtures.vote)
         },
     ]
 

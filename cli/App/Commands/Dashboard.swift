@@ -31,6 +31,13 @@ enum Dashboard {
                 ProposalCommand.table(Array(proposals.prefix(10)))
             }
         }
+        let votes = try replica.votes().filter(\.takingBallots)
+        if !votes.isEmpty {
+            print("\nVotes open now (\(votes.count)):")
+            Output.table(["Ref", "Closes", "Allocating", "Title"], votes.map { [$0.reference, $0.closesOn, "\($0.amount)", $0.title.clipped(50)] })
+            print("  `locality vote show REF` shows the ballot; `locality vote cast REF --choose N` votes.")
+        }
+
         let overdue = try replica.overdueAwards()
         if !overdue.isEmpty {
             print("\nOverdue on awards you follow (\(overdue.count)):")
