@@ -60,8 +60,15 @@ struct VoteTests {
                     voterCode: "CODE-\(index + 1)"))
         }
         #expect(try councillor.replica.pendingBallots().count == papers.count)
+        #expect(try resident.replica.vote(vote.key).yourBallot == "waiting to sync")
         try await resident.sync()
         try await councillor.sync()
+        // The resident's device remembers that its ballot was counted — not what it chose.
+        #expect(try resident.replica.vote(vote.key).yourBallot?.hasPrefix("counted (cast ") == true)
+        refused(.alreadyVoted, containing: "was counted") {
+            try resident.replica.perform(CastBallot(ballotId: resident.replica.newID(), voteId: vote, proposalIds: [skate]))
+        }
+        #expect(try councillor.replica.vote(vote.key).yourBallot == nil)
         // Counted in, the ballots leave the capturing devices.
         #expect(try councillor.replica.pendingBallots().isEmpty && resident.replica.pendingBallots().isEmpty)
         #expect(try await store.database.read { try Ballot.fetchCount($0) } == papers.count + 1)

@@ -166,6 +166,12 @@ public struct CastBallot: MutationCommand, Hashable {
             }
             reference = "resident:" + actor.person.id.key
             channel = .online
+            if try db.tableExists("vote_receipt"),
+                let castAt = try String.fetchOne(db, sql: "SELECT cast_at FROM vote_receipt WHERE vote_id = ?", arguments: [vote.id.key])
+            {
+                throw LocalityError(
+                    .alreadyVoted, "\(actor.person.username) has already voted in '\(vote.title)': the ballot cast on \(castAt.prefix(10)) was counted")
+            }
             if try String.fetchOne(db, sql: "SELECT 1 FROM ballot WHERE vote_id = ? AND voter_reference = ?", arguments: [vote.id.key, reference]) != nil {
                 throw LocalityError(.alreadyVoted, "\(actor.person.username) has already voted in '\(vote.title)'")
             }

@@ -28,6 +28,11 @@ public enum Schema {
             try db.execute(sql: v4DeviceScope)
         }
         registerCommissioningMigrations(&migrator)
+        migrator.registerMigration("v11 device vote receipts") { db in
+            // That this device's resident has a ballot counted in a vote — never what it chose —
+            // written when the server accepts it, so the device can say so once the ballot is gone.
+            try db.execute(sql: "CREATE TABLE vote_receipt (vote_id TEXT NOT NULL PRIMARY KEY, cast_at TEXT NOT NULL) STRICT")
+        }
         return migrator
     }
 

@@ -25,6 +25,8 @@ public struct VoteView: Codable, Sendable {
     public var ballotsCounted: Int?
     /// Ballots this device has captured that the server has not yet accepted.
     public var ballotsAwaitingSync: Int
+    /// For a resident: whether their own ballot waits to sync, or when the one counted was cast.
+    public var yourBallot: String?
     /// The count, once the server has made it.
     public var result: Result?
 
@@ -93,6 +95,17 @@ extension Replica {
         }
     }
 
+    static func yourBallot(_ voteId: UUID, _ db: Database) throws -> String? {
+        if try db.tableExists("vote_receipt"),
+            let castAt = try String.fetchOne(db, sql: "SELECT cast_at FROM vote_receipt WHERE vote_id = ?", arguments: [voteId.key])
+        {
+            return "counted (cast \(castAt.prefix(10)))"
+        }
+        let waiting = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM ballot WHERE vote_id = ? AND channel = 'online'", arguments: [voteId.key]) ?? 0
+        return waiting > 0 ? "waiting to sync" : nil
+    }
+
     static func voteView(_ vote: Vote, today: String, _ db: Database) throws -> VoteView {
         let round = try VoteRules.round(vote.roundId, db)
         var lines: [VoteView.Line] = []
@@ -123,6 +136,7 @@ extension Replica {
             closesOn: vote.closesOn, status: vote.status, takingBallots: vote.takesBallots(on: today), proposals: lines,
             ballotsCounted: vote.ballotsCounted,
             ballotsAwaitingSync: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ballot WHERE vote_id = ?", arguments: [vote.id.key]) ?? 0,
+            yourBallot: try Self.yourBallot(vote.id, db),
             result: result)
     }
 }

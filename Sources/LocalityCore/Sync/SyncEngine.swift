@@ -106,6 +106,12 @@ public struct SyncEngine: Sendable {
             try db.execute(
                 sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
                 arguments: [result.changeSequence ?? 0, result.sequence])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO vote_receipt (vote_id, cast_at)
+                    SELECT json_extract(arguments, '$.voteId'), created_at FROM outbox
+                    WHERE sequence = ? AND name = 'ballot.cast' AND json_extract(arguments, '$.paperSerial') IS NULL
+                    """, arguments: [result.sequence])
         case .rejected:
             try db.execute(
                 sql: """

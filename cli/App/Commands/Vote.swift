@@ -54,6 +54,7 @@ struct VoteCommand: ParsableCommand {
                     : "approval: choose any\(limits.isEmpty ? "" : " (" + limits.joined(separator: ", ") + ")")")
             Output.field("Rule", "\(view.rule.rawValue) — \(view.ruleSummary)")
             Output.field("Allocating", "\(view.amount) from \(view.budget)")
+            Output.field("Your ballot", view.yourBallot)
             if view.ballotsAwaitingSync > 0 { Output.field("On this device", "\(view.ballotsAwaitingSync) ballot(s) waiting to sync") }
             Swift.print("")
             Output.table(
