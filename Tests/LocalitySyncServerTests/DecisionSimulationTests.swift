@@ -68,19 +68,9 @@ struct DecisionSimulation {
         var random = SeededGenerator(seed: seed)
 
         func device(_ username: String, _ index: Int) async throws -> SimulatedDevice {
-            let replica = try Replica.inMemory(environment: Simulation.deterministicEnvironment(seed: seed &* 37 &+ UInt64(index)))
-            guard case .success(let login) = try await server.store.login(
-                LoginRequest(username: username, password: DemoCouncil.password, deviceId: replica.newID()),
-                token: "decisions-\(seed)-\(index)", now: Date())
-            else { throw SimulationFailure(description: "login failed for \(username)") }
-            try replica.bind(serverURL: "sim:", login: login)
-            let transport = FaultyTransport(server: server, token: login.token, seed: seed &* 11 &+ UInt64(index))
-            transport.setFaults(false)
-            let simulated = SimulatedDevice(
-                username: username, replica: replica, transport: transport,
-                engine: SyncEngine(replica: replica, transport: transport, pullLimit: 30))
-            _ = try await simulated.engine.sync()
-            return simulated
+            try await SimulatedDevice.connect(
+                username, to: server, clockSeed: seed &* 37 &+ UInt64(index), faultSeed: seed &* 11 &+ UInt64(index),
+                token: "decisions-\(seed)-\(index)")
         }
 
         // The applicants submit more than the two funds hold between them.

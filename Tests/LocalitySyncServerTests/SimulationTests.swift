@@ -106,6 +106,25 @@ struct SimulatedDevice {
     let replica: Replica
     let transport: FaultyTransport
     let engine: SyncEngine
+
+    /// A device with a deterministic clock and ids, logged in as `username` and synced once
+    /// without faults; its transport's faults are then off until the caller turns them on.
+    static func connect(
+        _ username: String, to server: ServerBox, clockSeed: UInt64, faultSeed: UInt64, token: String, pullLimit: Int = 30
+    ) async throws -> SimulatedDevice {
+        let replica = try Replica.inMemory(environment: Simulation.deterministicEnvironment(seed: clockSeed))
+        guard case .success(let login) = try await server.store.login(
+            LoginRequest(username: username, password: DemoCouncil.password, deviceId: replica.newID()), token: token, now: Date())
+        else { throw SimulationFailure(description: "login failed for \(username)") }
+        try replica.bind(serverURL: "sim:", login: login)
+        let transport = FaultyTransport(server: server, token: login.token, seed: faultSeed)
+        transport.setFaults(false)
+        let device = SimulatedDevice(
+            username: username, replica: replica, transport: transport,
+            engine: SyncEngine(replica: replica, transport: transport, pullLimit: pullLimit))
+        _ = try await device.engine.sync()
+        return device
+    }
 }
 
 struct Simulation {
