@@ -12,12 +12,7 @@ import Testing
 /// `LOCALITY_SIM_SEED=<seed> LOCALITY_BALLOT_SIM_SEEDS=1`.
 @Suite("Seeded simulation of paper ballots captured offline")
 struct BallotSimulationTests {
-    static var seeds: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        let first = UInt64(environment["LOCALITY_SIM_SEED"] ?? "") ?? 1
-        let count = UInt64(environment["LOCALITY_BALLOT_SIM_SEEDS"] ?? "") ?? 40
-        return Array(first..<(first + count))
-    }
+    static var seeds: [UInt64] { Simulation.seeds(countVariable: "LOCALITY_BALLOT_SIM_SEEDS", default: 40) }
 
     @Test func exactlyOneBallotPerVoterIsCountedAndEveryDuplicateIsShownToItsCapturer() async throws {
         var totals = (captured: 0, counted: 0, duplicates: 0, restarts: 0)

@@ -11,12 +11,7 @@ import Testing
 /// of the accepted decisions. Rerun one seed with `LOCALITY_SIM_SEED=<seed> LOCALITY_DECISION_SIM_SEEDS=1`.
 @Suite("Seeded simulation of offline decisions against shared budgets")
 struct DecisionSimulationTests {
-    static var seeds: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        let first = UInt64(environment["LOCALITY_SIM_SEED"] ?? "") ?? 1
-        let count = UInt64(environment["LOCALITY_DECISION_SIM_SEEDS"] ?? "") ?? 60
-        return Array(first..<(first + count))
-    }
+    static var seeds: [UInt64] { Simulation.seeds(countVariable: "LOCALITY_DECISION_SIM_SEEDS", default: 60) }
 
     @Test func noBudgetIsEverOverCommittedAndEveryApprovalIsAccountedFor() async throws {
         var totals = (attempts: 0, onLedger: 0, shortfalls: 0, alreadyDecided: 0, restarts: 0)

@@ -10,12 +10,7 @@ import Testing
 /// `LOCALITY_SIM_SEED=<seed> LOCALITY_SIM_SEEDS=1 swift test --filter Simulation`.
 @Suite("Seeded simulation of many devices syncing through faults")
 struct SimulationTests {
-    static var seeds: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        let first = UInt64(environment["LOCALITY_SIM_SEED"] ?? "") ?? 1
-        let count = UInt64(environment["LOCALITY_SIM_SEEDS"] ?? "") ?? 200
-        return Array(first..<(first + count))
-    }
+    static var seeds: [UInt64] { Simulation.seeds(countVariable: "LOCALITY_SIM_SEEDS", default: 200) }
 
     @Test func everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce() async throws {
         var totals = Simulation.Totals()
@@ -129,6 +124,15 @@ struct SimulatedDevice {
 
 struct Simulation {
     let seed: UInt64
+
+    /// The seeds a seeded simulation runs: from `LOCALITY_SIM_SEED` (1 unless set), as many as
+    /// `countVariable` says (`fallback` unless set).
+    static func seeds(countVariable: String, default fallback: UInt64) -> [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        let first = UInt64(environment["LOCALITY_SIM_SEED"] ?? "") ?? 1
+        let count = UInt64(environment[countVariable] ?? "") ?? fallback
+        return Array(first..<(first + count))
+    }
     let steps = 120
 
     struct Totals {

@@ -47,7 +47,7 @@ public struct DraftProposal: MutationCommand, Hashable {
             createdBy: context.actor.person.id, createdAt: context.at, updatedAt: context.at, submittedAt: nil,
             roundId: roundId)
         if let roundId {
-            guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
+            let round = try Lookup.round(roundId, db)
             guard round.budgetId == budgetId else {
                 throw LocalityError.invalid("the round '\(round.title)' is for another budget")
             }
@@ -210,7 +210,7 @@ public struct SubmitProposal: MutationCommand, Hashable {
             throw LocalityError.invalid("proposal '\(proposal.title)' was drafted into another round; submit it without --round")
         }
         if let roundId = proposal.roundId ?? roundId {
-            guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
+            let round = try Lookup.round(roundId, db)
             guard round.budgetId == proposal.budgetId else {
                 throw LocalityError.invalid("the round '\(round.title)' is for another budget")
             }

@@ -40,7 +40,7 @@ public struct OpenVote: MutationCommand, Hashable {
         guard context.actor.has(.officer) else {
             throw LocalityError.forbidden("votes are opened by officers; \(context.actor.person.username) is \(try context.actor.describeRoles(in: db))")
         }
-        guard let round = try Round.find(db, id: roundId) else { throw LocalityError.notFound("no round with id \(roundId.key)") }
+        let round = try Lookup.round(roundId, db)
         let title = try Validate.title(title)
         let opens = try Validate.day(opensOn, field: "opening date")
         let closes = try Validate.day(closesOn, field: "closing date")
@@ -218,7 +218,7 @@ public struct CloseVote: MutationCommand, Hashable {
             return
         }
         let count = try VoteRules.count(vote, db)
-        let round = try VoteRules.round(vote.roundId, db)
+        let round = try Lookup.round(vote.roundId, db)
         let budget = try Lookup.budget(round.budgetId, db)
         for line in count.allocation.projects {
             guard let proposalId = UUID(key: line.id) else { continue }
@@ -263,14 +263,9 @@ public struct CloseVote: MutationCommand, Hashable {
 }
 
 enum VoteRules {
-    static func round(_ id: UUID, _ db: Database) throws -> Round {
-        guard let round = try Round.find(db, id: id) else { throw LocalityError.notFound("no round with id \(id.key)") }
-        return round
-    }
-
     /// The places a vote is for: the round's localities, or its budget's area.
     static func area(of vote: Vote, _ db: Database) throws -> [UUID] {
-        let round = try Self.round(vote.roundId, db)
+        let round = try Lookup.round(vote.roundId, db)
         let places = Round.ids(round.localityIds)
         return places.isEmpty ? [try Lookup.budget(round.budgetId, db).localityId] : places
     }

@@ -66,6 +66,11 @@ enum Lookup {
         return value
     }
 
+    static func round(_ id: UUID, _ db: Database) throws -> Round {
+        guard let value = try Round.find(db, id: id) else { throw LocalityError.notFound("no round with id \(id.key)") }
+        return value
+    }
+
     static func budget(_ id: UUID, _ db: Database) throws -> Budget {
         guard let value = try Budget.find(db, id: id) else { throw LocalityError.notFound("no budget with id \(id.key)") }
         return value

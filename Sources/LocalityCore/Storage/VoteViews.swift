@@ -107,7 +107,7 @@ extension Replica {
     }
 
     static func voteView(_ vote: Vote, today: String, _ db: Database) throws -> VoteView {
-        let round = try VoteRules.round(vote.roundId, db)
+        let round = try Lookup.round(vote.roundId, db)
         var lines: [VoteView.Line] = []
         for (index, id) in vote.ballotProposalIds.enumerated() {
             let proposal = try Lookup.proposal(id, db)

@@ -106,12 +106,15 @@ public struct SyncEngine: Sendable {
             try db.execute(
                 sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
                 arguments: [result.changeSequence ?? 0, result.sequence])
-            try db.execute(
+            // A resident's own ballot, now counted: note that (never its choices). Cached: this
+            // runs for every accepted mutation of a push.
+            try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO vote_receipt (vote_id, cast_at)
                     SELECT json_extract(arguments, '$.voteId'), created_at FROM outbox
                     WHERE sequence = ? AND name = 'ballot.cast' AND json_extract(arguments, '$.paperSerial') IS NULL
-                    """, arguments: [result.sequence])
+                    """
+            ).execute(arguments: [result.sequence])
         case .rejected:
             try db.execute(
                 sql: """

@@ -8,7 +8,7 @@ extension Pabulib {
     /// Only the server holds every ballot, so only the server's export is the whole vote.
     public static func export(vote voteId: UUID, _ db: Database) throws -> String {
         guard let vote = try Vote.find(db, id: voteId) else { throw LocalityError.notFound("no vote with id \(voteId.key)") }
-        let round = try VoteRules.round(vote.roundId, db)
+        let round = try Lookup.round(vote.roundId, db)
         let budget = try Lookup.budget(round.budgetId, db)
         let funded = Set(try vote.result.map { try JSONCoding.decode(Allocation.self, from: Array($0.utf8)).funded } ?? [])
         var ballots = try String.fetchAll(db, sql: "SELECT proposal_ids FROM ballot WHERE vote_id = ?", arguments: [vote.id.key])

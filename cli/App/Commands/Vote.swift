@@ -157,9 +157,7 @@ struct VoteCommand: ParsableCommand {
             }
             let receipt = try replica.perform(
                 CastBallot(ballotId: replica.newID(), voteId: view.id, proposalIds: choices, paperSerial: paper, voterCode: code))
-            if output.json {
-                return try Output.json(["vote": view.id.key, "ballots_awaiting_sync": "\(try replica.vote(view.id.key).ballotsAwaitingSync)"])
-            }
+            if output.json { return try Output.json(try replica.vote(view.id.key)) }
             Swift.print("\(paper.map { "Captured ballot paper \($0)" } ?? "Cast your ballot") in '\(view.title)': \(choices.count) choice\(choices.count == 1 ? "" : "s").")
             Swift.print("Queued for sync as change #\(receipt.sequence); it leaves this device once the server has counted it in.")
         }
