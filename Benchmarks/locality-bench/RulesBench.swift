@@ -65,7 +65,7 @@ struct RulesBench: ParsableCommand {
                 var result: Allocation?
                 for _ in 0..<max(1, `repeat`) {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    result = AllocationRules.allocate(election, rule: rule)
+                    result = try AllocationRules.allocate(election, rule: rule)
                     best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 }
                 let matches = funded.map { $0[rule.rawValue] == result?.funded.sorted() }

@@ -34,7 +34,7 @@ struct AllocationRuleTests {
         let expected = try PabulibFixtures.expected(name)
         let election = try instance.election()
         for rule in AllocationRule.allCases {
-            let allocation = AllocationRules.allocate(election, rule: rule)
+            let allocation = try AllocationRules.allocate(election, rule: rule)
             #expect(allocation.funded.sorted() == expected[rule.rawValue], "\(name) under \(rule.rawValue)")
             #expect(allocation.spent <= election.budget)
             #expect(allocation.projects.count == instance.projects.count)
@@ -44,15 +44,15 @@ struct AllocationRuleTests {
 
     /// Four voters, budget 100: a small tie, a tie broken by id ("10" before "9" as strings),
     /// and Equal Shares declining what only one voter wants.
-    @Test func tiesGoToTheSmallerIdAsAStringAndEqualSharesIsProportional() {
+    @Test func tiesGoToTheSmallerIdAsAStringAndEqualSharesIsProportional() throws {
         let projects = [("9", 40), ("10", 40), ("big", 60), ("solo", 30)].map { PBElection.Project(id: $0.0, cost: Rational($0.1)) }
         // "9" and "10" have two approvals each; "big" has three; "solo" has one.
         let ballots = [[0, 2], [1, 2], [0, 1, 2], [3]]
         let election = PBElection(projects: projects, budget: Rational(100), ballots: ballots)
-        let greedy = AllocationRules.allocate(election, rule: .greedy)
+        let greedy = try AllocationRules.allocate(election, rule: .greedy)
         #expect(greedy.funded == ["big", "10"])  // 60, then the tie between "10" and "9" goes to "10"
         #expect(greedy.projects.first { $0.id == "9" }?.explanation.contains("did not fit") == true)
-        let mes = AllocationRules.allocate(election, rule: .mes)
+        let mes = try AllocationRules.allocate(election, rule: .mes)
         // Each voter holds 25. "big" costs 60 among 3 (20 each): ρ = 1/3. "9" and "10": 20 each, ρ = 1/2;
         // after "big" the three have 5 each, so nothing else is affordable, nor "solo" (25 < 30).
         #expect(mes.funded == ["big"])
@@ -60,7 +60,7 @@ struct AllocationRuleTests {
         #expect(mes.projects.first { $0.id == "solo" }?.explanation.contains("not enough support") == true)
         // Phragmén: "big", "9" and "10" all tie at a load of 20; "10" goes first. Then "9" and "solo"
         // tie at 30 and "9" goes; "solo" is next but 30 does not fit in the 20 left, so the count stops.
-        let phragmen = AllocationRules.allocate(election, rule: .phragmen)
+        let phragmen = try AllocationRules.allocate(election, rule: .phragmen)
         #expect(phragmen.funded == ["10", "9"])
         #expect(phragmen.projects.first { $0.id == "solo" }?.explanation.contains("the count stopped") == true)
     }

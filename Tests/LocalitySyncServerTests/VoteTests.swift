@@ -15,9 +15,10 @@ struct VoteTests {
     /// A demo server, and an officer's device with a vote open today on Ledwyche's four proposals.
     private func opened(
         rule: AllocationRule = .mes, ballot: Vote.BallotType = .approval, max: Int? = 3, amount: Int64 = 1_000_000,
-        opens: Int = 0, closes: Int = 0
+        opens: Int = 0, closes: Int = 0, countLimit: CountLimit = .standard
     ) async throws -> (SQLiteSyncStore, officer: SyncedDevice, vote: UUID) {
-        let store = try SQLiteSyncStore.inMemory()
+        var store = try SQLiteSyncStore.inMemory()
+        store.countLimit = countLimit
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let officer = try await SyncedDevice("officer", store: store)
         try await officer.sync()
@@ -82,7 +83,7 @@ struct VoteTests {
         // The count is the rule over the ballots, computed independently here.
         let ballots = (papers + [[ride, lights]]).map { $0.map { Self.proposals.firstIndex(of: $0)! } }
         let costs = DemoCouncil.youDecideProposals.map { Rational(Int($0.pence)) }
-        let expected = AllocationRules.allocate(
+        let expected = try AllocationRules.allocate(
             PBElection(
                 projects: zip(Self.proposals, costs).map { .init(id: $0.0.key, cost: $0.1) }, budget: Rational(1_000_000), ballots: ballots,
                 unit: Rational(100)),
@@ -108,6 +109,44 @@ struct VoteTests {
         // Counted once: closing again is refused, and so is a ballot that arrives after the count.
         refused(.invalidTransition, containing: "already closed") { try officer.replica.perform(CloseVote(voteId: vote)) }
         #expect(try await store.database.read { try Audit.verify($0) }.intact)
+    }
+
+    /// The README's vote, counted by Equal Shares with rising shares, when a proposal on the ballot
+    /// has no votes and would still fit: the count ends (it used to spin for ever holding the write
+    /// lock), and the proposal nobody chose is not funded, whatever the rule.
+    @Test(arguments: AllocationRule.allCases)
+    func aVoteEndsAndNeverFundsAProposalNobodyChose(rule: AllocationRule) async throws {
+        let (store, officer, vote) = try await opened(rule: rule)
+        let resident = try await SyncedDevice("resident-south", store: store)
+        try await resident.sync()
+        try resident.replica.perform(CastBallot(ballotId: resident.replica.newID(), voteId: vote, proposalIds: [Self.proposals[0]]))
+        try await resident.sync()
+        try officer.replica.perform(CloseVote(voteId: vote))
+        let summary = try await officer.sync()
+        #expect(summary.rejected.isEmpty)
+        let view = try officer.replica.vote(vote.key)
+        #expect(view.status == .closed)
+        #expect(view.result?.funded.map(\.key) == [Self.proposals[0].key])
+        let unchosen = view.result?.projects.filter { $0.id != Self.proposals[0] } ?? []
+        #expect(unchosen.count == 3 && unchosen.allSatisfy { !$0.funded && $0.explanation == "nobody voted for it" })
+    }
+
+    /// A count past the server's bound is refused with a reason, changing nothing; the vote stays
+    /// open and the other devices' pushes go through.
+    @Test func aCountPastTheBoundIsRefusedWithAReasonAndChangesNothing() async throws {
+        let (store, officer, vote) = try await opened(rule: .mesAdd1Greedy, countLimit: CountLimit(steps: 10))
+        let resident = try await SyncedDevice("resident-south", store: store)
+        try await resident.sync()
+        try resident.replica.perform(CastBallot(ballotId: resident.replica.newID(), voteId: vote, proposalIds: [Self.proposals[0], Self.proposals[2]]))
+        try await resident.sync()
+        let decisionsBefore = try await store.database.read { try Decision.fetchCount($0) }
+        try officer.replica.perform(CloseVote(voteId: vote))
+        let summary = try await officer.sync()
+        #expect(summary.rejected.map(\.code) == ["count_limit"])
+        #expect(try officer.replica.rejectedMutations().first?.message.contains("cannot be counted") == true)
+        #expect(try officer.replica.vote(vote.key).status == .open)
+        #expect(try await store.database.read { try Decision.fetchCount($0) } == decisionsBefore)
+        #expect(try await store.database.read { try Vote.fetchOne($0, key: vote.key)?.status } == .open)
     }
 
     @Test func aDuplicateVoterAcrossTwoCaptureDevicesIsRejectedAndShownToWhoeverCapturedIt() async throws {
@@ -229,7 +268,7 @@ struct VoteTests {
         #expect(instance.projects.map(\.id) == Self.proposals.map(\.key))
         #expect(try instance.budget == Rational(10_000))
         // Counting the file gives the vote's own result.
-        let fromFile = AllocationRules.allocate(try instance.election(), rule: .mes).funded
+        let fromFile = try AllocationRules.allocate(try instance.election(), rule: .mes).funded
         try officer.replica.perform(CloseVote(voteId: vote))
         try await officer.sync()
         #expect(try officer.replica.vote(vote.key).result?.funded.map(\.key) == fromFile)

@@ -64,6 +64,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: .invalidInput
                 }
             throw APIError(status: error.status, LocalityError(code, error.body ?? error.status.reasonPhrase))
+        } catch is CountStopped {
+            // A count stopped by shutdown: not a verdict on the vote; the device sends it again.
+            throw APIError(
+                status: .serviceUnavailable,
+                LocalityError(LocalityError.Code(rawValue: "unavailable"), "the server is shutting down; try again shortly"))
         } catch {
             context.logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
             throw APIError(

@@ -6,6 +6,8 @@ import LocalityCore
 /// The default store: one SQLite file, nothing to install.
 public struct SQLiteSyncStore: SyncStore {
     public let database: any DatabaseWriter
+    /// The most work a vote's count may take before `vote.close` is refused (`count_limit`).
+    public var countLimit = CountLimit.standard
 
     public init(database: any DatabaseWriter) throws {
         self.database = database
@@ -153,7 +155,8 @@ public struct SQLiteSyncStore: SyncStore {
         // single writer spends its time applying, not parsing.
         let mutations = request.mutations.sorted(by: { $0.sequence < $1.sequence })
         let commands = await Self.commands(for: mutations)
-        let (results, last) = try await database.write { db in
+        let counts = try await precount(commands)
+        let (results, last) = try await database.write { db in try counts.during {
             var results: [MutationResult] = []
             var latest: HLCTimestamp?
             // Loaded once: no mutation changes who its sender is. (If it cannot be, each mutation says why.)
@@ -195,7 +198,7 @@ public struct SQLiteSyncStore: SyncStore {
                 ).execute(arguments: [latest.description])
             }
             return (results, last)
-        }
+        } }
         if results.count < request.mutations.count, results.isEmpty {
             throw LocalityError(
                 .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
@@ -245,6 +248,24 @@ public struct SQLiteSyncStore: SyncStore {
         return MutationResult(
             sequence: mutation.sequence, mutationId: mutation.id, outcome: outcome, changeSequence: changeSequence,
             error: error)
+    }
+
+    /// Counts each vote the batch closes, outside the write lock: a count may take seconds, and
+    /// other devices' pushes go on meanwhile. The push applies `vote.close` with this count if the
+    /// election is unchanged when it gets the lock (otherwise it counts again, within the same bound).
+    func precount(_ commands: [Result<any MutationCommand, LocalityError>]) async throws -> VoteCounts {
+        let counts = VoteCounts()
+        for case .success(let command) in commands {
+            guard let close = command as? CloseVote else { continue }
+            guard let (election, rule) = try await database.read({ db in try VoteRules.election(closing: close.voteId, db) }) else {
+                continue
+            }
+            // Off the cooperative pool, cancellable: a count checks for cancellation as it goes.
+            let limit = countLimit
+            let task = Task.detached(priority: .utility) { counts.count(election, rule: rule, limit: limit) }
+            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        }
+        return counts
     }
 
     /// Each mutation's command, or why its arguments cannot be one.

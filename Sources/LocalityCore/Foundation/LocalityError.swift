@@ -37,6 +37,8 @@ public struct LocalityError: Error, Codable, Hashable, Sendable, CustomStringCon
         public static let alreadyVoted = Code(rawValue: "already_voted")
         /// The replica is not in a state to do this (not initialised, already initialised…).
         public static let replicaState = Code(rawValue: "replica_state")
+        /// A vote's count needs more work than a count may take (see `CountLimit`).
+        public static let countLimit = Code(rawValue: "count_limit")
         /// A mutation name this version does not know.
         public static let unknownMutation = Code(rawValue: "unknown_mutation")
     }

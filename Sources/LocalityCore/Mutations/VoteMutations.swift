@@ -262,7 +262,7 @@ public struct CloseVote: MutationCommand, Hashable {
     }
 }
 
-enum VoteRules {
+public enum VoteRules {
     /// The places a vote is for: the round's localities, or its budget's area.
     static func area(of vote: Vote, _ db: Database) throws -> [UUID] {
         let round = try Lookup.round(vote.roundId, db)
@@ -306,9 +306,10 @@ enum VoteRules {
         return choices
     }
 
-    /// The count: the vote's rule over every ballot, for the proposals on the ballot that still
-    /// await a decision. Costs in pence; one currency unit (for `mes-add1-greedy`) is £1.
-    static func count(_ vote: Vote, _ db: Database) throws -> (allocation: Allocation, ballots: Int) {
+    /// The election a vote's count is made on: the vote's rule over every ballot, for the proposals
+    /// on the ballot that still await a decision. Costs in pence; one currency unit (for
+    /// `mes-add1-greedy`) is £1. A project no resident chose is never funded.
+    public static func election(_ vote: Vote, _ db: Database) throws -> PBElection {
         var proposals: [Proposal] = []
         for id in vote.ballotProposalIds {
             let proposal = try Lookup.proposal(id, db)
@@ -317,9 +318,69 @@ enum VoteRules {
         let index = Dictionary(uniqueKeysWithValues: proposals.enumerated().map { ($0.element.id, $0.offset) })
         let ballots = try String.fetchAll(db, sql: "SELECT proposal_ids FROM ballot WHERE vote_id = ? ORDER BY id", arguments: [vote.id.key])
             .map { Round.ids($0).compactMap { index[$0] } }
-        let election = PBElection(
+        return PBElection(
             projects: proposals.map { .init(id: $0.id.key, cost: Rational(Int($0.amountRequested.pence))) },
-            budget: Rational(Int(vote.amount.pence)), ballots: ballots, unit: Rational(100), inPence: true)
-        return (AllocationRules.allocate(election, rule: vote.rule), ballots.count)
+            budget: Rational(Int(vote.amount.pence)), ballots: ballots, unit: Rational(100), inPence: true,
+            fundsUnapproved: false)
+    }
+
+    /// The election of the vote `voteId` as it stands, if that vote is open and may be counted now.
+    public static func election(closing voteId: UUID, _ db: Database) throws -> (election: PBElection, rule: AllocationRule)? {
+        guard let vote = try Vote.find(db, id: voteId), vote.status == .open else { return nil }
+        return (try election(vote, db), vote.rule)
+    }
+
+    static func count(_ vote: Vote, _ db: Database) throws -> (allocation: Allocation, ballots: Int) {
+        let election = try election(vote, db)
+        let counted = VoteCounts.current?.result(for: election, rule: vote.rule)
+            ?? Result { () throws(CountStopped) in try AllocationRules.allocate(election, rule: vote.rule) }
+        switch counted {
+        case .success(let allocation): return (allocation, election.ballots.count)
+        case .failure(.cancelled): throw CountStopped.cancelled  // not a verdict on the vote: the push fails and is retried
+        case .failure(let stopped):
+            throw LocalityError(.countLimit, "'\(vote.title)' cannot be counted: \(stopped.description)")
+        }
+    }
+}
+
+/// Counts made before a push takes the server's write lock, so that a long count never holds up
+/// other devices: the push applies `vote.close` with the count made for exactly the election it
+/// finds (the same proposals, costs and ballots), and counts afresh only if that changed meanwhile.
+public final class VoteCounts: @unchecked Sendable {
+    // @unchecked: filled before the transaction, then only read inside it, on one thread at a time.
+    private var counts: [(election: ElectionKey, rule: AllocationRule, result: Result<Allocation, CountStopped>)] = []
+
+    @TaskLocal fileprivate static var current: VoteCounts?
+
+    public init() {}
+
+    struct ElectionKey: Hashable {
+        var projects: [PBElection.Project]
+        var budget: Rational
+        var ballots: [[Int]]
+        var fundsUnapproved: Bool
+
+        init(_ election: PBElection) {
+            projects = election.projects
+            budget = election.budget
+            ballots = election.ballots
+            fundsUnapproved = election.fundsUnapproved
+        }
+    }
+
+    /// Counts `election` by `rule` now (the slow part) and keeps the result for the transaction.
+    public func count(_ election: PBElection, rule: AllocationRule, limit: CountLimit = .standard) {
+        let result = Result { () throws(CountStopped) in try AllocationRules.allocate(election, rule: rule, limit: limit) }
+        counts.append((ElectionKey(election), rule, result))
+    }
+
+    fileprivate func result(for election: PBElection, rule: AllocationRule) -> Result<Allocation, CountStopped>? {
+        let key = ElectionKey(election)
+        return counts.first { $0.rule == rule && $0.election == key }?.result
+    }
+
+    /// Runs `body` with these counts at hand.
+    public func during<T>(_ body: () throws -> T) rethrows -> T {
+        try Self.$current.withValue(self) { try body() }
     }
 }

@@ -4,8 +4,9 @@ extension Count {
     /// Equal Shares in Double arithmetic: the same outcome as `equalShares`, or nil when a
     /// comparison it makes is within a relative 1e-9 — far wider than the rounding error of the few
     /// hundred operations behind any value here — so that only exact arithmetic can settle it.
-    func equalSharesApproximately(bonusPerVoter: Int) -> [Int]? {
+    func equalSharesApproximately(bonusPerVoter: Int) throws(CountStopped) -> [Int]? {
         guard voters > 0 else { return [] }
+        try meter.charge(passCost)
         let tolerance = 1e-9
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= tolerance * max(abs(a), abs(b)) }
         let costs = self.costs.map(\.doubleValue)
@@ -19,7 +20,8 @@ extension Count {
 
         enum Price { case tooClose, unaffordable, price(rho: Double, alpha: Double) }
 
-        func price(_ project: Int) -> Price {
+        func price(_ project: Int) throws(CountStopped) -> Price {
+            try meter.charge(supporters[project].count + 1)
             if counts.count < values.count { counts = Array(repeating: 0, count: values.count) }
             var used: [Int] = []
             for kind in supporters[project] {
@@ -58,7 +60,7 @@ extension Count {
                 best = project
             }
             var winner: (project: Int, rho: Double, alpha: Double)
-            switch price(best) {
+            switch try price(best) {
             case .tooClose: return nil
             case .unaffordable:
                 live.removeAll { $0 == best }
@@ -73,7 +75,7 @@ extension Count {
             var gone: [Int] = []
             var prices: [(project: Int, rho: Double, alpha: Double)] = [winner]
             for rival in rivals {
-                switch price(rival) {
+                switch try price(rival) {
                 case .tooClose: return nil
                 case .unaffordable: gone.append(rival)
                 case .price(let rho, let alpha):

@@ -34,6 +34,10 @@ struct PBCommand: ParsableCommand {
 
         @Argument(help: ArgumentHelp("The Pabulib file.", valueName: "file.pb")) var file: String
         @Option(help: ArgumentHelp("greedy, mes, mes-add1-greedy or phragmen.", valueName: "rule")) var rule: String
+        @Option(help: ArgumentHelp(
+            "The most work the count may do, in steps (a ballot kind looked at while pricing a project); the count stops with an error past it.",
+            valueName: "steps"))
+        var maxSteps: Int = CountLimit.standard.steps
         @OptionGroup var output: JSONOption
 
         struct Result: Encodable {
@@ -50,7 +54,8 @@ struct PBCommand: ParsableCommand {
         func run() throws {
             let rule = try AllocationRule(parsing: rule)
             let instance = try PBCommand.read(file)
-            let allocation = AllocationRules.allocate(try instance.election(), rule: rule)
+            guard maxSteps > 0 else { throw ValidationError("--max-steps must be a positive number of steps") }
+            let allocation = try AllocationRules.allocate(try instance.election(), rule: rule, limit: CountLimit(steps: maxSteps))
             let names = Dictionary(uniqueKeysWithValues: instance.projects.map { ($0.id, $0.name) })
             if output.json {
                 let ascending = allocation.funded.sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) }
