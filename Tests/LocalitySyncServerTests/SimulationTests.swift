@@ -431,8 +431,12 @@ struct Simulation {
         return result
     }
 
+    /// Ids from the seed; a clock that starts at the beginning of today (UTC) and ticks a
+    /// millisecond per reading — the same on every run of a day, and within the server's bounds
+    /// on a change's date (never before the device was registered, never months behind).
     static func deterministicEnvironment(seed: UInt64) -> ReplicaEnvironment {
-        let state = Mutex((millis: Int64(1_795_000_000_000), generator: SeededGenerator(seed: seed)))
+        let today = Timestamps.milliseconds(Date()) / 86_400_000 * 86_400_000
+        let state = Mutex((millis: today, generator: SeededGenerator(seed: seed)))
         return ReplicaEnvironment(
             now: {
                 state.withLock { value in

@@ -28,12 +28,14 @@ struct StoreTransport: SyncTransport {
 struct SyncedDevice {
     let replica: Replica
     let engine: SyncEngine
+    let token: String
 
-    init(_ username: String, store: SQLiteSyncStore, pullLimit: Int = 50) async throws {
-        replica = try Replica.inMemory()
+    init(_ username: String, store: SQLiteSyncStore, pullLimit: Int = 50, environment: ReplicaEnvironment = .live) async throws {
+        replica = try Replica.inMemory(environment: environment)
         let deviceId = replica.newID()
+        token = UUID().uuidString
         let outcome = try await store.login(
-            LoginRequest(username: username, password: DemoCouncil.password, deviceId: deviceId), token: UUID().uuidString,
+            LoginRequest(username: username, password: DemoCouncil.password, deviceId: deviceId), token: token,
             now: Date())
         guard case .success(let login) = outcome else { throw LocalityError(.unauthenticated, "login failed") }
         try replica.bind(serverURL: "memory:", login: login)

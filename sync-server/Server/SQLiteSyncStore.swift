@@ -162,8 +162,9 @@ public struct SQLiteSyncStore: SyncStore {
             // Loaded once: no mutation changes who its sender is. (If it cannot be, each mutation says why.)
             let actor = Result { try Actor.load(db, personId: session.personId) }
             let device = session.deviceId.key
-            let first = try Int64.fetchOne(
-                db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [device]) ?? 0
+            let deviceRow = try Row.fetchOne(db, sql: "SELECT last_sequence, created_at FROM device WHERE id = ?", arguments: [device])
+            let first: Int64 = deviceRow?["last_sequence"] ?? 0
+            let registered = (deviceRow?["created_at"] as String?).flatMap(Timestamps.parse)
             var last = first
             try Audit.setActor(session.personId, db)
             try AncestryCache.during {  // no mutation changes localities
@@ -175,7 +176,7 @@ public struct SQLiteSyncStore: SyncStore {
                         continue
                     }
                     guard mutation.sequence == last + 1 else { break }  // a gap
-                    let result = try Self.apply(mutation, command, from: session, as: actor, now: now, db)
+                    let result = try Self.apply(mutation, command, from: session, as: actor, now: now, registered: registered, db)
                     results.append(result)
                     last = mutation.sequence
                     if result.outcome == .applied { latest = max(latest ?? mutation.hlc, mutation.hlc) }
@@ -209,7 +210,7 @@ public struct SQLiteSyncStore: SyncStore {
     /// Applies the device's next mutation and records its result (the caller has checked its sequence).
     static func apply(
         _ mutation: Mutation, _ command: Result<any MutationCommand, LocalityError>, from session: Session,
-        as actor: Result<Actor, any Error>, now: Date, _ db: Database
+        as actor: Result<Actor, any Error>, now: Date, registered: Date?, _ db: Database
     ) throws -> MutationResult {
         let device = session.deviceId.key
         var outcome = MutationResult.Outcome.applied
@@ -217,11 +218,11 @@ public struct SQLiteSyncStore: SyncStore {
         if mutation.deviceId != session.deviceId || mutation.actorId != session.personId {
             outcome = .rejected
             error = LocalityError.forbidden("a device may push only mutations made on it by its own user")
-        } else if mutation.hlc.wallMillis > Timestamps.milliseconds(now) + 86_400_000 {
-            // A clock far ahead would order this edit after everyone's for as long as it stays ahead.
+        } else if let problem = ClockBounds.problem(with: mutation, now: now, deviceRegisteredAt: registered) {
+            // A clock far ahead would order this edit after everyone's for as long as it stays ahead;
+            // one far behind would show people a need "recorded" a year ago, a payment before its award.
             outcome = .rejected
-            error = LocalityError.invalidInput(
-                "this change is dated more than a day ahead of the server's clock; set the device's date and time, then make it again")
+            error = problem
         } else {
             do {
                 // As the authenticated person, never as whoever the mutation claims.

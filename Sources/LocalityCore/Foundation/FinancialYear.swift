@@ -27,6 +27,13 @@ public struct FinancialYear: Hashable, Comparable, Sendable, Codable, CustomStri
 
     public static func < (lhs: FinancialYear, rhs: FinancialYear) -> Bool { lhs.startYear < rhs.startYear }
 
+    /// Its first and last days, `2026-04-01` and `2027-03-31`.
+    public var firstDay: String { "\(startYear)-04-01" }
+    public var lastDay: String { "\(startYear + 1)-03-31" }
+
+    /// Whether the day (`YYYY-MM-DD`) falls in this year.
+    public func contains(day: String) -> Bool { day >= firstDay && day <= lastDay }
+
     public init(from decoder: any Decoder) throws {
         try self.init(parsing: try decoder.singleValueContainer().decode(String.self))
     }

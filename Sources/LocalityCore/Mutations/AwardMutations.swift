@@ -160,6 +160,7 @@ public struct RecordPayment: MutationCommand, Hashable {
             throw LocalityError(.invalidTransition, "the award for '\(award.title)' is closed; no more payments can be made under it")
         }
         let amount = try Validate.amount(amount)
+        try LedgerDates.check(context.at, budget: try Lookup.budget(award.budgetId, db), award: award, what: "a payment")
         let paid = try Award.paid(award.id, db)
         // What is committed for it now: the award, less any commitment released since.
         let committed = Money(
@@ -407,6 +408,9 @@ public struct CorrectLedger: MutationCommand, Hashable {
         let committed = Money(pence: sums?["committed"] ?? 0)
         let paid = Money(pence: sums?["paid"] ?? 0)
         let award = try Award.fetchOne(db, sql: "SELECT * FROM award WHERE decision_id = ?", arguments: [decision.id.key])
+        if kind == .clawback {
+            try LedgerDates.check(context.at, budget: try Lookup.budget(proposal.budgetId, db), award: award, what: "a clawback")
+        }
         switch kind {
         case .decommitment:
             guard committed - amount >= paid else {
@@ -425,6 +429,24 @@ public struct CorrectLedger: MutationCommand, Hashable {
                 note: "\(kind == .decommitment ? "Released" : "Clawed back"): \(proposal.title) — \(reason)", recordedAt: context.at,
                 decisionId: decision.id, proposalId: proposal.id, recordedBy: actor.person.id, awardId: award?.id
             ).insert(db)
+        }
+    }
+}
+
+/// Money moves within its budget's financial year, and never before the award it is paid under was
+/// made: a device whose clock ran a year behind must not put a payment on last year's ledger.
+enum LedgerDates {
+    static func check(_ at: Date, budget: Budget, award: Award?, what: String) throws {
+        let day = Timestamps.day(at)
+        guard budget.financialYear.contains(day: day) else {
+            throw LocalityError.invalid(
+                "\(what) dated \(day) is outside \(budget.name)'s financial year (\(budget.financialYear.firstDay) to "
+                    + "\(budget.financialYear.lastDay)); check the device's date and time")
+        }
+        if let award, at < award.createdAt, Timestamps.day(at) < Timestamps.day(award.createdAt) {
+            throw LocalityError.invalid(
+                "\(what) dated \(day) is before the award for '\(award.title)' was made (\(Timestamps.day(award.createdAt))); "
+                    + "check the device's date and time")
         }
     }
 }

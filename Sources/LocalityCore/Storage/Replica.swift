@@ -117,7 +117,8 @@ public struct Replica: Sendable {
         let counters = try ReplicaState.counters(state, db)
         let actor = try Actor.load(db, personId: state.personId)
         let now = Timestamps.truncated(environment.now())
-        let hlc = HLCTimestamp.next(after: counters.hlc, wallMillis: Timestamps.milliseconds(now), node: state.deviceId.key)
+        let wall = Timestamps.milliseconds(now)
+        let hlc = HLCTimestamp.next(after: ClockBounds.continuing(from: counters.hlc, wallMillis: wall), wallMillis: wall, node: state.deviceId.key)
         let sequence = counters.sequence + 1
         // Capture before-images while applying, so a later pull can rebase this change.
         try UndoLog.capture(sequence, db)
