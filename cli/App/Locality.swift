@@ -22,6 +22,24 @@ struct LocalityCommand: AsyncParsableCommand {
 
     @OptionGroup var home: HomeOptions
 
+    /// Runs the command; an error's text, which may quote data, is made safe for the terminal.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as LocalityError {
+            exit(withError: LocalityError(error.code, TerminalText.safe(error.message)))
+        } catch let error as ValidationError {
+            exit(withError: ValidationError(TerminalText.safe(error.message)))
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     /// With no subcommand: a short dashboard.
     func run() async throws {
         try Dashboard.show(try home.openReplica())

@@ -4,6 +4,7 @@ import Hummingbird
 import LocalityCore
 import LocalitySyncServer
 import Logging
+import NIOCore
 
 @main
 struct LocalitySync: AsyncParsableCommand {
@@ -30,14 +31,29 @@ struct Serve: AsyncParsableCommand {
     var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
     @Option(help: "The address to listen on.")
     var host = ProcessInfo.processInfo.environment["LOCALITY_SYNC_HOST"] ?? "127.0.0.1"
-    @Option(help: "The port to listen on (0 picks a free one).")
-    var port = Int(ProcessInfo.processInfo.environment["LOCALITY_SYNC_PORT"] ?? "") ?? 8080
+    @Option(help: "The port to listen on (0 picks a free one; default: $LOCALITY_SYNC_PORT, else 8080).")
+    var port: Int?
     @Flag(help: "Load the demo council and its accounts (\(DemoCouncil.usernames.joined(separator: ", "))), each with the password '\(DemoCouncil.password)'.")
     var demo = false
 
+    /// The port: --port, else LOCALITY_SYNC_PORT (which must then be a port number), else 8080.
+    func listeningPort() throws -> Int {
+        if let port { return port }
+        guard let text = ProcessInfo.processInfo.environment["LOCALITY_SYNC_PORT"], !text.isEmpty else { return 8080 }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), (0...65_535).contains(value) else {
+            throw ValidationError("LOCALITY_SYNC_PORT must be a port number from 0 to 65535, not '\(text)'")
+        }
+        return value
+    }
+
     func validate() throws {
+        let port = try listeningPort()
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port)") }
         guard !db.isEmpty else { throw ValidationError("--db needs a file path") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: db, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--db \(db) is a directory; give the database file's path")
+        }
     }
 
     func run() async throws {
@@ -47,24 +63,36 @@ struct Serve: AsyncParsableCommand {
             return logger
         }()
 
+        let port = try listeningPort()
+        // Before the database is created: a port already taken is said plainly and leaves nothing behind.
+        if let problem = PortCheck.problem(host: host, port: port) { throw OperatorError(problem) }
         let store: SQLiteSyncStore
         do {
             store = try SQLiteSyncStore.open(at: db)
         } catch {
-            throw ValidationError("cannot open the database at \(db): \(error)")
+            throw OperatorError("cannot open the database at \(db): \(DatabaseProblem.describe(error))")
         }
         logger.info("database ready", metadata: ["sync.db": "\(db)"])
         if demo {
             if try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 10)) {
                 logger.info("loaded the demo council (Marcher County)")
+                logger.notice(
+                    "demo accounts: \(DemoCouncil.usernames.joined(separator: ", ")) — each with the password '\(DemoCouncil.password)'")
+            } else if try store.demoPasswordStillWorks() {
+                logger.notice(
+                    "this database already holds the demo council, loaded earlier; its accounts (\(DemoCouncil.usernames.joined(separator: ", "))) still have the demo password")
+            } else {
+                logger.notice("--demo: this database already holds a council, so nothing was loaded")
             }
-            logger.notice(
-                "demo accounts: \(DemoCouncil.usernames.joined(separator: ", ")) — each with the password '\(DemoCouncil.password)'")
         }
         let app = buildApplication(
             store: store, configuration: ServerConfiguration(host: host, port: port), logger: logger,
             onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError {
+            throw OperatorError("the server could not listen on \(host):\(port): \(error.description)")
+        }
         logger.info("stopped")
     }
 }

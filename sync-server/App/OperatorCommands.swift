@@ -3,22 +3,58 @@ import Foundation
 import LocalityCore
 import LocalitySyncServer
 
+/// An operator command's failure that is not a mistake in how it was typed: printed as
+/// `Error: …` without the usage block, exit status 1.
+struct OperatorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// The server's database, for operator commands.
 struct DatabaseOption: ParsableArguments {
     @Option(help: "The server's database file (default: $LOCALITY_SYNC_DB, else locality-sync.sqlite).")
     var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
 
-    func open() throws -> SQLiteSyncStore {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw ValidationError("there is no server database at \(db); start the server once, or give --db")
+    /// Refuses a path that is not an existing file, in words.
+    func requireFile() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: db, isDirectory: &isDirectory) else {
+            throw OperatorError("there is no server database at \(db); start the server once, or give --db")
         }
-        return try SQLiteSyncStore.open(at: db)
+        guard !isDirectory.boolValue else {
+            throw OperatorError("\(db) is a directory, not a server database file; give --db the file itself")
+        }
+    }
+
+    func open() throws -> SQLiteSyncStore {
+        try requireFile()
+        do {
+            return try SQLiteSyncStore.open(at: db)
+        } catch {
+            throw OperatorError("cannot open the server database at \(db): \(DatabaseProblem.describe(error))")
+        }
     }
 }
 
 struct JSONFlag: ParsableArguments {
     @Flag(help: "Print JSON for scripts.")
     var json = false
+}
+
+/// Columns padded to their widest cell (two spaces between), a header underlined; data made safe
+/// for the terminal.
+func printTable(_ header: [String], _ rows: [[String]]) {
+    let safe = rows.map { $0.map(TerminalText.safe) }
+    var widths = header.map(\.count)
+    for row in safe { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    print(line(header))
+    print(line(widths.map { String(repeating: "─", count: $0) }))
+    for row in safe { print(line(row)) }
 }
 
 func printJSON(_ value: some Encodable) throws {
@@ -111,10 +147,11 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let accounts = try database.open().accounts()
             if output.json { return try printJSON(accounts) }
-            for account in accounts {
-                let state = account.disabled ? "  [disabled]" : ""
-                print("\(account.username.padding(toLength: 14, withPad: " ", startingAt: 0))\(account.displayName) — \(account.roles.joined(separator: "; ")); \(account.devices) device\(account.devices == 1 ? "" : "s")\(state)")
+            let rows = accounts.map { account in
+                [account.username, account.displayName, account.roles.joined(separator: "; "), String(account.devices),
+                 account.disabled ? "disabled" : "active"]
             }
+            printTable(["Username", "Name", "Roles", "Devices", "State"], rows)
         }
     }
 
@@ -181,10 +218,15 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func run() throws {
-            guard FileManager.default.fileExists(atPath: database.db) else {
-                throw ValidationError("there is no server database at \(database.db); give --db")
+            try database.requireFile()
+            let result: Audit.Verification
+            do {
+                result = try Audit.verify(databaseAt: database.db)
+            } catch let error as LocalityError {
+                throw OperatorError(error.message)
+            } catch {
+                throw OperatorError("cannot read the audit trail in \(database.db): \(DatabaseProblem.describe(error))")
             }
-            let result = try Audit.verify(databaseAt: database.db)
             if output.json {
                 try printJSON(result)
             } else if let broken = result.firstBroken {
@@ -224,7 +266,7 @@ struct PBServerCommand: ParsableCommand {
             do {
                 try text.write(toFile: out, atomically: true, encoding: .utf8)
             } catch {
-                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+                throw OperatorError("cannot write \(out): \(error.localizedDescription)")
             }
             let ballots = text.split(separator: "\n").drop { $0 != "VOTES" }.count - 2
             print("Wrote '\(title)' to \(out): \(max(0, ballots)) anonymous ballots.")
@@ -247,10 +289,10 @@ struct PBServerCommand: ParsableCommand {
 
         func run() throws {
             let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw ValidationError("cannot read \(file)") }
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw OperatorError("cannot read \(file): \(error.localizedDescription)") }
             let instance: PBInstance
             do { instance = try Pabulib.parse(text) } catch let error as PabulibError {
-                throw ValidationError("\(file): \(error.description); nothing was imported")
+                throw OperatorError("\(file): \(error.description); nothing was imported")
             }
             let store = try database.open()
             let source = URL(fileURLWithPath: file).lastPathComponent
@@ -264,7 +306,7 @@ struct PBServerCommand: ParsableCommand {
                     return try Pabulib.importBallots(instance, into: vote.id, source: source, importedBy: operatorId, at: Date(), db)
                 }
             } catch let error as LocalityError {
-                throw ValidationError("\(error.message); nothing was imported")
+                throw OperatorError("\(error.message); nothing was imported")
             }
             if output.json { return try printJSON(["imported": count]) }
             print("Imported \(count) ballots from \(file).")

@@ -9,11 +9,20 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The largest request body accepted, in bytes.
     public var maxBodyBytes: Int
+    /// Timeouts and the connection limit.
+    public var connections: ConnectionLimits
+    /// Login attempts allowed from one address before it must wait.
+    public var loginLimit: LoginLimit
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 * 1024 * 1024) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 * 1024 * 1024,
+        connections: ConnectionLimits = ConnectionLimits(), loginLimit: LoginLimit = LoginLimit()
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.connections = connections
+        self.loginLimit = loginLimit
     }
 }
 
@@ -25,21 +34,23 @@ public func buildApplication(
     let router = buildRouter(store: store, configuration: configuration)
     return Application(
         router: router,
+        server: configuration.connections.server(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "locality-sync"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
-public func buildRouter(store: some SyncStore, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(store: some SyncStore, configuration: ServerConfiguration) -> Router<SyncRequestContext> {
+    let router = Router(context: SyncRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: ProtocolVersionMiddleware())
-    let api = SyncAPI(store: store, maxBodyBytes: configuration.maxBodyBytes)
+    let api = SyncAPI(store: store, maxBodyBytes: configuration.maxBodyBytes, logins: LoginThrottle(limit: configuration.loginLimit))
     router.get("/v1/health") { _, _ in try await api.health() }
-    router.post("/v1/auth/login") { request, context in try await api.login(request, context) }
-    router.post("/v1/auth/logout") { request, context in try await api.logout(request, context) }
-    router.post("/v1/sync/push") { request, context in try await api.push(request, context) }
-    router.get("/v1/sync/pull") { request, context in try await api.pull(request, context) }
+    // The protocol header is checked on the sync API's own routes only: anything else is a plain 404.
+    let v1 = router.group("/v1").add(middleware: ProtocolVersionMiddleware())
+    v1.post("auth/login") { request, context in try await api.login(request, context) }
+    v1.post("auth/logout") { request, context in try await api.logout(request, context) }
+    v1.post("sync/push") { request, context in try await api.push(request, context) }
+    v1.get("sync/pull") { request, context in try await api.pull(request, context) }
     return router
 }
 
@@ -63,7 +74,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .unauthorized: .unauthenticated
                 default: .invalidInput
                 }
-            throw APIError(status: error.status, LocalityError(code, error.body ?? error.status.reasonPhrase))
+            let message =
+                error.status == .notFound && error.body == nil
+                ? "there is nothing at \(request.method) \(TerminalText.safe(String(request.uri.path.prefix(200)))); the sync API is under /v1"
+                : error.body ?? error.status.reasonPhrase
+            throw APIError(status: error.status, LocalityError(code, message))
         } catch is CountStopped {
             // A count stopped by shutdown: not a verdict on the vote; the device sends it again.
             throw APIError(
@@ -83,7 +98,6 @@ struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard request.uri.path != "/v1/health" else { return try await next(request, context) }
         let name = SyncProtocol.versionHeader.lowercased()
         guard let header = request.headers.first(where: { $0.name.canonicalName == name })?.value else {
             throw APIError(status: .badRequest, LocalityError(
@@ -114,7 +128,7 @@ struct APIError: HTTPResponseError {
             switch error.code {
             case .notFound: .notFound
             case .forbidden: .forbidden
-            case .unauthenticated: .unauthorized
+            case .unauthenticated, .deviceRevoked: .unauthorized
             case .sequenceGap: .conflict
             case .tooLarge: .contentTooLarge
             case .rateLimited: .tooManyRequests

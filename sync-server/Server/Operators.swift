@@ -52,18 +52,24 @@ extension SQLiteSyncStore {
     public func addAccount(_ account: NewAccount, now: Date) throws -> AccountSummary {
         let username = account.username.trimmingCharacters(in: .whitespaces)
         guard !username.isEmpty, username.count <= 64,
-            username.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+            username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
         else {
-            throw LocalityError.invalidInput("'\(account.username)' is not a username: use letters, digits, '-', '_' or '.', at most 64")
+            throw LocalityError.invalidInput(
+                "'\(TerminalText.safe(account.username))' is not a username: use letters a–z, digits, '-', '_' or '.', at most 64")
+        }
+        let displayName = account.displayName.trimmingCharacters(in: .whitespaces)
+        guard displayName.count <= 200, !displayName.contains(where: \.isNewline), TerminalText.firstUnsafe(in: displayName) == nil else {
+            throw LocalityError.invalidInput("a display name is one line of at most 200 characters, with no control characters")
         }
         try Self.requireScopes(account.role, localities: account.localities, organisations: account.organisations)
         return try database.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person WHERE username = ?", arguments: [username]) == 0 else {
-                throw LocalityError.invalidInput("there is already an account called '\(username)'")
+            if let existing = try String.fetchOne(db, sql: "SELECT username FROM person WHERE username = ? COLLATE NOCASE", arguments: [username]) {
+                throw LocalityError.invalidInput(
+                    "there is already an account called '\(existing)' (usernames are the same whatever their capitals)")
             }
             var generator = SystemRandomNumberGenerator()
             let personId = UUID.v7(at: now, using: &generator)
-            try Person(id: personId, username: username, displayName: account.displayName.isEmpty ? username : account.displayName)
+            try Person(id: personId, username: username, displayName: displayName.isEmpty ? username : displayName)
                 .insert(db)
             try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, db)
             try db.execute(
@@ -80,7 +86,7 @@ extension SQLiteSyncStore {
         try Self.requireScopes(role, localities: localities, organisations: organisations)
         return try database.write { db in
             guard let personId = try String.fetchOne(
-                db, sql: "SELECT person.id FROM person JOIN account ON account.person_id = person.id WHERE username = ?",
+                db, sql: "SELECT person.id FROM person JOIN account ON account.person_id = person.id WHERE username = ? COLLATE NOCASE",
                 arguments: [username]
             ).flatMap(UUID.init(key:)) else {
                 throw LocalityError.notFound("there is no account called '\(username)'")
@@ -136,11 +142,11 @@ extension SQLiteSyncStore {
             try db.execute(
                 sql: """
                     UPDATE account SET disabled_at = ? WHERE disabled_at IS NULL
-                    AND person_id = (SELECT id FROM person WHERE username = ?)
+                    AND person_id = (SELECT id FROM person WHERE username = ? COLLATE NOCASE)
                     """, arguments: [Timestamps.format(now), username])
             guard db.changesCount == 1 else {
                 let exists = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM account JOIN person ON person.id = account.person_id WHERE username = ?",
+                    db, sql: "SELECT COUNT(*) FROM account JOIN person ON person.id = account.person_id WHERE username = ? COLLATE NOCASE",
                     arguments: [username]) ?? 0
                 throw exists == 0
                     ? LocalityError.notFound("there is no account called '\(username)'")
@@ -179,7 +185,7 @@ extension SQLiteSyncStore {
                     : LocalityError(.ambiguous, "'\(ref)' matches \(matches.count) devices; give more of its id")
             }
             try db.execute(
-                sql: "UPDATE device SET revoked_at = COALESCE(revoked_at, ?), token_hash = NULL WHERE id = ?",
+                sql: "UPDATE device SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
                 arguments: [Timestamps.format(now), matches[0]])
         }
         return try devices().first { $0.id.key.hasSuffix(text) }!
@@ -192,7 +198,7 @@ extension SQLiteSyncStore {
                 SELECT person.id, person.username, person.display_name, account.disabled_at,
                     (SELECT COUNT(*) FROM device WHERE device.person_id = person.id) AS devices
                 FROM person JOIN account ON account.person_id = person.id
-                WHERE ?1 IS NULL OR person.username = ?1 ORDER BY person.username
+                WHERE ?1 IS NULL OR person.username = ?1 COLLATE NOCASE ORDER BY person.username
                 """, arguments: [username]
         ).map { row in
             let personId = try UUID.column(row, "id")

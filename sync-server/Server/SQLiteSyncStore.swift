@@ -50,6 +50,18 @@ public struct SQLiteSyncStore: SyncStore {
         }
     }
 
+    /// Whether the demo council is here with its demo password still working (checked on the
+    /// officer's account), so that `serve --demo` never announces a password that is not in use.
+    public func demoPasswordStillWorks() throws -> Bool {
+        let hash = try database.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT password_hash FROM account WHERE person_id = ? AND disabled_at IS NULL",
+                arguments: [DemoCouncil.personID("officer").key])
+        }
+        guard let hash else { return false }
+        return Passwords.verify(DemoCouncil.password, hash: hash)
+    }
+
     static func hash(token: String) -> String {
         // Every request hashes its token: hex by hand rather than through String(format:).
         let digits = Array("0123456789abcdef".utf8)
@@ -72,7 +84,7 @@ public struct SQLiteSyncStore: SyncStore {
                 db,
                 sql: """
                     SELECT person.id, person.username, account.password_hash, account.disabled_at, account.failed_logins
-                    FROM person JOIN account ON account.person_id = person.id WHERE person.username = ?
+                    FROM person JOIN account ON account.person_id = person.id WHERE person.username = ? COLLATE NOCASE
                     """, arguments: [request.username])
         }
         guard let account, let personId = UUID(key: account["id"]) else { return .failure(failures: 0) }
@@ -95,8 +107,11 @@ public struct SQLiteSyncStore: SyncStore {
                 guard (existing["person_id"] as String) == personId.key else {
                     throw LocalityError.forbidden("this device is registered to another account; start a new home to log in")
                 }
-                guard (existing["revoked_at"] as String?) == nil else {
-                    throw LocalityError.forbidden("this device has been revoked by the server's operator")
+                if let revoked = (existing["revoked_at"] as String?).flatMap(Timestamps.parse) {
+                    throw LocalityError(
+                        .deviceRevoked,
+                        "this device was revoked by the server's operator on \(Timestamps.day(revoked)) and cannot log in again; "
+                            + "log in from a new home")
                 }
                 try db.execute(
                     sql: "UPDATE device SET token_hash = ?, last_seen_at = ?, name = COALESCE(?, name) WHERE id = ?",
@@ -131,6 +146,29 @@ public struct SQLiteSyncStore: SyncStore {
                 let deviceId = UUID(key: row["id"]), let personId = UUID(key: row["person_id"])
             else { return nil }
             return Session(deviceId: deviceId, personId: personId, username: row["username"])
+        }
+    }
+
+    public func refusal(token: String) async throws -> LocalityError? {
+        try await database.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT device.revoked_at, account.disabled_at FROM device
+                        JOIN account ON account.person_id = device.person_id WHERE device.token_hash = ?
+                        """, arguments: [Self.hash(token: token)])
+            else { return nil }
+            if let revoked = (row["revoked_at"] as String?).flatMap(Timestamps.parse) {
+                return LocalityError(
+                    .deviceRevoked,
+                    "this device was revoked by the server's operator on \(Timestamps.day(revoked)); it can no longer sync or log in again")
+            }
+            if let disabled = (row["disabled_at"] as String?).flatMap(Timestamps.parse) {
+                return LocalityError(
+                    .unauthenticated, "this account was disabled by the server's operator on \(Timestamps.day(disabled)); ask them to enable it")
+            }
+            return nil
         }
     }
 

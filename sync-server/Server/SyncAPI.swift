@@ -6,22 +6,35 @@ import LocalityCore
 struct SyncAPI<Store: SyncStore>: Sendable {
     let store: Store
     let maxBodyBytes: Int
+    let logins: LoginThrottle
 
     func health() async throws -> Response {
         try await store.checkHealth()
         return try json(["status": "ok"])
     }
 
-    func login(_ request: Request, _ context: some RequestContext) async throws -> Response {
+    func login(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let address = context.clientAddress
+        if let wait = logins.wait(for: address, now: Date()) {
+            context.logger.notice("login refused: too many failures from one address", metadata: ["sync.address": "\(address)"])
+            var response = try APIError(
+                status: .tooManyRequests,
+                LocalityError(.rateLimited, "too many failed logins from this address; try again in \(wait) second\(wait == 1 ? "" : "s")")
+            ).response(from: request, context: context)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
         let body = try await decode(LoginRequest.self, from: request)
         guard !body.username.isEmpty, !body.password.isEmpty else {
             throw LocalityError.invalidInput("a username and a password are required")
         }
         switch try await store.login(body, token: Tokens.make(), now: Date()) {
         case .success(let response):
+            logins.succeeded(from: address)
             context.logger.info("login", metadata: ["sync.user": "\(body.username)", "sync.device": "\(body.deviceId.key)"])
             return try json(response)
         case .failure(let failures):
+            logins.failed(from: address, now: Date())
             // Slow down guessing: each failure in a row doubles the wait, up to eight seconds.
             let delay = min(0.25 * pow(2, Double(max(0, failures - 1))), 8)
             try await Task.sleep(for: .seconds(delay))
@@ -38,6 +51,9 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     func push(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let session = try await session(request)
         let body = try await decode(PushRequest.self, from: request)
+        if let bad = body.mutations.first(where: { $0.sequence < 1 }) {
+            throw LocalityError.invalidInput("mutation sequence numbers start at 1; this push carries \(bad.sequence)")
+        }
         let response = try await store.push(body, from: session, now: Date())
         context.logger.info(
             "push",
@@ -79,6 +95,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "log in first: this request has no bearer token"))
         }
         guard let session = try await store.authenticate(token: token, now: Date()) else {
+            if let refusal = try await store.refusal(token: token) { throw APIError(status: .unauthorized, refusal) }
             throw APIError(status: .unauthorized, LocalityError(
                 .unauthenticated, "this token is not valid (logged out, device revoked or account disabled); log in again"))
         }

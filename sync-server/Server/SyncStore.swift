@@ -22,6 +22,13 @@ public protocol SyncStore: Sendable {
     func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse
     /// Fails when the store cannot serve requests.
     func checkHealth() async throws
+    /// Why a token that does not authenticate is refused, when the store knows: its device was
+    /// revoked, or its account disabled. Nil for a token it has never seen (or logged out).
+    func refusal(token: String) async throws -> LocalityError?
+}
+
+extension SyncStore {
+    public func refusal(token: String) async throws -> LocalityError? { nil }
 }
 
 public enum LoginOutcome: Sendable {

@@ -67,6 +67,19 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     }
 }
 
+extension MutationName {
+    /// An unknown name is refused in words: the sender may be newer than this build.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let name = MutationName(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "'\(text.prefix(60))' is not a mutation this server knows; it knows \(MutationName.allCases.count), such as need.record and proposal.submit"))
+        }
+        self = name
+    }
+}
+
 /// Who makes a mutation, and when. The same values on the device and on the server, so both
 /// compute the same result.
 public struct MutationContext: Sendable {
@@ -107,6 +120,7 @@ extension MutationName {
     /// Decodes a mutation's arguments into its command, or says what is wrong with them. Pure, so
     /// the server decodes a batch before taking the write lock.
     public func command(arguments: JSONValue) throws(LocalityError) -> any MutationCommand {
+        try TerminalText.check(arguments, mutation: rawValue)
         do {
             return try arguments.decode(as: commandType)
         } catch {

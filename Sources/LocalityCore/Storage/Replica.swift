@@ -113,6 +113,9 @@ public struct Replica: Sendable {
 
     private func perform<Command: MutationCommand>(_ command: Command, _ db: Database) throws -> MutationReceipt {
         let command = try command.prepared(db)
+        // No control characters in anyone's text: refused here as the server refuses them.
+        let json = try JSONValueEncoder().encode(command)
+        try TerminalText.check(json, mutation: Command.name.rawValue)
         let state = try ReplicaState.load(db)
         let counters = try ReplicaState.counters(state, db)
         let actor = try Actor.load(db, personId: state.personId)
@@ -127,7 +130,7 @@ public struct Replica: Sendable {
         let receipt = MutationReceipt(
             id: environment.newID(now), sequence: sequence, name: Command.name, hlc: hlc, createdAt: now)
         // The arguments go to the outbox as JSON text, encoded once: this is every change's hot path.
-        let arguments = String(decoding: try JSONCoding.encode(command), as: UTF8.self)
+        let arguments = String(decoding: JSONWriter.write(json), as: UTF8.self)
         try OutboxEntry.insert(receipt, arguments: arguments, deviceId: state.deviceId, actorId: actor.person.id, db)
         return receipt
     }

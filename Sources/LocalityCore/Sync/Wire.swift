@@ -142,6 +142,9 @@ public struct ErrorBody: Codable, Sendable {
 extension LocalityError.Code {
     /// The request needs a valid bearer token.
     public static let unauthenticated = Self(rawValue: "unauthenticated")
+    /// The server's operator revoked this device: it can neither sync nor log in again. Its
+    /// unsent changes can be carried to a new home (`locality outbox export` / `import`).
+    public static let deviceRevoked = Self(rawValue: "device_revoked")
     /// The client speaks a protocol version the server does not.
     public static let unsupportedVersion = Self(rawValue: "unsupported_protocol_version")
     /// A push skipped a sequence number: the device must resend from the server's last applied.

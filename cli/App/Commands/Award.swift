@@ -19,7 +19,7 @@ struct AwardCommand: ParsableCommand {
             let replica = try home.openReplica()
             let awards = try overdue ? replica.overdueAwards() : replica.awards()
             if output.json { return try Output.json(awards) }
-            guard !awards.isEmpty else { return Swift.print(overdue ? "Nothing overdue." : "No awards yet.") }
+            guard !awards.isEmpty else { return print(overdue ? "Nothing overdue." : "No awards yet.") }
             AwardCommand.table(awards)
         }
     }
@@ -44,18 +44,18 @@ struct AwardCommand: ParsableCommand {
         func run() throws {
             let award = try home.openReplica().award(ref)
             if output.json { return try Output.json(award) }
-            AwardCommand.print(award)
+            AwardCommand.show(award)
         }
     }
 
-    static func print(_ award: AwardView) {
-        Swift.print("\(award.title) — \(award.organisation)")
+    static func show(_ award: AwardView) {
+        print("\(award.title) — \(award.organisation)")
         Output.field("Award", "\(award.reference) (\(award.status.rawValue)), \(award.startsOn) to \(award.endsOn)")
         Output.field("Amount", "\(award.amount) from \(award.budget)")
         Output.field("Paid", "\(award.paid); \(award.remaining) remaining")
         if award.reportOverdue { Output.field("Overdue", "a monitoring report (due every quarter)") }
         if !award.milestones.isEmpty {
-            Swift.print("")
+            print("")
             Output.table(
                 ["Milestone", "Due", "Status", "Title"],
                 award.milestones.map {
@@ -63,13 +63,13 @@ struct AwardCommand: ParsableCommand {
                 })
         }
         if !award.instalments.isEmpty {
-            Swift.print("")
+            print("")
             Output.table(
                 ["Instalment", "Amount", "When"],
                 award.instalments.map { [$0.id.shortReference, "\($0.amount)", $0.dueOn ?? "on evidence: \($0.onOutcome ?? "")"] })
         }
         if !award.indicators.isEmpty {
-            Swift.print("")
+            print("")
             Output.table(
                 ["Indicator", "Name", "Baseline", "Target", "Latest"],
                 award.indicators.map { indicator in
@@ -79,12 +79,12 @@ struct AwardCommand: ParsableCommand {
                 })
         }
         for review in award.reviews {
-            Swift.print("")
-            Swift.print("Reviewed \(Output.day(review.reviewedAt)): \(review.verdict.rawValue). \(review.summary)")
-            if !review.lessons.isEmpty { Swift.print("Lessons: \(review.lessons)") }
+            print("")
+            print("Reviewed \(Output.day(review.reviewedAt)): \(review.verdict.rawValue). \(review.summary)")
+            if !review.lessons.isEmpty { print("Lessons: \(review.lessons)") }
         }
         if !award.reports.isEmpty {
-            Swift.print("")
+            print("")
             Output.table(
                 ["Period to", "Spend", "Progress", "Issues"],
                 award.reports.map { [$0.periodEnd, "\($0.spend)", $0.progress.clipped(50), $0.issues.clipped(30)] })
@@ -152,8 +152,8 @@ struct AwardCommand: ParsableCommand {
                     instalments: instalments, indicators: indicators))
             let view = try replica.award(awardId.key)
             if output.json { return try Output.json(view) }
-            Swift.print("Awarded \(view.amount) to \(view.organisation) for '\(view.title)' (award \(view.reference)).")
-            Swift.print("Queued for sync as change #\(receipt.sequence).")
+            print("Awarded \(view.amount) to \(view.organisation) for '\(view.title)' (award \(view.reference)).")
+            print("Queued for sync as change #\(receipt.sequence).")
         }
     }
 
@@ -174,8 +174,8 @@ struct AwardCommand: ParsableCommand {
                 RecordPayment(ledgerEntryId: replica.newID(), awardId: awardId, amount: try Money(parsing: amount), note: note))
             let view = try replica.award(awardId.key)
             if output.json { return try Output.json(view) }
-            Swift.print("Paid \(try Money(parsing: amount)) under '\(view.title)': \(view.paid) of \(view.amount) paid, \(view.remaining) remaining.")
-            Swift.print("Queued for sync as change #\(receipt.sequence); the server checks it against the award again.")
+            print("Paid \(try Money(parsing: amount)) under '\(view.title)': \(view.paid) of \(view.amount) paid, \(view.remaining) remaining.")
+            print("Queued for sync as change #\(receipt.sequence); the server checks it against the award again.")
         }
     }
 
@@ -216,7 +216,7 @@ struct AwardCommand: ParsableCommand {
                     reportId: replica.newID(), awardId: view.id, periodEnd: periodEnd, progress: progress,
                     spend: try Money(parsing: spend), issues: issues, measurements: measurements, milestonesMet: met))
             if output.json { return try Output.json(try replica.award(view.id.key)) }
-            Swift.print("Reported on '\(view.title)' to \(periodEnd); queued for sync as change #\(receipt.sequence).")
+            print("Reported on '\(view.title)' to \(periodEnd); queued for sync as change #\(receipt.sequence).")
         }
     }
 
@@ -261,7 +261,7 @@ struct ReviewOptions: ParsableArguments {
             RecordReview(reviewId: replica.newID(), awardId: awardId, verdict: verdict, summary: summary, lessons: lessons, newNeeds: needs))
         let view = try replica.award(awardId.key)
         if json { return try Output.json(view) }
-        Swift.print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
-        Swift.print("Queued for sync as change #\(receipt.sequence).")
+        print("Reviewed '\(view.title)': \(verdict.rawValue)\(needs.isEmpty ? "" : "; raised \(needs.count) new need(s)"). Award \(view.status.rawValue).")
+        print("Queued for sync as change #\(receipt.sequence).")
     }
 }

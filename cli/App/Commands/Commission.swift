@@ -20,7 +20,7 @@ struct CommissionCommand: ParsableCommand {
         func run() throws {
             let commissions = try home.openReplica().commissions()
             if output.json { return try Output.json(commissions) }
-            guard !commissions.isEmpty else { return Swift.print("No commissions yet.") }
+            guard !commissions.isEmpty else { return print("No commissions yet.") }
             Output.table(
                 ["Ref", "Stage", "Level", "Where", "Waiting for", "Title"],
                 commissions.map {
@@ -39,7 +39,7 @@ struct CommissionCommand: ParsableCommand {
         func run() throws {
             let view = try home.openReplica().commission(ref)
             if output.json { return try Output.json(view) }
-            Swift.print("\(view.title) — \(view.level.rawValue), \(view.locality)")
+            print("\(view.title) — \(view.level.rawValue), \(view.locality)")
             Output.field("Stage", view.status == .closed ? "closed" : "\(view.stage) of 8: \(view.stageName) (\(view.cycle); \(view.responsible))")
             Output.field("Waiting for", view.blockedBy)
             Output.field("Needs", view.needIds.map(\.shortReference).joined(separator: ", "))
@@ -53,13 +53,13 @@ struct CommissionCommand: ParsableCommand {
                 if !review.lessons.isEmpty { Output.field("Lessons", review.lessons) }
             }
             if !view.options.isEmpty {
-                Swift.print("")
+                print("")
                 Output.table(
                     ["Option", "Score", "Chosen", "Notes"],
                     view.options.map { [$0.deliveryModel.rawValue, "\($0.score)", $0.chosen ? "yes" : "", $0.notes.clipped(50)] })
             }
             if !view.risks.isEmpty {
-                Swift.print("")
+                print("")
                 Output.table(
                     ["Risk", "L×I", "Owner", "Mitigation"],
                     view.risks.map { [$0.description.clipped(40), "\($0.likelihood)×\($0.impact)=\($0.rating)", $0.owner, $0.mitigation.clipped(40)] })
@@ -120,9 +120,9 @@ struct CommissionCommand: ParsableCommand {
     static func done(_ replica: Replica, _ id: UUID, _ verb: String, _ receipt: MutationReceipt, json: Bool) throws {
         let view = try replica.commission(id.key)
         if json { return try Output.json(view) }
-        Swift.print("\(verb) '\(view.title)' (\(view.reference)), at stage \(view.stage): \(view.stageName)\(view.status == .closed ? " — closed" : "").")
-        if let blocked = view.blockedBy { Swift.print("Before it can move on: \(blocked).") }
-        Swift.print("Queued for sync as change #\(receipt.sequence).")
+        print("\(verb) '\(view.title)' (\(view.reference)), at stage \(view.stage): \(view.stageName)\(view.status == .closed ? " — closed" : "").")
+        if let blocked = view.blockedBy { print("Before it can move on: \(blocked).") }
+        print("Queued for sync as change #\(receipt.sequence).")
     }
 
     struct Record: ParsableCommand {

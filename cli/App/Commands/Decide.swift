@@ -229,7 +229,7 @@ struct ReportCommand: ParsableCommand {
         func run() throws {
             let round = try home.openReplica().round(ref)
             if output.json { return try Output.json(round) }
-            RoundCommand.print(round)
+            RoundCommand.show(round)
         }
     }
 

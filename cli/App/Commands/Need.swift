@@ -280,14 +280,42 @@ struct NeedCommand: ParsableCommand {
 
 /// `KIND: NOTE` as typed on the command line.
 enum EvidenceText {
+    /// `KIND: note` files the note under that kind; text with no `word:` prefix is resident contact.
+    /// A one-word prefix that is not a kind is refused, not filed as something else: `petiton:`
+    /// is a typing mistake, and the councillor should hear of it.
     static func parse(_ text: String, id: UUID, on day: String) throws -> EvidenceInput {
-        if let colon = text.firstIndex(of: ":"),
-            let kind = try? Evidence.Kind(parsing: String(text[..<colon]))
-        {
-            return EvidenceInput(
-                id: id, kind: kind, note: String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces),
-                observedOn: day)
+        if let colon = text.firstIndex(of: ":") {
+            let prefix = text[..<colon].trimmingCharacters(in: .whitespaces)
+            let note = String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            if let kind = try? Evidence.Kind(parsing: prefix) {
+                return EvidenceInput(id: id, kind: kind, note: note, observedOn: day)
+            }
+            let looksLikeAKind = !prefix.isEmpty && prefix.count <= 20
+                && prefix.allSatisfy { $0.isLetter || $0 == "-" || $0 == "_" } && !note.isEmpty
+            if looksLikeAKind {
+                let kinds = Evidence.Kind.allCases.map(\.rawValue)
+                let nearest = kinds.min { distance($0, prefix.lowercased()) < distance($1, prefix.lowercased()) }
+                throw ValidationError(
+                    "'\(prefix)' is not a kind of evidence\(nearest.map { " (did you mean '\($0)'?)" } ?? ""); use one of: "
+                        + "\(kinds.joined(separator: ", ")), or leave the prefix out for resident contact")
+            }
         }
         return EvidenceInput(id: id, kind: .residentContact, note: text, observedOn: day)
+    }
+
+    /// Edit distance, for suggesting the kind that was meant.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 }

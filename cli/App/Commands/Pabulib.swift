@@ -64,9 +64,9 @@ struct PBCommand: ParsableCommand {
                     voters: instance.voters.count, funded: ascending, order: allocation.funded, projects: allocation.projects))
             }
             let currency = instance.metaValue("currency").map { " " + $0 } ?? ""
-            Swift.print("\(instance.metaValue("description") ?? file): \(instance.voters.count) voters, \(instance.projects.count) projects, budget \(allocation.budget.decimal(places: 2))\(currency)")
-            Swift.print("Rule: \(rule.rawValue) — \(rule.summary)")
-            Swift.print("Funded \(allocation.funded.count) project\(allocation.funded.count == 1 ? "" : "s") for \(allocation.spent.decimal(places: 2))\(currency); \((allocation.budget - allocation.spent).decimal(places: 2)) left.\n")
+            print("\(instance.metaValue("description") ?? file): \(instance.voters.count) voters, \(instance.projects.count) projects, budget \(allocation.budget.decimal(places: 2))\(currency)")
+            print("Rule: \(rule.rawValue) — \(rule.summary)")
+            print("Funded \(allocation.funded.count) project\(allocation.funded.count == 1 ? "" : "s") for \(allocation.spent.decimal(places: 2))\(currency); \((allocation.budget - allocation.spent).decimal(places: 2)) left.\n")
             Output.table(
                 ["Project", "Cost", "Votes", "Funded", "Name", "Why"],
                 allocation.projects.map {
@@ -99,7 +99,7 @@ struct PBCommand: ParsableCommand {
                 budget: try instance.budget.decimal(places: 2), projects: instance.projects.count, voters: instance.voters.count,
                 ballotsCast: instance.voters.reduce(0) { $0 + $1.approvals.count })
             if output.json { return try Output.json(summary) }
-            Swift.print("\(file): well formed.")
+            print("\(file): well formed.")
             Output.field("Description", summary.description)
             Output.field("Ballot", summary.voteType)
             Output.field("Budget", summary.budget)

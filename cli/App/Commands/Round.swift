@@ -16,7 +16,7 @@ struct RoundCommand: ParsableCommand {
         func run() throws {
             let rounds = try home.openReplica().rounds()
             if output.json { return try Output.json(rounds) }
-            guard !rounds.isEmpty else { return Swift.print("No rounds yet.") }
+            guard !rounds.isEmpty else { return print("No rounds yet.") }
             Output.table(
                 ["Ref", "Opens", "Closes", "Open", "Proposals", "Budget", "Title"],
                 rounds.map {
@@ -36,22 +36,22 @@ struct RoundCommand: ParsableCommand {
         func run() throws {
             let round = try home.openReplica().round(ref)
             if output.json { return try Output.json(round) }
-            RoundCommand.print(round)
+            RoundCommand.show(round)
         }
     }
 
-    static func print(_ round: RoundView) {
-        Swift.print("\(round.title) — \(round.budget)")
+    static func show(_ round: RoundView) {
+        print("\(round.title) — \(round.budget)")
         Output.field("Round", "\(round.reference), \(round.opensOn) to \(round.closesOn) (\(round.isOpen ? "open" : "closed"))")
         Output.field("Largest award", round.maxAward.map { "\($0)" })
         Output.field("Assessed by", round.councillorsAssess ? "officers and ward councillors" : "officers")
         Output.field("Requested", "\(round.requested); approved \(round.approved)")
-        Swift.print("")
+        print("")
         Output.table(
             ["Criterion", "Weight", "Scale", "Guidance"],
             round.criteria.map { [$0.name, "\($0.weight)", "0–\($0.scaleMax)", $0.guidance.clipped(50)] })
         guard !round.ranking.isEmpty else { return }
-        Swift.print("")
+        print("")
         Output.table(
             ["#", "Ref", "Total", "Score", "Moderation", "Assessors", "Status", "Requested", "Title"],
             round.ranking.map {
@@ -118,7 +118,7 @@ struct RoundCommand: ParsableCommand {
                     needIds: needIds, outcomeIds: outcomeIds, councillorsAssess: councillorsAssess, criteria: criteria))
             let view = try replica.round(roundId.key)
             if output.json { return try Output.json(view) }
-            Swift.print("Opened round \(view.reference) '\(view.title)'; queued for sync as change #\(receipt.sequence).")
+            print("Opened round \(view.reference) '\(view.title)'; queued for sync as change #\(receipt.sequence).")
         }
     }
 }

@@ -24,7 +24,7 @@ struct VoteCommand: ParsableCommand {
         func run() throws {
             let votes = try home.openReplica().votes()
             if output.json { return try Output.json(votes) }
-            guard !votes.isEmpty else { return Swift.print("No votes yet. An officer opens one with `locality vote open`.") }
+            guard !votes.isEmpty else { return print("No votes yet. An officer opens one with `locality vote open`.") }
             Output.table(
                 ["Ref", "Opens", "Closes", "Status", "Rule", "Amount", "Proposals", "Title"],
                 votes.map {
@@ -43,7 +43,7 @@ struct VoteCommand: ParsableCommand {
         func run() throws {
             let view = try home.openReplica().vote(ref)
             if output.json { return try Output.json(view) }
-            Swift.print("\(view.title) — \(view.round)")
+            print("\(view.title) — \(view.round)")
             Output.field("Status", view.takingBallots ? "open for voting" : view.status == .closing ? "closed here; awaiting the server's count" : view.status.rawValue)
             Output.field("Voting", "\(view.opensOn) to \(view.closesOn)")
             let limits = [view.minChoices.map { "at least \($0)" }, view.maxChoices.map { "at most \($0)" }].compactMap { $0 }
@@ -56,12 +56,12 @@ struct VoteCommand: ParsableCommand {
             Output.field("Allocating", "\(view.amount) from \(view.budget)")
             Output.field("Your ballot", view.yourBallot)
             if view.ballotsAwaitingSync > 0 { Output.field("On this device", "\(view.ballotsAwaitingSync) ballot(s) waiting to sync") }
-            Swift.print("")
+            print("")
             Output.table(
                 ["#", "Ref", "Cost", "Organisation", "Proposal"],
                 view.proposals.map { ["\($0.number)", $0.reference, "\($0.amount)", $0.organisation.clipped(28), $0.title.clipped(44)] })
             guard let result = view.result else { return }
-            Swift.print("\nCounted \(view.ballotsCounted ?? 0) ballots by \(result.rule.rawValue): \(result.funded.count) funded for \(result.spent).")
+            print("\nCounted \(view.ballotsCounted ?? 0) ballots by \(result.rule.rawValue): \(result.funded.count) funded for \(result.spent).")
             Output.table(
                 ["Funded", "Votes", "Cost", "Proposal", "Why"],
                 result.projects.map { [$0.order.map { "#\($0)" } ?? "no", "\($0.approvals)", "\($0.amount)", $0.title.clipped(36), $0.explanation] })
@@ -117,8 +117,8 @@ struct VoteCommand: ParsableCommand {
                     proposalIds: proposals))
             let view = try replica.vote(voteId.key)
             if output.json { return try Output.json(view) }
-            Swift.print("Opened vote \(view.reference) '\(view.title)': \(view.proposals.count) proposals, \(view.amount), \(view.rule.rawValue), \(view.opensOn) to \(view.closesOn).")
-            Swift.print("Queued for sync as change #\(receipt.sequence).")
+            print("Opened vote \(view.reference) '\(view.title)': \(view.proposals.count) proposals, \(view.amount), \(view.rule.rawValue), \(view.opensOn) to \(view.closesOn).")
+            print("Queued for sync as change #\(receipt.sequence).")
         }
     }
 
@@ -158,8 +158,8 @@ struct VoteCommand: ParsableCommand {
             let receipt = try replica.perform(
                 CastBallot(ballotId: replica.newID(), voteId: view.id, proposalIds: choices, paperSerial: paper, voterCode: code))
             if output.json { return try Output.json(try replica.vote(view.id.key)) }
-            Swift.print("\(paper.map { "Captured ballot paper \($0)" } ?? "Cast your ballot") in '\(view.title)': \(choices.count) choice\(choices.count == 1 ? "" : "s").")
-            Swift.print("Queued for sync as change #\(receipt.sequence); it leaves this device once the server has counted it in.")
+            print("\(paper.map { "Captured ballot paper \($0)" } ?? "Cast your ballot") in '\(view.title)': \(choices.count) choice\(choices.count == 1 ? "" : "s").")
+            print("Queued for sync as change #\(receipt.sequence); it leaves this device once the server has counted it in.")
         }
     }
 
@@ -175,8 +175,8 @@ struct VoteCommand: ParsableCommand {
             let view = try replica.vote(ref)
             let receipt = try replica.perform(CloseVote(voteId: view.id))
             if output.json { return try Output.json(try replica.vote(view.id.key)) }
-            Swift.print("Closed '\(view.title)'. The server counts it by \(view.rule.rawValue) when this device syncs (change #\(receipt.sequence));")
-            Swift.print("then `locality vote show \(view.reference)` shows what was funded and why.")
+            print("Closed '\(view.title)'. The server counts it by \(view.rule.rawValue) when this device syncs (change #\(receipt.sequence));")
+            print("then `locality vote show \(view.reference)` shows what was funded and why.")
         }
     }
 
@@ -189,7 +189,7 @@ struct VoteCommand: ParsableCommand {
         func run() throws {
             let ballots = try home.openReplica().pendingBallots()
             if output.json { return try Output.json(ballots) }
-            guard !ballots.isEmpty else { return Swift.print("No ballots waiting to sync on this device.") }
+            guard !ballots.isEmpty else { return print("No ballots waiting to sync on this device.") }
             Output.table(
                 ["Paper", "Choices", "Captured", "Vote"],
                 ballots.map { [$0.paperSerial ?? "(online)", "\($0.choices)", Timestamps.format($0.castAt), $0.vote.clipped(40)] })

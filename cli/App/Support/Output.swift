@@ -57,3 +57,9 @@ extension String {
     /// Shortens to `width` characters with an ellipsis.
     func clipped(_ width: Int) -> String { count <= width ? self : String(prefix(width - 1)) + "…" }
 }
+
+/// Everything this program prints goes through here: a control or text-direction character in
+/// data (from an older server, or a file) is shown as its code, never sent to the terminal.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Swift.print(TerminalText.safe(items.map { "\($0)" }.joined(separator: separator)), terminator: terminator)
+}
