@@ -18,6 +18,7 @@ struct LocalityCommand: AsyncParsableCommand {
             NeedCommand.self, ProposalCommand.self, OutboxCommand.self, Login.self, SyncCommand.self, StatusCommand.self,
             RejectedCommand.self, ConflictsCommand.self, DecideCommand.self, DecisionCommand.self, InterestCommand.self,
             ReportCommand.self, AwardCommand.self, RoundCommand.self, AssessCommand.self, CommissionCommand.self, VoteCommand.self, PBCommand.self,
+            CheckCommand.self, RecoverCommand.self,
         ])
 
     @OptionGroup var home: HomeOptions
@@ -31,13 +32,34 @@ struct LocalityCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as LocalityError where error.code == .deviceRevoked {
+            exit(withError: CLIError(TerminalText.safe(error.message) + ".\n" + revokedAdvice()))
         } catch let error as LocalityError {
             exit(withError: LocalityError(error.code, TerminalText.safe(error.message)))
+        } catch let error where DatabaseProblem.isDamage(error) && HomeOptions.opened != nil {
+            exit(withError: damagedReplica(HomeOptions.opened ?? "", error))
         } catch let error as ValidationError {
             exit(withError: ValidationError(TerminalText.safe(error.message)))
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// The way out for a revoked device's unsent changes.
+    static func revokedAdvice() -> String {
+        let path = HomeOptions.opened ?? "this home"
+        let home = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let pending = (try? Replica.open(at: path).outbox().count) ?? 0
+        guard pending > 0 else {
+            return "Nothing more can be sent from this device; it has no changes waiting. Log in from a new home to go on "
+                + "(`locality --home NEW login --server URL --user NAME`)."
+        }
+        let them = pending == 1 ? "it" : "them"
+        return """
+            Nothing more can be sent from this device. \(Output.count(pending, "change")) waiting to sync \(pending == 1 ? "is" : "are") kept \
+            here. To carry \(them) over: `locality --home \(home) outbox export pending.json`, log in from a new home \
+            (`locality --home NEW login --server URL --user NAME`), then `locality --home NEW outbox import pending.json`.
+            """
     }
 
     /// With no subcommand: a short dashboard.

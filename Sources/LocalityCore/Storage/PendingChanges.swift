@@ -110,20 +110,31 @@ extension Replica {
         var configuration = Configuration()
         configuration.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        return try queue.read { db in
+        // Without a transaction: on a damaged file even the COMMIT of a read can fail.
+        return try queue.inDatabase { db in
             let state = try? Row.fetchOne(db, sql: "SELECT device_id, person_id FROM replica WHERE id = 1")
             let personId = (state?["person_id"] as String?).flatMap(UUID.init(key:))
             let username = try? personId.flatMap { try String.fetchOne(db, sql: "SELECT username FROM person WHERE id = ?", arguments: [$0.key]) }
-            // The range of sequence numbers, from the index if the table cannot be scanned.
-            let highest = (try? Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM outbox")) ?? nil
+            // The range of sequence numbers: the highest the index gives (itself perhaps damaged, so
+            // bounded), else rows are tried until a long run of gaps.
+            let indexed = (try? Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM outbox")) ?? nil
+            let highest: Int64? = min(indexed ?? 100_000, 100_000)
             var changes: [PendingChanges.Change] = []
             var unreadable: [Int64] = []
             if let highest {
-                for sequence in stride(from: Int64(1), through: highest, by: 1) {
+                // Rows up to the last the server answered have left the outbox.
+                let first = ((try? Int64.fetchOne(db, sql: "SELECT last_sequence FROM replica WHERE id = 1")) ?? nil ?? 0) + 1
+                var gaps = 0
+                for sequence in stride(from: first, through: max(first, highest), by: 1) {
+                    if gaps > 1_000 { break }
                     do {
                         guard let row = try Row.fetchOne(
                             db, sql: "SELECT name, arguments, created_at, state FROM outbox WHERE sequence = ?", arguments: [sequence])
-                        else { continue }
+                        else {
+                            gaps += 1
+                            continue
+                        }
+                        gaps = 0
                         guard (row["state"] as String?) == "pending" else { continue }
                         guard let name = MutationName(rawValue: row["name"] ?? "") else { unreadable.append(sequence); continue }
                         let arguments = try JSONParser.parse(Array(((row["arguments"] as String?) ?? "").utf8))
@@ -145,7 +156,7 @@ extension Replica {
         var configuration = Configuration()
         configuration.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        let lines = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
+        let lines = try queue.inDatabase { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
         return lines == ["ok"] ? [] : lines
     }
 }

@@ -92,18 +92,67 @@ struct Localities: ParsableCommand {
 
 struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "outbox", abstract: "Show the changes made on this device that are waiting to sync, oldest first.")
+        commandName: "outbox", abstract: "The changes made on this device that are waiting to sync; carry them to another home.",
+        subcommands: [List.self, Export.self, Import.self], defaultSubcommand: List.self)
 
-    @OptionGroup var home: HomeOptions
-    @OptionGroup var output: JSONOption
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the changes waiting to sync, oldest first.")
 
-    func run() throws {
-        let pending = try home.openReplica().outbox()
-        if output.json { return try Output.json(pending) }
-        guard !pending.isEmpty else { return print("Nothing waiting to sync.") }
-        Output.table(
-            ["#", "Made", "Change"],
-            pending.map { ["\($0.sequence)", Output.moment($0.createdAt), Output.describe($0)] })
-        print("\n\(pending.count) change\(pending.count == 1 ? "" : "s") waiting to sync.")
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let pending = try home.openReplica().outbox()
+            if output.json { return try Output.json(pending) }
+            guard !pending.isEmpty else { return print("Nothing waiting to sync.") }
+            Output.table(
+                ["#", "Made", "Change"],
+                pending.map { ["\($0.sequence)", Output.moment($0.createdAt), Output.describe($0)] })
+            print("\n\(Output.count(pending.count, "change")) waiting to sync.")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save the changes waiting to sync to a file, to carry them to a new home.",
+            discussion: """
+                For a device that can no longer sync (revoked by the server's operator) or a home being \
+                replaced: log in from a new home, then `locality --home NEW outbox import FILE` performs \
+                each change again there, as yours, and queues it for that home's next sync.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @Argument(help: ArgumentHelp("Where to write the changes (JSON).", valueName: "file")) var file: String
+
+        func run() throws {
+            let changes = try home.openReplica().exportPending()
+            try changes.write(to: file)
+            print("Saved \(Output.count(changes.changes.count, "change")) waiting to sync to \(file).")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Perform again, on this home, the changes saved by `outbox export` or `recover`.",
+            discussion: """
+                Each change is checked afresh and queued for this home's next sync, in the order it was \
+                made. One refused here (its record is gone, or it was imported already) is reported and \
+                the rest go on. Only the same account's changes are taken.
+                """)
+
+        @OptionGroup var home: HomeOptions
+        @OptionGroup var output: JSONOption
+        @Argument(help: ArgumentHelp("The file of changes.", valueName: "file")) var file: String
+
+        func run() throws {
+            let replica = try home.openReplica()
+            let outcomes = try replica.importPending(try PendingChanges.read(from: file))
+            if output.json { return try Output.json(outcomes) }
+            let applied = outcomes.filter(\.applied).count
+            print("Queued \(Output.count(applied, "change")) of \(outcomes.count) from \(file); `locality sync` sends them.")
+            for outcome in outcomes where !outcome.applied {
+                print("  #\(outcome.sequence) \(outcome.name.rawValue) not taken: \(outcome.error?.message ?? "refused")")
+            }
+        }
     }
 }

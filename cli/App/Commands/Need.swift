@@ -295,7 +295,7 @@ enum EvidenceText {
             if looksLikeAKind {
                 let kinds = Evidence.Kind.allCases.map(\.rawValue)
                 let nearest = kinds.min { distance($0, prefix.lowercased()) < distance($1, prefix.lowercased()) }
-                throw ValidationError(
+                throw CLIError(
                     "'\(prefix)' is not a kind of evidence\(nearest.map { " (did you mean '\($0)'?)" } ?? ""); use one of: "
                         + "\(kinds.joined(separator: ", ")), or leave the prefix out for resident contact")
             }

@@ -37,6 +37,7 @@ struct Login: AsyncParsableCommand {
         let password = try readPassword()
         let fileManager = FileManager.default
         let existed = fileManager.fileExists(atPath: home.replicaPath)
+        HomeOptions.opened = home.replicaPath
         try fileManager.createDirectory(at: home.directory, withIntermediateDirectories: true)
         let replica = try Replica.open(at: home.replicaPath)
         let identity = try replica.identity()

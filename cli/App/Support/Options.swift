@@ -21,11 +21,15 @@ struct HomeOptions: ParsableArguments {
 
     var replicaPath: String { directory.appendingPathComponent("replica.sqlite").path }
 
+    /// The replica file this run opened, so that an error anywhere can name it.
+    nonisolated(unsafe) static var opened: String?
+
     /// Opens the replica of an initialised home; never creates one by accident.
     func openReplica() throws -> Replica {
         guard FileManager.default.fileExists(atPath: replicaPath) else {
             throw CLIError("no replica in \(directory.path); run `locality init --demo --as USERNAME` first")
         }
+        Self.opened = replicaPath
         let replica = try Replica.open(at: replicaPath)
         guard try replica.isInitialised() else {
             throw CLIError("the replica in \(directory.path) was never initialised; run `locality init --demo --as USERNAME`")
@@ -37,6 +41,17 @@ struct HomeOptions: ParsableArguments {
 struct JSONOption: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts instead of text for people.")
     var json = false
+}
+
+/// What to say when the replica file is damaged: which file, and the way out.
+func damagedReplica(_ path: String, _ error: any Error) -> CLIError {
+    let home = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    return CLIError("""
+        the replica \(path) is damaged: \(DatabaseProblem.describe(error)).
+        What can still be read is safe. Run `locality --home \(home) check` to see the damage, then \
+        `locality --home \(home) recover --to pending.json`: it saves the changes still waiting to sync, moves the \
+        damaged file aside, and tells you how to log in afresh and re-apply them.
+        """)
 }
 
 /// An error of the terminal client itself (as opposed to one of the core's rules).

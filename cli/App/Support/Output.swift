@@ -32,6 +32,11 @@ enum Output {
 
     static func day(_ date: Date) -> String { Timestamps.day(date) }
 
+    /// "1 change", "2 changes": a count with its noun, singular or plural.
+    static func count(_ value: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(value) \(value == 1 ? singular : plural ?? singular + "s")"
+    }
+
     static func moment(_ date: Date) -> String {
         date.formatted(
             Date.VerbatimFormatStyle(
