@@ -131,9 +131,12 @@ struct SyncEndToEndTests {
         Thread.sleep(forTimeInterval: 0.01)
         #expect(try councillor.run("need", "update", needId, "--title", "Brockton ford floods every winter").status == 0)
         try officer.run("sync")
+        // Each is told their own part: the later edit overwrote the other's; the earlier was overwritten.
         let sync = try councillor.run("sync")
-        #expect(sync.stdout.contains("overwritten by a concurrent edit"), "\(sync.stdout)")
-        try officer.run("sync")
+        #expect(sync.stdout.contains("1 of your edits overwrote someone's concurrent edit"), "\(sync.stdout)")
+        #expect(!sync.stdout.contains("was overwritten"), "\(sync.stdout)")
+        let told = try officer.run("sync")
+        #expect(told.stdout.contains("1 of your edits was overwritten by a later edit"), "\(told.stdout)")
 
         for cli in [councillor, officer] {
             let fields = try cli.run("need", "show", needId, "--json").object()

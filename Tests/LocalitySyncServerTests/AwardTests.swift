@@ -144,6 +144,13 @@ struct AwardTests {
             try officer.replica.perform(RecordPayment(ledgerEntryId: UUID(), awardId: award, amount: Money(pence: 50_001)))
         }
         #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM ledger_entry WHERE decision_id = ?", arguments: [decision.key]) } == 4)
+        // What the award offers follows the release: what can still be paid, and which instalments no longer fit.
+        let view = try officer.replica.award(award.key)
+        #expect(view.committed.pence == 600_000 && view.released.pence == 400_000)
+        #expect(view.remaining.pence == 50_000)
+        var scheduled: Int64 = 0
+        let beyond = view.instalments.filter { scheduled += $0.amount.pence; return scheduled > 600_000 }.map(\.id)
+        #expect(!beyond.isEmpty && view.unpayableInstalments == beyond)
     }
 
     @Test func twoOfflinePaymentsThatTogetherExceedTheAwardAreNotBothPaid() async throws {

@@ -66,14 +66,16 @@ struct BallotSimulation {
                 token: "ballots-\(seed)-\(index)")
         }
 
-        // The officer opens the vote for the simulated days (the devices' clocks read 2026-11-18).
+        // The officer opens the vote for the simulated days (the devices' clocks start at the beginning of today).
+        let start = Date(milliseconds: Timestamps.milliseconds(Date()) / 86_400_000 * 86_400_000)
+        let (opens, closes) = (Timestamps.day(start), Timestamps.day(start.addingTimeInterval(30 * 86_400)))
         let officer = try await device("officer", 0)
         let proposals = DemoCouncil.youDecideProposals.map { UUID.stable("demo:proposal:" + $0.slug) }
         let vote = officer.replica.newID()
         try officer.replica.perform(
             OpenVote(
                 voteId: vote, roundId: UUID.stable("demo:round:ledwyche-you-decide"), title: "Ledwyche: You Decide", maxChoices: 3,
-                rule: .mes, amount: Money(pence: 1_000_000), opensOn: "2026-11-01", closesOn: "2026-11-30", proposalIds: proposals))
+                rule: .mes, amount: Money(pence: 1_000_000), opensOn: opens, closesOn: closes, proposalIds: proposals))
         _ = try await officer.engine.sync()
 
         // Capture devices: two officers' tablets and the ward councillor's phone.

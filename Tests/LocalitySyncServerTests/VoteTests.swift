@@ -149,6 +149,27 @@ struct VoteTests {
         #expect(try await store.database.read { try Vote.fetchOne($0, key: vote.key)?.status } == .open)
     }
 
+    /// A vote's days are still to come; and while it runs, its proposals are decided by its count only.
+    @Test func aVoteIsForDaysToComeAndItsCountAloneDecidesItsProposals() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let officer = try await SyncedDevice("officer", store: store)
+        try await officer.sync()
+        refused(.invalidInput, containing: "which has passed") {
+            try officer.replica.perform(
+                OpenVote(
+                    voteId: officer.replica.newID(), roundId: Self.round, title: "Too late", maxChoices: 3, rule: .mes,
+                    amount: Money(pence: 1_000_000), opensOn: today(-3), closesOn: today(-1), proposalIds: Self.proposals))
+        }
+        let (_, openOfficer, _) = try await opened(closes: 2)
+        refused(.invalidTransition, containing: "the vote's count decides it") {
+            try openOfficer.replica.perform(
+                RecordDecision(
+                    decisionId: openOfficer.replica.newID(), proposalId: Self.proposals[0], outcome: .approved,
+                    ledgerEntryId: openOfficer.replica.newID()))
+        }
+    }
+
     @Test func aDuplicateVoterAcrossTwoCaptureDevicesIsRejectedAndShownToWhoeverCapturedIt() async throws {
         let (store, officer, vote) = try await opened()
         let councillor = try await SyncedDevice("cllr-south", store: store)

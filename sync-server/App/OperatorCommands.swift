@@ -309,7 +309,7 @@ struct PBServerCommand: ParsableCommand {
                 throw OperatorError("\(error.message); nothing was imported")
             }
             if output.json { return try printJSON(["imported": count]) }
-            print("Imported \(count) ballots from \(file).")
+            print("Imported \(count) ballot\(count == 1 ? "" : "s") from \(file).")
         }
     }
 }

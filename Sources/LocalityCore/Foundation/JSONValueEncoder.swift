@@ -399,3 +399,44 @@ public struct JSONObjectWriter: ~Copyable {
 
     public consuming func end(into out: inout [UInt8]) { out.append(UInt8(ascii: "}")) }
 }
+
+extension JSONWriter {
+    /// Indented JSON for people and scripts at a terminal: keys sorted, two spaces a level, ids and
+    /// dates as the protocol writes them (lowercase UUIDs, ISO 8601).
+    public static func pretty(_ value: JSONValue) -> String {
+        var out: [UInt8] = []
+        pretty(value, depth: 0, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func pretty(_ value: JSONValue, depth: Int, into out: inout [UInt8]) {
+        func newline(_ level: Int) {
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: level * 2))
+        }
+        switch value {
+        case .array(let items) where !items.isEmpty:
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                pretty(item, depth: depth + 1, into: &out)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members) where !members.isEmpty:
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(depth + 1)
+                write(.string(key), into: &out)
+                out.append(contentsOf: Array(" : ".utf8))
+                pretty(members[key] ?? .null, depth: depth + 1, into: &out)
+            }
+            newline(depth)
+            out.append(UInt8(ascii: "}"))
+        default:
+            write(value, into: &out)
+        }
+    }
+}

@@ -37,6 +37,12 @@ public struct RecordDecision: MutationCommand, Hashable {
     public func apply(_ context: MutationContext, _ db: Database) throws {
         let actor = context.actor
         var proposal = try Lookup.proposal(proposalId, db)
+        if let vote = try VoteRules.deciding(proposalId, db) {
+            throw LocalityError(
+                .invalidTransition,
+                "'\(proposal.title)' is on the ballot of the residents' vote '\(vote.title)' (\(vote.status.rawValue) until \(vote.closesOn)); "
+                    + "the vote's count decides it")
+        }
         guard proposal.status.awaitsDecision else {
             let why: String =
                 switch proposal.status {

@@ -45,6 +45,11 @@ public struct OpenVote: MutationCommand, Hashable {
         let opens = try Validate.day(opensOn, field: "opening date")
         let closes = try Validate.day(closesOn, field: "closing date")
         guard opens <= closes else { throw LocalityError.invalid("the vote would close (\(closes)) before it opens (\(opens))") }
+        // Residents need the days to vote in: a vote is opened for today or later, never for days gone.
+        let today = Timestamps.day(context.at)
+        guard opens >= today else {
+            throw LocalityError.invalid("the vote would open on \(opens), which has passed (today is \(today)); residents need days still to come")
+        }
         let ids = Array(Set(proposalIds))
         guard !ids.isEmpty else { throw LocalityError.invalid("a vote needs at least one proposal on its ballot") }
         guard ids.count == proposalIds.count else { throw LocalityError.invalid("a proposal is on the ballot twice") }
@@ -263,6 +268,13 @@ public struct CloseVote: MutationCommand, Hashable {
 }
 
 public enum VoteRules {
+    /// The open (or closing) vote whose ballot holds `proposalId`: its count decides the proposal,
+    /// so nothing else may.
+    public static func deciding(_ proposalId: UUID, _ db: Database) throws -> Vote? {
+        try Vote.fetchAll(db, sql: "SELECT * FROM vote WHERE status IN ('open', 'closing') AND proposal_ids LIKE ?", arguments: ["%" + proposalId.key + "%"])
+            .first { $0.ballotProposalIds.contains(proposalId) }
+    }
+
     /// The places a vote is for: the round's localities, or its budget's area.
     static func area(of vote: Vote, _ db: Database) throws -> [UUID] {
         let round = try Lookup.round(vote.roundId, db)

@@ -186,12 +186,19 @@ public struct AwardView: Codable, Sendable {
     public var budget: String
     public var amount: Money
     public var paid: Money
+    /// Still committed for it: the award, less any commitment released since.
+    public var committed: Money
+    /// Released from its commitment by corrections.
+    public var released: Money
+    /// What can still be paid: what is committed, less what is paid.
     public var remaining: Money
     public var status: Award.Status
     public var startsOn: String
     public var endsOn: String
     public var milestones: [Milestone]
     public var instalments: [Instalment]
+    /// Instalments that no longer fit in what is committed (after a release), counting in order.
+    public var unpayableInstalments: [UUID]
     public var indicators: [AwardIndicator]
     public var reports: [MonitoringReport]
     public var reviews: [Review]
@@ -245,6 +252,22 @@ extension Replica {
         let reports = try MonitoringReport.fetchAll(
             db, sql: "SELECT * FROM monitoring_report WHERE award_id = ? ORDER BY period_end DESC", arguments: [award.id.key])
         let paid = try Award.paid(award.id, db)
+        let committedNow = Money(
+            pence: try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
+                    FROM ledger_entry WHERE decision_id = ?
+                    """, arguments: [award.decisionId.key]) ?? 0)
+        let committed = min(award.amount, committedNow)
+        let instalments = try Instalment.fetchAll(
+            db, sql: "SELECT * FROM award_instalment WHERE award_id = ? ORDER BY due_on, id", arguments: [award.id.key])
+        var scheduled = Money.zero
+        var unpayable: [UUID] = []
+        for instalment in instalments {
+            scheduled = scheduled + instalment.amount
+            if scheduled > committed { unpayable.append(instalment.id) }
+        }
         // Reports are due quarterly from the start: overdue when none covers the last 92 days.
         let quarterAgo = Timestamps.day(
             (Timestamps.parse(today + "T12:00:00.000Z") ?? Date()).addingTimeInterval(-92 * 86_400))
@@ -254,10 +277,9 @@ extension Replica {
             id: award.id, reference: award.id.shortReference, proposalId: award.proposalId,
             proposalReference: award.proposalId.shortReference, title: award.title,
             organisation: try Lookup.organisation(award.organisationId, db).name, budget: try Lookup.budget(award.budgetId, db).name,
-            amount: award.amount, paid: paid, remaining: award.amount - paid, status: award.status, startsOn: award.startsOn,
-            endsOn: award.endsOn, milestones: milestones,
-            instalments: try Instalment.fetchAll(
-                db, sql: "SELECT * FROM award_instalment WHERE award_id = ? ORDER BY due_on, id", arguments: [award.id.key]),
+            amount: award.amount, paid: paid, committed: committed, released: award.amount - committed,
+            remaining: committed > paid ? committed - paid : .zero, status: award.status, startsOn: award.startsOn,
+            endsOn: award.endsOn, milestones: milestones, instalments: instalments, unpayableInstalments: unpayable,
             indicators: try AwardIndicator.fetchAll(
                 db, sql: "SELECT * FROM award_indicator WHERE award_id = ? ORDER BY name", arguments: [award.id.key]),
             reports: reports,

@@ -56,7 +56,8 @@ public enum References {
     }
 
     /// An id, then an exact (case-insensitive) match on each column in turn, then — for records
-    /// people create — a short reference: the last 6 or more hex digits of the id.
+    /// people create — a short reference: the last 6 or more hex digits of the id (what every list
+    /// prints, so every kind takes it).
     private static func resolve<Record: SyncRecord>(
         _ ref: String, kind: String, table: String, columns: [String], hint: String, _ db: Database
     ) throws -> Record {
@@ -75,7 +76,7 @@ public enum References {
             }
         }
         let hex = text.lowercased()
-        if columns.isEmpty, hex.count >= 6, hex.count <= 36, hex.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+        if hex.count >= 6, hex.count <= 36, hex.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
             let matches = try Record.fetchAll(
                 db, sql: "SELECT * FROM \(table) WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: ["%" + hex])
             if matches.count == 1 { return matches[0] }

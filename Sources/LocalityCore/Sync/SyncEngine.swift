@@ -15,6 +15,10 @@ public struct SyncSummary: Codable, Sendable {
     public var received = 0
     /// Open conflicts among the rows received: values overwritten by a concurrent edit.
     public var conflicts = 0
+    /// Of those, the ones where this device's user's value was overwritten, and the ones where
+    /// theirs overwrote someone else's.
+    public var conflictsLost = 0
+    public var conflictsWon = 0
     public var pages = 0
     public var cursor: Int64 = 0
     public var pending = 0
@@ -178,7 +182,12 @@ public struct SyncEngine: Sendable {
             try await replica.database.writeWithoutTransaction { db in try Self.applyPage(page, db, noting: noting) }
             cursor = page.cursor
             summary.received += page.changes.count
-            summary.conflicts += page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }.count
+            let opened = page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }
+            summary.conflicts += opened.count
+            if let me = try? replica.identity()?.personId.key {
+                summary.conflictsLost += opened.filter { $0.row?["lost_by"] == .string(me) }.count
+                summary.conflictsWon += opened.filter { $0.row?["kept_by"] == .string(me) }.count
+            }
             summary.pages += 1
             summary.cursor = cursor
             progress(summary)

@@ -52,7 +52,10 @@ struct AwardCommand: ParsableCommand {
         print("\(award.title) — \(award.organisation)")
         Output.field("Award", "\(award.reference) (\(award.status.rawValue)), \(award.startsOn) to \(award.endsOn)")
         Output.field("Amount", "\(award.amount) from \(award.budget)")
-        Output.field("Paid", "\(award.paid); \(award.remaining) remaining")
+        if award.released > .zero {
+            Output.field("Committed", "\(award.committed) (\(award.released) released)")
+        }
+        Output.field("Paid", "\(award.paid); \(award.remaining) can still be paid")
         if award.reportOverdue { Output.field("Overdue", "a monitoring report (due every quarter)") }
         if !award.milestones.isEmpty {
             print("")
@@ -66,7 +69,11 @@ struct AwardCommand: ParsableCommand {
             print("")
             Output.table(
                 ["Instalment", "Amount", "When"],
-                award.instalments.map { [$0.id.shortReference, "\($0.amount)", $0.dueOn ?? "on evidence: \($0.onOutcome ?? "")"] })
+                award.instalments.map {
+                    [$0.id.shortReference, "\($0.amount)",
+                     ($0.dueOn ?? "on evidence: \($0.onOutcome ?? "")")
+                        + (award.unpayableInstalments.contains($0.id) ? " — no longer payable: past what is still committed" : "")]
+                })
         }
         if !award.indicators.isEmpty {
             print("")

@@ -137,9 +137,17 @@ struct SyncCommand: AsyncParsableCommand {
                 "Your roles changed on the server, so this device re-received everything you may now see"
                     + (parts.isEmpty ? "; nothing had to leave it." : ". Removed from this device, as you may no longer see them: \(parts.joined(separator: ", "))."))
         }
-        if summary.conflicts > 0 {
+        if summary.conflictsLost > 0 {
             print(
-                "\(summary.conflicts) edit\(summary.conflicts == 1 ? " was" : "s were") overwritten by a concurrent edit of the same field; see `locality conflicts`.")
+                "\(summary.conflictsLost == 1 ? "1 of your edits was" : "\(summary.conflictsLost) of your edits were") overwritten by a later edit of the same field; your value is kept in `locality conflicts`.")
+        }
+        if summary.conflictsWon > 0 {
+            print(
+                "\(summary.conflictsWon == 1 ? "1 of your edits" : "\(summary.conflictsWon) of your edits") overwrote someone's concurrent edit of the same field; theirs is kept in `locality conflicts`.")
+        }
+        let others = summary.conflicts - summary.conflictsLost - summary.conflictsWon
+        if others > 0 {
+            print("\(others == 1 ? "1 edit was" : "\(others) edits were") overwritten by a concurrent edit of the same field; see `locality conflicts`.")
         }
         if summary.pending > 0 { print("\(summary.pending) change\(summary.pending == 1 ? "" : "s") still waiting to sync.") }
     }

@@ -61,7 +61,7 @@ struct VoteCommand: ParsableCommand {
                 ["#", "Ref", "Cost", "Organisation", "Proposal"],
                 view.proposals.map { ["\($0.number)", $0.reference, "\($0.amount)", $0.organisation.clipped(28), $0.title.clipped(44)] })
             guard let result = view.result else { return }
-            print("\nCounted \(view.ballotsCounted ?? 0) ballots by \(result.rule.rawValue): \(result.funded.count) funded for \(result.spent).")
+            print("\nCounted \(Output.count(view.ballotsCounted ?? 0, "ballot")) by \(result.rule.rawValue): \(result.funded.count) funded for \(result.spent).")
             Output.table(
                 ["Funded", "Votes", "Cost", "Proposal", "Why"],
                 result.projects.map { [$0.order.map { "#\($0)" } ?? "no", "\($0.approvals)", "\($0.amount)", $0.title.clipped(36), $0.explanation] })
@@ -117,7 +117,7 @@ struct VoteCommand: ParsableCommand {
                     proposalIds: proposals))
             let view = try replica.vote(voteId.key)
             if output.json { return try Output.json(view) }
-            print("Opened vote \(view.reference) '\(view.title)': \(view.proposals.count) proposals, \(view.amount), \(view.rule.rawValue), \(view.opensOn) to \(view.closesOn).")
+            print("Opened vote \(view.reference) '\(view.title)': \(Output.count(view.proposals.count, "proposal")), \(view.amount), \(view.rule.rawValue), \(view.opensOn) to \(view.closesOn).")
             print("Queued for sync as change #\(receipt.sequence).")
         }
     }
@@ -177,6 +177,10 @@ struct VoteCommand: ParsableCommand {
             if output.json { return try Output.json(try replica.vote(view.id.key)) }
             print("Closed '\(view.title)'. The server counts it by \(view.rule.rawValue) when this device syncs (change #\(receipt.sequence));")
             print("then `locality vote show \(view.reference)` shows what was funded and why.")
+            let waiting = try replica.pendingBallots().filter { $0.vote == view.title }.count
+            print(
+                "Paper ballots captured offline on other devices count only if they reach the server before this close does"
+                    + (waiting > 0 ? "; \(Output.count(waiting, "ballot")) captured on this device will go first, in order." : ": make sure every device that captured ballots has synced first."))
         }
     }
 

@@ -2,10 +2,10 @@ import Foundation
 import LocalityCore
 
 enum Output {
-    /// Pretty JSON with sorted keys, ids as text, money as integer pence.
+    /// Pretty JSON with sorted keys, ids as lowercase text (as the protocol writes them), money as
+    /// integer pence.
     static func json(_ value: some Encodable) throws {
-        let data = try JSONCoding.prettyEncoder.encode(value)
-        print(String(decoding: data, as: UTF8.self))
+        print(JSONWriter.pretty(try JSONValueEncoder().encode(value)))
     }
 
     /// A plain text table: columns padded to their widest cell, a header underlined.
