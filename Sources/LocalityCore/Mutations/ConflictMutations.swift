@@ -187,10 +187,23 @@ extension Replica {
         try read { db in
             let state = try ReplicaState.load(db)
             let text = ref.trimmingWhitespace().lowercased()
-            guard !text.isEmpty, text.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-                throw LocalityError.notFound("'\(ref)' is not a conflict id; `locality conflicts` lists them")
+            var rows: [Row] = []
+            if !text.isEmpty, text.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM conflict WHERE id LIKE ? || '%' LIMIT 2", arguments: [text])
             }
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM conflict WHERE id LIKE ? || '%' LIMIT 2", arguments: [text])
+            if rows.isEmpty {
+                // Or the need or proposal it is about (its title or reference), if it has one open conflict.
+                let record = (try? References.need(ref, db).id) ?? (try? References.proposal(ref, db).id)
+                if let record {
+                    let open = try Row.fetchAll(
+                        db, sql: "SELECT * FROM conflict WHERE record_id = ? AND status = 'open' ORDER BY created_at", arguments: [record.key])
+                    guard open.count <= 1 else {
+                        let fields = open.map { $0["field"] as String }.joined(separator: ", ")
+                        throw LocalityError(.ambiguous, "'\(ref)' has \(open.count) open conflicts (\(fields)); give the conflict's id from `locality conflicts`")
+                    }
+                    rows = open
+                }
+            }
             guard let row = rows.first else {
                 throw LocalityError.notFound("no conflict '\(ref)' on this device; `locality conflicts` lists them")
             }

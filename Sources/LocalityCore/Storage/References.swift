@@ -19,7 +19,7 @@ public enum References {
     }
 
     public static func commission(_ ref: String, _ db: Database) throws -> Commission {
-        try resolve(ref, kind: "commission", table: "commission", columns: [], hint: "`locality commission list` shows the references", db)
+        try resolve(ref, kind: "commission", table: "commission", columns: ["title"], hint: "`locality commission list` shows the references", db)
     }
 
     public static func round(_ ref: String, _ db: Database) throws -> Round {
@@ -31,7 +31,7 @@ public enum References {
     }
 
     public static func award(_ ref: String, _ db: Database) throws -> Award {
-        try resolve(ref, kind: "award", table: "award", columns: [], hint: "`locality award list` shows the references", db)
+        try resolve(ref, kind: "award", table: "award", columns: ["title"], hint: "`locality award list` shows the references", db)
     }
 
     public static func budget(_ ref: String, _ db: Database) throws -> Budget {
@@ -47,12 +47,12 @@ public enum References {
     }
 
     public static func need(_ ref: String, _ db: Database) throws -> Need {
-        try resolve(ref, kind: "need", table: "need", columns: [], hint: "`locality need list` shows the references", db)
+        try resolve(ref, kind: "need", table: "need", columns: ["title"], hint: "`locality need list` shows the references", db)
     }
 
     public static func proposal(_ ref: String, _ db: Database) throws -> Proposal {
         try resolve(
-            ref, kind: "proposal", table: "proposal", columns: [], hint: "`locality proposal list` shows the references", db)
+            ref, kind: "proposal", table: "proposal", columns: ["title"], hint: "`locality proposal list` shows the references", db)
     }
 
     /// An id, then an exact (case-insensitive) match on each column in turn, then — for records

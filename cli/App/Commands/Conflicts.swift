@@ -49,7 +49,7 @@ struct ConflictsCommand: ParsableCommand {
 
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
-        @Argument(help: "The conflict's id, or the start of it.")
+        @Argument(help: "The conflict's id (or its start), or the title or reference of the need or proposal it is about.")
         var id: String
 
         func run() throws {
@@ -70,7 +70,7 @@ struct ConflictsCommand: ParsableCommand {
 
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
-        @Argument(help: "The conflict's id, or the start of it.")
+        @Argument(help: "The conflict's id (or its start), or the title or reference of the need or proposal it is about.")
         var id: String
         @Option(help: ArgumentHelp("Which value to keep: mine, theirs, lost or kept.", valueName: "choice"))
         var keep: String
