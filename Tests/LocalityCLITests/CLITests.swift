@@ -274,4 +274,42 @@ struct CLITests {
         #expect(try cli.run("vote", "close", "You Decide").stderr.isEmpty)
         #expect(try cli.run("vote", "show", "You Decide", "--json").object()["status"] as? String == "closing")
     }
+
+    /// Every reference a list prints works wherever that kind of record is named; ids in JSON are
+    /// lowercase, as the protocol writes them; a misspelt evidence kind is refused, not misfiled.
+    @Test func whatAListPrintsWorksEverywhereAndScriptsGetLowercaseIds() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try cli.run("init", "--demo", "--as", "officer")
+        let rounds = try cli.run("round", "list").stdout.split(separator: "\n").dropFirst(2)
+        #expect(!rounds.isEmpty)
+        for line in rounds {
+            let reference = String(line.prefix(while: { $0 != " " }))
+            #expect(try cli.run("round", "show", reference).status == 0, "round show \(reference)")
+            #expect(try cli.run("report", "round", reference).status == 0, "report round \(reference)")
+        }
+        try cli.run(
+            "vote", "open", "Ledwyche: You Decide 2026/27", "--title", "You Decide", "--rule", "mes", "--amount", "10000",
+            "--opens", "today", "--closes", "today", "--all-submitted")
+        let vote = try #require(try cli.run("vote", "list").stdout.split(separator: "\n").dropFirst(2).first).prefix(while: { $0 != " " })
+        #expect(try cli.run("vote", "show", String(vote)).status == 0)
+        let closed = try cli.run("vote", "close", String(vote))
+        #expect(closed.status == 0 && closed.stdout.contains("Paper ballots captured offline"))
+        let shownBy = try #require(closed.stdout.components(separatedBy: "`locality vote show ").dropFirst().first?.prefix(while: { $0 != "`" }))
+        #expect(try cli.run("vote", "show", String(shownBy)).status == 0)
+        let past = try cli.run(
+            "vote", "open", "Ledwyche: You Decide 2026/27", "--title", "Yesterday's", "--rule", "mes", "--amount", "100",
+            "--opens", "2026-01-01", "--closes", "2026-01-02", "--all-submitted")
+        #expect(past.status != 0 && past.stderr.contains("which has passed"))
+
+        let me = try cli.run("whoami", "--json")
+        let ids = me.stdout.matches(of: /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/).map { String($0.output) }
+        #expect(!ids.isEmpty && ids.allSatisfy { $0 == $0.lowercased() })
+
+        let misspelt = try cli.run("need", "add", "--locality", "brockton-heath", "--title", "Verges", "--evidence", "petiton: 20 names")
+        #expect(misspelt.status != 0 && misspelt.stderr.contains("did you mean 'petition'"))
+        let hostile = try cli.run("need", "add", "--locality", "brockton-heath", "--title", "Ford \u{1B}[2J floods")
+        #expect(hostile.status != 0 && hostile.stderr.contains("control character") && !hostile.stderr.contains("\u{1B}"))
+        #expect(try cli.run("outbox", "--json").array().isEmpty == false)
+    }
 }

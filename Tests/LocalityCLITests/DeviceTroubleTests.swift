@@ -158,4 +158,30 @@ struct DeviceTroubleTests {
             ["user", "add", "--db", server.database.path, "--username", "Cllr-North", "--role", "officer"], stdin: "a-long-password\n")
         #expect(duplicate.status == 1 && duplicate.stderr.contains("there is already an account called 'cllr-north'"))
     }
+
+    /// `serve --demo` announces the demo passwords only when they are the ones in use.
+    @Test func theDemoPasswordsAreAnnouncedOnlyWhenTheyWork() throws {
+        let first = ServerProcess(demo: false)
+        defer { first.cleanUp() }
+        try first.start()
+        first.stop()
+        let added = try operatorCommand(
+            ["user", "add", "--db", first.database.path, "--username", "it-admin", "--role", "operator"], stdin: "a-long-password\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        let second = ServerProcess(demo: true, database: first.database)
+        defer { second.kill() }
+        try second.start()
+        #expect(second.output.contains("already holds a council, so nothing was loaded"))
+        #expect(!second.output.contains("demo-password"))
+
+        let fresh = ServerProcess()
+        defer { fresh.cleanUp() }
+        try fresh.start()
+        #expect(fresh.output.contains("each with the password 'demo-password'"))
+        fresh.stop()
+        let again = ServerProcess(demo: true, database: fresh.database)
+        defer { again.kill() }
+        try again.start()
+        #expect(again.output.contains("loaded earlier") && !again.output.contains("loaded the demo council"))
+    }
 }

@@ -9,14 +9,18 @@ final class ServerProcess: @unchecked Sendable {
     let database: URL
     private var process: Process?
     private(set) var port = 0
-    private let log: URL
+    let log: URL
+    let demo: Bool
 
-    init() {
+    init(demo: Bool = true, database: URL? = nil) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-server-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        database = directory.appendingPathComponent("server.sqlite")
+        self.database = database ?? directory.appendingPathComponent("server.sqlite")
         log = directory.appendingPathComponent("server.log")
+        self.demo = demo
     }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
     var url: String { "http://127.0.0.1:\(port)" }
 
@@ -24,7 +28,7 @@ final class ServerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("locality-sync")
-        process.arguments = ["serve", "--demo", "--db", database.path, "--port", port == 0 ? "0" : String(port)]
+        process.arguments = ["serve"] + (demo ? ["--demo"] : []) + ["--db", database.path, "--port", port == 0 ? "0" : String(port)]
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
         try process.run()
