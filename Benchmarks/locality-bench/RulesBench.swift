@@ -15,7 +15,7 @@ struct RulesBench: ParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("Folder of NAME.pb files (with NAME.expected.json where there is a reference).", valueName: "dir"))
-    var fixtures = "../shared/pabulib"
+    var fixtures = "Tests/LocalityCoreTests/Fixtures/pabulib"
 
     @Option(help: "Runs of each rule per instance; the best is reported.")
     var `repeat` = 3

@@ -2,7 +2,7 @@ import Foundation
 import LocalityCore
 import Testing
 
-/// The reference instances and results (pabutools 1.2.3), copied from `../shared/pabulib` with their README.
+/// The reference instances and results (pabutools 1.2.3), copied from Pabulib with their README.
 enum PabulibFixtures {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pabulib")
 
