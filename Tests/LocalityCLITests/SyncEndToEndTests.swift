@@ -163,7 +163,7 @@ struct SyncEndToEndTests {
         #expect(title == "Ford at Brockton floods")
         #expect(try councillor.run("conflicts", "--json").array().isEmpty)
         let bad = try councillor.run("conflicts", "resolve", "zzzz", "--keep", "mine")
-        #expect(bad.status != 0 && bad.stderr.contains("not a conflict id"))
+        #expect(bad.status != 0 && bad.stderr.contains("no conflict 'zzzz' on this device"))
     }
 
     @Test func killingTheServerMidPushLosesAndDoublesNothing() throws {

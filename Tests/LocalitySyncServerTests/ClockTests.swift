@@ -20,11 +20,7 @@ final class AdjustableClock: Sendable {
 
 @Suite("Devices' clocks: wrong ones refused, put right ones recover at once, dates bounded both ways")
 struct ClockTests {
-    private func server() throws -> SQLiteSyncStore {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        return store
-    }
+    private func server() throws -> SQLiteSyncStore { try TestServer().store }
 
     @Test func aDeviceWhoseClockRanAheadRecoversAsSoonAsItIsPutRight() async throws {
         let store = try server()

@@ -97,8 +97,7 @@ struct HostileUseTests {
     }
 
     @Test func guessingFromOneAddressIsSlowedWhicheverUsernamesItTries() async throws {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let store = try TestServer().store
         let app = buildApplication(
             store: store, configuration: ServerConfiguration(loginLimit: LoginLimit(failures: 3, window: 60)), logger: Logger(label: "test"))
         try await app.test(.router) { raw in
@@ -146,8 +145,7 @@ struct HostileUseTests {
     }
 
     @Test func usernamesAreOneAccountWhateverTheirCapitals() async throws {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let store = try TestServer().store
         #expect(throws: LocalityError.self) {
             try store.addAccount(
                 NewAccount(

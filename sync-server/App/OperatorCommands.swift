@@ -41,20 +41,9 @@ struct JSONFlag: ParsableArguments {
     var json = false
 }
 
-/// Columns padded to their widest cell (two spaces between), a header underlined; data made safe
-/// for the terminal.
+/// A table of data for the terminal.
 func printTable(_ header: [String], _ rows: [[String]]) {
-    let safe = rows.map { $0.map(TerminalText.safe) }
-    var widths = header.map(\.count)
-    for row in safe { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { index, cell in
-            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }
-    print(line(header))
-    print(line(widths.map { String(repeating: "─", count: $0) }))
-    for row in safe { print(line(row)) }
+    for line in TextTable.lines(header, rows) { print(line) }
 }
 
 func printJSON(_ value: some Encodable) throws {

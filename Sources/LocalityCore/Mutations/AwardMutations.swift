@@ -162,15 +162,7 @@ public struct RecordPayment: MutationCommand, Hashable {
         let amount = try Validate.amount(amount)
         try LedgerDates.check(context.at, budget: try Lookup.budget(award.budgetId, db), award: award, what: "a payment")
         let paid = try Award.paid(award.id, db)
-        // What is committed for it now: the award, less any commitment released since.
-        let committed = Money(
-            pence: try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
-                    FROM ledger_entry WHERE decision_id = ?
-                    """, arguments: [award.decisionId.key]) ?? 0)
-        let limit = min(award.amount, committed)
+        let limit = try Award.committed(award, db)
         guard paid + amount <= limit else {
             throw LocalityError(
                 .exceedsCommitment,
@@ -188,6 +180,18 @@ public struct RecordPayment: MutationCommand, Hashable {
 }
 
 extension Award {
+    /// What is still committed for an award: the award, less any commitment released since.
+    public static func committed(_ award: Award, _ db: Database) throws -> Money {
+        let net = Money(
+            pence: try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
+                    FROM ledger_entry WHERE decision_id = ?
+                    """, arguments: [award.decisionId.key]) ?? 0)
+        return min(award.amount, net)
+    }
+
     /// Paid under an award so far, net of clawbacks.
     public static func paid(_ awardId: UUID, _ db: Database) throws -> Money {
         Money(

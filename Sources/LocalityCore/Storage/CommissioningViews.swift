@@ -252,14 +252,7 @@ extension Replica {
         let reports = try MonitoringReport.fetchAll(
             db, sql: "SELECT * FROM monitoring_report WHERE award_id = ? ORDER BY period_end DESC", arguments: [award.id.key])
         let paid = try Award.paid(award.id, db)
-        let committedNow = Money(
-            pence: try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
-                    FROM ledger_entry WHERE decision_id = ?
-                    """, arguments: [award.decisionId.key]) ?? 0)
-        let committed = min(award.amount, committedNow)
+        let committed = try Award.committed(award, db)
         let instalments = try Instalment.fetchAll(
             db, sql: "SELECT * FROM award_instalment WHERE award_id = ? ORDER BY due_on, id", arguments: [award.id.key])
         var scheduled = Money.zero

@@ -131,8 +131,9 @@ extension Rational: Codable {
 /// Work is counted in steps: one step is one ballot kind (a set of voters with the same ballot)
 /// looked at while pricing one project, and each Equal Shares pass costs its setting-up. The
 /// largest real election at hand, Warszawa 2022 Śródmieście (3,880 voters, 80 projects), takes
-/// 30–50 million steps under `mes-add1-greedy` (0.7 s in release); an election built to make
-/// shares rise ten million times reaches 200 million in about 3.5 s.
+/// 35–50 million steps under `mes-add1-greedy` (0.7 s in release); every one of 19 real Pabulib
+/// elections takes under 50 million under every rule; an election built to make shares rise ten
+/// million times reaches 200 million in 2.2 s (release, 2-core machine).
 public struct CountLimit: Sendable, Hashable {
     public var steps: Int
 
@@ -264,7 +265,7 @@ struct Count {
     }
 
     /// What setting up one Equal Shares pass costs, in steps, before any project is priced.
-    var passCost: Int { 16 + costs.count + kinds.count }
+    var passCost: Int { 64 + 2 * (costs.count + kinds.count) }
 
     /// Whether the rule may fund `project` at all: a council's vote funds only what someone chose.
     func eligible(_ project: Int) -> Bool { election.fundsUnapproved || approvals[project] > 0 }

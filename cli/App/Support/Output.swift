@@ -11,18 +11,7 @@ enum Output {
     /// A plain text table: columns padded to their widest cell, a header underlined.
     static func table(_ header: [String], _ rows: [[String]]) {
         guard !rows.isEmpty else { return }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        print(line(header))
-        print(line(widths.map { String(repeating: "─", count: $0) }))
-        for row in rows { print(line(row)) }
+        for line in TextTable.lines(header, rows) { print(line) }
     }
 
     static func field(_ label: String, _ value: String?) {
