@@ -107,7 +107,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            path: "Tests/LocalitySyncServerTests"
+            path: "Tests/LocalitySyncServerTests",
+            // ONS lookups (Open Government Licence v3.0, see their README), read through #filePath.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "LocalityCLITests",

@@ -184,4 +184,27 @@ struct DeviceTroubleTests {
         try again.start()
         #expect(again.output.contains("loaded earlier") && !again.output.contains("loaded the demo council"))
     }
+
+    /// A council from public data, through the operator's commands.
+    @Test func aCouncilIsSetUpFromItsONSLookup() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-council-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("council.sqlite").path
+        let lookup = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("LocalitySyncServerTests/Fixtures/ons/PAR19_WD19_LAD19_Shropshire.csv").path
+        let initialised = try operatorCommand(["council", "init", "--name", "Shropshire Council", "--gss", "E06000051", "--db", database])
+        #expect(initialised.status == 0, "\(initialised.stderr)")
+        let bad = directory.appendingPathComponent("bad.csv").path
+        try "FID,PAR19CD,PAR19NM,WD19CD,WD19NM,LAD19CD,LAD19NM\n1,E04000001,A,E05000001\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try operatorCommand(["localities", "import", bad, "--db", database])
+        #expect(refused.status == 1 && refused.stderr.contains("line 2: 4 fields where the header has 7") && !refused.stderr.contains("Usage"))
+        let imported = try operatorCommand(["localities", "import", lookup, "--lad", "E06000051", "--db", database, "--json"])
+        let changes = try #require(try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any])
+        #expect((changes["added"] as? [Any])?.count == 264)
+        let shown = try operatorCommand(["council", "show", "--db", database])
+        #expect(shown.stdout.contains("63 wards, 201 parishes, 0 areas"))
+        let again = try operatorCommand(["council", "init", "--name", "Again", "--gss", "E06000051", "--db", database])
+        #expect(again.status == 1 && again.stderr.contains("already holds a council"))
+    }
 }

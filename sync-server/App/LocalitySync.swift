@@ -15,7 +15,10 @@ struct LocalitySync: AsyncParsableCommand {
             Every device syncs with this server, which holds the authoritative copy and runs the same \
             rules as the devices before it accepts a change.
             """,
-        subcommands: [Serve.self, UserCommand.self, DeviceCommand.self, AuditCommand.self, PBServerCommand.self])
+        subcommands: [
+            Serve.self, CouncilCommand.self, LocalitiesCommand.self, UserCommand.self, DeviceCommand.self, AuditCommand.self,
+            PBServerCommand.self,
+        ])
 }
 
 struct Serve: AsyncParsableCommand {
@@ -73,6 +76,10 @@ struct Serve: AsyncParsableCommand {
             throw OperatorError("cannot open the database at \(db): \(DatabaseProblem.describe(error))")
         }
         logger.info("database ready", metadata: ["sync.db": "\(db)"])
+        if !demo, try store.council() == nil {
+            logger.notice(
+                "no council is set up in \(db) yet: run `locality-sync council init --name … --gss …` and `locality-sync localities import FILE.csv`, or start with --demo")
+        }
         if demo {
             if try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 10)) {
                 logger.info("loaded the demo council (Marcher County)")

@@ -210,6 +210,20 @@ enum ServerSchema {
                 END;
                 """)
         }
+        Schema.registerGeographyMigrations(&migrator)
+        migrator.registerMigration("server v9 council") { db in
+            // Who the server serves: set once by `council init` (the demo council has no row).
+            try db.execute(sql: """
+                CREATE TABLE council (
+                    id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+                    name TEXT NOT NULL,
+                    org_id TEXT,
+                    gss_code TEXT NOT NULL,
+                    authority_id TEXT NOT NULL REFERENCES locality(id),
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

@@ -10,7 +10,13 @@ struct SyncAPI<Store: SyncStore>: Sendable {
 
     func health() async throws -> Response {
         try await store.checkHealth()
-        return try json(["status": "ok"])
+        guard let council = try await store.councilName() else {
+            return try json([
+                "status": "ok", "council": nil,
+                "setup": "no council is set up yet: run `locality-sync council init`, then `localities import` (or serve --demo)",
+            ])
+        }
+        return try json(["status": "ok", "council": council])
     }
 
     func login(_ request: Request, _ context: SyncRequestContext) async throws -> Response {

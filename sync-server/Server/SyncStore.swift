@@ -25,10 +25,13 @@ public protocol SyncStore: Sendable {
     /// Why a token that does not authenticate is refused, when the store knows: its device was
     /// revoked, or its account disabled. Nil for a token it has never seen (or logged out).
     func refusal(token: String) async throws -> LocalityError?
+    /// The name of the council this server serves, or nil when none is set up yet.
+    func councilName() async throws -> String?
 }
 
 extension SyncStore {
     public func refusal(token: String) async throws -> LocalityError? { nil }
+    public func councilName() async throws -> String? { nil }
 }
 
 public enum LoginOutcome: Sendable {

@@ -16,10 +16,17 @@ public struct Locality: SyncRecord, Hashable {
     public var gssYear: Int?
     /// What a person types: `whitmere-town`.
     public var slug: String
+    /// The other localities it lies in besides its parent: a parish spanning several wards (JSON
+    /// array of ids). Every one of them counts as above it.
+    public var alsoWithin: String
+    /// The day a boundary review retired it (`YYYY-MM-DD`): kept with its history; no new needs.
+    public var retiredOn: String?
+    /// Names it had before a boundary review renamed it (JSON array).
+    public var formerNames: String
 
     public init(
         id: UUID, name: String, kind: Kind, parentId: UUID?, gssCode: String? = nil, gssYear: Int? = nil,
-        slug: String
+        slug: String, alsoWithin: [UUID] = [], retiredOn: String? = nil, formerNames: [String] = []
     ) {
         self.id = id
         self.name = name
@@ -28,7 +35,13 @@ public struct Locality: SyncRecord, Hashable {
         self.gssCode = gssCode
         self.gssYear = gssYear
         self.slug = slug
+        self.alsoWithin = JSONValue.array(alsoWithin.map { .string($0.key) }).jsonText
+        self.retiredOn = retiredOn
+        self.formerNames = JSONValue.array(formerNames.map(JSONValue.string)).jsonText
     }
+
+    /// The other localities it lies in besides its parent.
+    public var alsoWithinIds: [UUID] { Round.ids(alsoWithin) }
 
     public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
         case county, district, area, ward
@@ -63,11 +76,14 @@ extension Locality {
             sql: """
                 WITH RECURSIVE up(id, depth) AS (
                     SELECT ?, 0
-                    UNION ALL
+                    UNION
                     SELECT locality.parent_id, up.depth + 1 FROM locality JOIN up ON locality.id = up.id
                     WHERE locality.parent_id IS NOT NULL AND up.depth < 32
+                    UNION
+                    SELECT other.value, up.depth + 1 FROM locality JOIN up ON locality.id = up.id, json_each(locality.also_within) AS other
+                    WHERE up.depth < 32
                 )
-                SELECT up.id FROM up JOIN locality ON locality.id = up.id ORDER BY up.depth
+                SELECT up.id FROM up JOIN locality ON locality.id = up.id GROUP BY up.id ORDER BY MIN(up.depth), up.id
                 """)
         return try String.fetchAll(statement, arguments: [id.key]).compactMap(UUID.init(key:))
     }

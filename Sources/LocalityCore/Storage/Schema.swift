@@ -33,7 +33,25 @@ public enum Schema {
             // written when the server accepts it, so the device can say so once the ballot is gone.
             try db.execute(sql: "CREATE TABLE vote_receipt (vote_id TEXT NOT NULL PRIMARY KEY, cast_at TEXT NOT NULL) STRICT")
         }
+        registerGeographyMigrations(&migrator)
         return migrator
+    }
+
+    /// Real geography: a parish that lies in several wards, and localities retired by a boundary
+    /// review. Registered at the end of both the device's and the server's chains.
+    public static func registerGeographyMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v12 localities in several wards, and retired") { db in
+            try db.execute(sql: """
+                -- The other localities this one lies in besides its parent (JSON array of ids): a parish
+                -- spanning several wards is one place, seen by each of those wards' councillors.
+                ALTER TABLE locality ADD COLUMN also_within TEXT NOT NULL DEFAULT '[]';
+                -- The day a boundary review retired it: kept, with its history, but no new needs.
+                ALTER TABLE locality ADD COLUMN retired_on TEXT;
+                -- The boundaries' own name for it before a rename, and when the code was last seen.
+                ALTER TABLE locality ADD COLUMN former_names TEXT NOT NULL DEFAULT '[]';
+                CREATE INDEX locality_gss ON locality(gss_code);
+                """)
+        }
     }
 
     private static let v4DeviceScope = """

@@ -256,7 +256,10 @@ extension Replica {
                 let locality = try References.locality(localityRef, db)
                 sql += """
                      AND locality_id IN (
-                        WITH RECURSIVE down(id) AS (SELECT ? UNION ALL SELECT locality.id FROM locality JOIN down ON locality.parent_id = down.id)
+                        WITH RECURSIVE down(id) AS (
+                            SELECT ?
+                            UNION SELECT locality.id FROM locality JOIN down ON locality.parent_id = down.id
+                            UNION SELECT locality.id FROM locality, json_each(locality.also_within) AS other JOIN down ON other.value = down.id)
                         SELECT id FROM down)
                     """
                 arguments += [locality.id.key]
