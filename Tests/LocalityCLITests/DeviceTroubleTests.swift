@@ -206,5 +206,37 @@ struct DeviceTroubleTests {
         #expect(shown.stdout.contains("63 wards, 201 parishes, 0 areas"))
         let again = try operatorCommand(["council", "init", "--name", "Again", "--gss", "E06000051", "--db", database])
         #expect(again.status == 1 && again.stderr.contains("already holds a council"))
+
+        // Accounts from a file, each with a one-time code the person uses to choose a password.
+        let people = directory.appendingPathComponent("people.csv").path
+        try "username,display name,role,places,organisation\ncllr-copthorne,Cllr Copthorne,councillor,E05008157,\n"
+            .write(toFile: people, atomically: true, encoding: .utf8)
+        let codesFile = directory.appendingPathComponent("codes.csv").path
+        let added = try operatorCommand(["user", "import", people, "--codes-to", codesFile, "--db", database])
+        #expect(added.status == 0, "\(added.stderr)")
+        let permissions = try FileManager.default.attributesOfItem(atPath: codesFile)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let code = try #require(try String(contentsOfFile: codesFile, encoding: .utf8).split(separator: "\n").dropFirst().first?
+            .split(separator: ",").dropFirst().first.map(String.init))
+        #expect(!added.stdout.contains(code))
+        let server = ServerProcess(demo: false, database: URL(fileURLWithPath: database))
+        defer { server.kill() }
+        try server.start()
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let activated = try cli.run(
+            ["--home", cli.home.path, "login", "--server", server.url, "--user", "cllr-copthorne", "--activate", code, "--password-stdin"],
+            withHome: false, stdin: "my-own-password\n")
+        #expect(activated.status == 0 && activated.stdout.contains("Activated your account"), "\(activated.stderr)")
+        #expect(try cli.run("need", "add", "--locality", "shrewsbury", "--title", "Riverside path floods").status == 0)
+        #expect(try cli.run("sync", "--json").object()["accepted"] as? Int == 1)
+        let reused = try CLI()
+        defer { reused.cleanUp() }
+        let twice = try reused.run(
+            ["--home", reused.home.path, "login", "--server", server.url, "--user", "cllr-copthorne", "--activate", code, "--password-stdin"],
+            withHome: false, stdin: "my-own-password\n")
+        #expect(twice.status != 0)
+        // Neither the code nor the password is ever in the server's log.
+        #expect(!server.output.contains(code) && !server.output.contains("my-own-password"))
     }
 }

@@ -198,4 +198,106 @@ struct GeographyTests {
         let again = try store.importLocalities(try ONSFixtures.shropshire, districts: [], dryRun: false, today: "2026-12-01")
         #expect(again.isEmpty)
     }
+
+    @Test(arguments: [
+        ("GB-CHC-1090095", "GB-CHC-1090095"), ("gb-chc-1090095-1", "GB-CHC-1090095-1"), ("GB-COH-09506232", "GB-COH-09506232"),
+        ("GB-COH-SC123456", "GB-COH-SC123456"), ("GB-SC-SC042386", "GB-SC-SC042386"), ("GB-MPR-IP031455", "GB-MPR-IP031455"),
+        ("GB-LAE-SHR", "GB-LAE-SHR"), ("GB-NIC-100019", "GB-NIC-100019"),
+    ])
+    func orgIdsFromTheRegistersAreAccepted(text: String, written: String) throws {
+        #expect(try OrgID.validate(text) == written)
+    }
+
+    @Test(arguments: [
+        ("GB-COH-123", "8 characters"), ("GB-COH-0950623X", "8 characters"), ("GB-CHC-12AB34", "6 to 8 digits"), ("GB-SC-042386", "SC and six digits"),
+        ("GB-XYZ-1", "not one of the UK registers"), ("1090095", "not one of the UK registers"), ("GB-LAE-Shropshire", "three-letter"),
+    ])
+    func orgIdsAreCheckedAgainstTheirRegistersFormat(text: String, expected: String) {
+        #expect(throws: LocalityError.self) { try OrgID.validate(text) }
+        do { _ = try OrgID.validate(text) } catch { #expect(error.message.contains(expected), "\(error.message)") }
+    }
+
+    @Test func organisationsComeFromAFileWhollyOrNotAtAll() throws {
+        let store = try shropshire()
+        let good = "name,kind,org-id,localities\n\"Ludlow Food Bank\",charity,GB-CHC-1090095,ludlow\nMarches Transport,mutual,GB-MPR-IP031455,\"ludlow;much-wenlock\"\n"
+        let checked = try store.importOrganisations(good, dryRun: true)
+        #expect(checked.count == 2)
+        #expect(try store.database.read { try Organisation.fetchCount($0) } == 0)
+        let added = try store.importOrganisations(good, dryRun: false)
+        #expect(added.map(\.localities) == [["Ludlow"], ["Ludlow", "Much Wenlock"]])
+        // A second file with one bad row adds nothing, not even its good rows.
+        let bad = "name,kind,org-id,localities\nNew Group,community-group,,shrewsbury\nCopycat,charity,GB-CHC-1090095,\n"
+        #expect(throws: LocalityError.self) { try store.importOrganisations(bad, dryRun: false) }
+        do { _ = try store.importOrganisations(bad, dryRun: false) } catch let error as LocalityError {
+            #expect(error.message.contains("line 3") && error.message.contains("already Ludlow Food Bank's org-id"))
+        }
+        #expect(try store.database.read { try Organisation.fetchCount($0) } == 2)
+        for (row, problem) in [("Group,club,,", "not a kind of organisation"), ("Group,charity,,atlantis", "no locality 'atlantis'"), (",charity,,", "needs a name")] {
+            do {
+                _ = try store.importOrganisations("name,kind,org-id,localities\n" + row + "\n", dryRun: false)
+                Issue.record("\(row) was added")
+            } catch let error as LocalityError {
+                #expect(error.message.contains("line 2") && error.message.contains(problem), "\(error.message)")
+            }
+        }
+    }
+
+    /// An operator never makes up a password: each imported account has a code that works once,
+    /// until it expires, for the person to choose their own.
+    @Test func activationCodesWorkOnceAndExpire() async throws {
+        let store = try shropshire()
+        let people = [
+            (Int?.some(2), NewAccount(username: "cllr-ludlow", displayName: "Cllr Ann Ludlow", role: .councillor, localities: ["E05008160"], organisations: [], passwordHash: "")),
+            (Int?.some(3), NewAccount(username: "cllr-abbey", displayName: "", role: .councillor, localities: ["E05008136"], organisations: [], passwordHash: "")),
+        ]
+        let dry = try store.addAccountsForActivation(people, days: 14, now: Date(), dryRun: true)
+        let accounts = try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM account") }
+        #expect(dry.count == 2 && accounts == 0)
+        let issued = try store.addAccountsForActivation(people, days: 14, now: Date(), dryRun: false)
+        let code = issued[0].code
+        #expect(code.count == 19 && code.split(separator: "-").count == 4)
+        // No password works before activation, not even an empty one.
+        guard case .failure = try await store.login(LoginRequest(username: "cllr-ludlow", password: "x", deviceId: UUID()), token: "t0", now: Date()) else {
+            Issue.record("an account waiting for activation logged in")
+            return
+        }
+        await #expect(throws: LocalityError.self) {
+            try await store.activate(ActivateRequest(username: "cllr-ludlow", code: code, password: "short", deviceId: UUID()), token: "t1", now: Date())
+        }
+        guard case .failure = try await store.activate(
+            ActivateRequest(username: "cllr-ludlow", code: "AAAA-BBBB-CCCC-DDDD", password: "my-own-password", deviceId: UUID()), token: "t2", now: Date())
+        else { Issue.record("a wrong code activated"); return }
+        // The code as typed: any case, with or without dashes.
+        let typed = code.lowercased().replacingOccurrences(of: "-", with: " ")
+        guard case .success = try await store.activate(
+            ActivateRequest(username: "CLLR-LUDLOW", code: typed, password: "my-own-password", deviceId: UUID()), token: "t3", now: Date())
+        else { Issue.record("the right code did not activate"); return }
+        guard case .failure = try await store.activate(
+            ActivateRequest(username: "cllr-ludlow", code: code, password: "another-password", deviceId: UUID()), token: "t4", now: Date())
+        else { Issue.record("a code worked twice"); return }
+        guard case .success = try await store.login(
+            LoginRequest(username: "cllr-ludlow", password: "my-own-password", deviceId: UUID()), token: "t5", now: Date())
+        else { Issue.record("the chosen password does not log in"); return }
+        // Expired: fifteen days on, a fourteen-day code is refused in words.
+        do {
+            _ = try await store.activate(
+                ActivateRequest(username: "cllr-abbey", code: issued[1].code, password: "my-own-password", deviceId: UUID()), token: "t6",
+                now: Date().addingTimeInterval(15 * 86_400))
+            Issue.record("an expired code activated")
+        } catch let error as LocalityError {
+            #expect(error.message.contains("expired"))
+        }
+        // A file with one bad row adds no one.
+        let bad = [
+            (Int?.some(2), NewAccount(username: "cllr-new", displayName: "", role: .councillor, localities: ["E05008157"], organisations: [], passwordHash: "")),
+            (Int?.some(3), NewAccount(username: "Cllr-Ludlow", displayName: "", role: .councillor, localities: ["E05008157"], organisations: [], passwordHash: "")),
+        ]
+        do {
+            _ = try store.addAccountsForActivation(bad, days: 14, now: Date(), dryRun: false)
+            Issue.record("a file with a duplicate username was imported")
+        } catch let error as LocalityError {
+            #expect(error.message.hasPrefix("line 3:") && error.message.contains("already an account called 'cllr-ludlow'"))
+        }
+        #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM person WHERE username = 'cllr-new'") } == 0)
+    }
 }

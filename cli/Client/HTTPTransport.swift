@@ -36,6 +36,10 @@ public struct HTTPTransport: SyncTransport {
         try await send(.POST, "/v1/auth/login", body: request, retrying: false)
     }
 
+    public func activate(_ request: ActivateRequest) async throws -> LoginResponse {
+        try await send(.POST, "/v1/auth/activate", body: request, retrying: false)
+    }
+
     public func push(_ request: PushRequest) async throws -> PushResponse {
         try await send(.POST, "/v1/sync/push", body: request, retrying: true)
     }

@@ -16,7 +16,8 @@ struct LocalitySync: AsyncParsableCommand {
             rules as the devices before it accepts a change.
             """,
         subcommands: [
-            Serve.self, CouncilCommand.self, LocalitiesCommand.self, UserCommand.self, DeviceCommand.self, AuditCommand.self,
+            Serve.self, CouncilCommand.self, LocalitiesCommand.self, OrgServerCommand.self, UserCommand.self, DeviceCommand.self,
+            AuditCommand.self,
             PBServerCommand.self,
         ])
 }

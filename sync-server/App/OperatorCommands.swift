@@ -70,7 +70,7 @@ struct RoleOptions: ParsableArguments {
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Accounts: add, list, change roles, disable.",
-        subcommands: [Add.self, List.self, SetRoles.self, Disable.self])
+        subcommands: [Add.self, Import.self, Activation.self, List.self, SetRoles.self, Disable.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -87,10 +87,23 @@ struct UserCommand: ParsableCommand {
         var displayName = ""
         @OptionGroup var roles: RoleOptions
 
+        @Flag(help: "Give the person a one-time activation code to choose their own password with, instead of a password.")
+        var activation = false
+        @Option(help: "With --activation: how many days the code is valid.") var validDays = 14
+
         func run() throws {
             let role = try roles.parsedRole()
+            if activation {
+                let issued = try database.open().addAccountsForActivation(
+                    [(nil, NewAccount(username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org, passwordHash: ""))],
+                    days: validDays, now: Date(), dryRun: false)
+                if output.json { return try printJSON(issued) }
+                print("Added \(username). Activation code (give it to them; it works once, until \(Timestamps.day(issued[0].expiresAt))): \(issued[0].code)")
+                print("They run: locality login --server URL --user \(username) --activate CODE")
+                return
+            }
             guard let password = readLine(strippingNewline: true), password.count >= 10 else {
-                throw ValidationError("give a password of at least 10 characters on standard input (never as an argument)")
+                throw ValidationError("give a password of at least 10 characters on standard input (never as an argument), or use --activation")
             }
             let account = try database.open().addAccount(
                 NewAccount(
@@ -99,6 +112,70 @@ struct UserCommand: ParsableCommand {
                 now: Date())
             if output.json { return try printJSON(account) }
             print("Added \(account.username) (\(account.roles.joined(separator: "; "))).")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add the accounts in a file, each with a one-time activation code: all of them, or none.",
+            discussion: """
+                A CSV file with a header naming its columns: username, display name, role, places \
+                (wards or places, separated by ';'), organisation. No password is ever made up: each \
+                account gets an activation code, valid for --valid-days, with which the person chooses \
+                their password on their own device (`locality login --activate CODE`). The codes are \
+                printed, or written to --codes-to FILE (readable by its owner only); they are never logged.
+                """)
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+        @Argument(help: ArgumentHelp("The file (CSV).", valueName: "file.csv")) var file: String
+        @Option(help: ArgumentHelp("Write the codes to this file instead of printing them.", valueName: "file")) var codesTo: String?
+        @Option(help: "How many days the codes are valid.") var validDays = 14
+        @Flag(help: "Check the whole file and say what would be added, adding nothing.") var dryRun = false
+
+        func run() throws {
+            let text = try readSetUpFile(file)
+            let accounts: [(line: Int?, account: NewAccount)]
+            do { accounts = try AccountFile.parse(text) } catch let error as LocalityError {
+                throw OperatorError("\(file): \(error.message); nothing was added")
+            }
+            let issued: [IssuedCode]
+            do {
+                issued = try database.open().addAccountsForActivation(accounts, days: validDays, now: Date(), dryRun: dryRun)
+            } catch let error as LocalityError {
+                throw OperatorError("\(file): \(error.message); nothing was added")
+            }
+            if let codesTo, !dryRun {
+                let lines = ["username,activation code,valid until"] + issued.map { "\($0.username),\($0.code),\(Timestamps.day($0.expiresAt))" }
+                guard FileManager.default.createFile(
+                    atPath: codesTo, contents: Data((lines.joined(separator: "\n") + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                else { throw OperatorError("cannot write \(codesTo); the accounts were added: issue fresh codes with `user activation USERNAME`") }
+                if output.json { return try printJSON(issued.map { ["username": $0.username, "validUntil": Timestamps.day($0.expiresAt)] }) }
+                print("Added \(issued.count) account\(issued.count == 1 ? "" : "s"); their activation codes are in \(codesTo) (readable by you only).")
+                return
+            }
+            if output.json { return try printJSON(issued) }
+            print("\(dryRun ? "Would add" : "Added") \(issued.count) account\(issued.count == 1 ? "" : "s"). Each code works once, until the day shown:")
+            printTable(["Username", "Activation code", "Valid until"], issued.map { [$0.username, $0.code, Timestamps.day($0.expiresAt)] })
+        }
+    }
+
+    struct Activation: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "activation",
+            abstract: "Issue a fresh one-time activation code for an account (a forgotten password, a lost code).",
+            discussion: "Any earlier code stops working. The person then runs `locality login --activate CODE` and chooses a new password.")
+        @OptionGroup var database: DatabaseOption
+        @OptionGroup var output: JSONFlag
+        @Argument(help: ArgumentHelp("The username.", valueName: "username")) var username: String
+        @Option(help: "How many days the code is valid.") var validDays = 14
+
+        func run() throws {
+            let issued: IssuedCode
+            do { issued = try database.open().issueActivation(for: username, days: validDays, now: Date()) } catch let error as LocalityError {
+                throw OperatorError(error.message)
+            }
+            if output.json { return try printJSON(issued) }
+            print("Activation code for \(issued.username) (works once, until \(Timestamps.day(issued.expiresAt))): \(issued.code)")
         }
     }
 
@@ -300,5 +377,38 @@ struct PBServerCommand: ParsableCommand {
             if output.json { return try printJSON(["imported": count]) }
             print("Imported \(count) ballot\(count == 1 ? "" : "s") from \(file).")
         }
+    }
+}
+
+/// A file of accounts: username, display name, role, places, organisation.
+enum AccountFile {
+    static func parse(_ text: String) throws -> [(line: Int?, account: NewAccount)] {
+        let records: [(line: Int, fields: [String])]
+        do { records = try CSV.records(text) } catch { throw LocalityError.invalidInput(error.description) }
+        guard let header = records.first else { throw LocalityError.invalidInput("the file is empty") }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: " ") }
+        func column(_ options: [String]) -> Int? { names.firstIndex { options.contains($0) } }
+        guard let username = column(["username", "user"]), let role = column(["role"]) else {
+            throw LocalityError.invalidInput("line \(header.line): the header must name the columns username, display name, role, places and organisation")
+        }
+        let display = column(["display name", "name", "displayname"])
+        let places = column(["places", "wards", "localities", "locality", "ward"])
+        let organisation = column(["organisation", "organization", "org"])
+        let accounts = try records.dropFirst().map { record -> (line: Int?, account: NewAccount) in
+            guard record.fields.count == header.fields.count else {
+                throw LocalityError.invalidInput("line \(record.line): \(record.fields.count) fields where the header has \(header.fields.count)")
+            }
+            let value = { (index: Int?) in index.map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
+            guard let parsedRole = Role(rawValue: value(role).lowercased()) else {
+                throw LocalityError.invalidInput(
+                    "line \(record.line): '\(TerminalText.safe(value(role)))' is not a role; use one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let split = { (text: String) in text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            return (record.line, NewAccount(
+                username: value(username), displayName: value(display), role: parsedRole, localities: split(value(places)),
+                organisations: split(value(organisation)), passwordHash: ""))
+        }
+        guard !accounts.isEmpty else { throw LocalityError.invalidInput("the file has no accounts after its header") }
+        return accounts
     }
 }

@@ -48,6 +48,7 @@ public func buildRouter(store: some SyncStore, configuration: ServerConfiguratio
     // The protocol header is checked on the sync API's own routes only: anything else is a plain 404.
     let v1 = router.group("/v1").add(middleware: ProtocolVersionMiddleware())
     v1.post("auth/login") { request, context in try await api.login(request, context) }
+    v1.post("auth/activate") { request, context in try await api.activate(request, context) }
     v1.post("auth/logout") { request, context in try await api.logout(request, context) }
     v1.post("sync/push") { request, context in try await api.push(request, context) }
     v1.get("sync/pull") { request, context in try await api.pull(request, context) }

@@ -50,6 +50,11 @@ extension SQLiteSyncStore {
     /// Adds a person, their role and their account in one transaction. The person and role reach
     /// devices with the next pull, like any other change.
     public func addAccount(_ account: NewAccount, now: Date) throws -> AccountSummary {
+        try database.write { db in try Self.insertAccount(account, now: now, db) }
+    }
+
+    /// The same, inside the caller's transaction (an import of many accounts, all or none).
+    static func insertAccount(_ account: NewAccount, now: Date, _ db: Database) throws -> AccountSummary {
         let username = account.username.trimmingCharacters(in: .whitespaces)
         guard !username.isEmpty, username.count <= 64,
             username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
@@ -62,20 +67,18 @@ extension SQLiteSyncStore {
             throw LocalityError.invalidInput("a display name is one line of at most 200 characters, with no control characters")
         }
         try Self.requireScopes(account.role, localities: account.localities, organisations: account.organisations)
-        return try database.write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT username FROM person WHERE username = ? COLLATE NOCASE", arguments: [username]) {
-                throw LocalityError.invalidInput(
-                    "there is already an account called '\(existing)' (usernames are the same whatever their capitals)")
-            }
-            var generator = SystemRandomNumberGenerator()
-            let personId = UUID.v7(at: now, using: &generator)
-            try Person(id: personId, username: username, displayName: displayName.isEmpty ? username : displayName)
-                .insert(db)
-            try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, db)
-            try db.execute(
-                sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)", arguments: [personId.key, account.passwordHash])
-            return try Self.summaries(db, username: username)[0]
+        if let existing = try String.fetchOne(db, sql: "SELECT username FROM person WHERE username = ? COLLATE NOCASE", arguments: [username]) {
+            throw LocalityError.invalidInput(
+                "there is already an account called '\(existing)' (usernames are the same whatever their capitals)")
         }
+        var generator = SystemRandomNumberGenerator()
+        let personId = UUID.v7(at: now, using: &generator)
+        try Person(id: personId, username: username, displayName: displayName.isEmpty ? username : displayName)
+            .insert(db)
+        try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, db)
+        try db.execute(
+            sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)", arguments: [personId.key, account.passwordHash])
+        return try Self.summaries(db, username: username)[0]
     }
 
     /// Replaces an account's roles. Its devices learn at their next sync: they receive what the

@@ -91,7 +91,9 @@ public struct SQLiteSyncStore: SyncStore {
         let failures: Int = account["failed_logins"]
         let username: String = account["username"]
         let disabled = (account["disabled_at"] as String?) != nil
-        guard !disabled, Passwords.verify(request.password, hash: account["password_hash"]) else {
+        let storedHash: String = account["password_hash"]
+        // An account waiting for activation has no password: nothing verifies against it.
+        guard !disabled, !storedHash.isEmpty, Passwords.verify(request.password, hash: storedHash) else {
             try await database.write { db in
                 try db.execute(
                     sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",

@@ -224,6 +224,14 @@ enum ServerSchema {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("server v10 activation codes") { db in
+            // An account made without a password has a one-time activation code instead (its
+            // SHA-256, never the code), valid until a time; the person chooses their password with it.
+            try db.execute(sql: """
+                ALTER TABLE account ADD COLUMN activation_hash TEXT;
+                ALTER TABLE account ADD COLUMN activation_expires_at TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -49,6 +49,32 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         }
     }
 
+    /// A first login with an activation code; throttled with logins (a code is a password until used).
+    func activate(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
+        let address = context.clientAddress
+        if let wait = logins.wait(for: address, now: Date()) {
+            var response = try APIError(
+                status: .tooManyRequests,
+                LocalityError(.rateLimited, "too many failed logins from this address; try again in \(wait) second\(wait == 1 ? "" : "s")")
+            ).response(from: request, context: context)
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
+        let body = try await decode(ActivateRequest.self, from: request)
+        guard !body.username.isEmpty, !body.code.isEmpty else { throw LocalityError.invalidInput("a username and an activation code are required") }
+        switch try await store.activate(body, token: Tokens.make(), now: Date()) {
+        case .success(let response):
+            logins.succeeded(from: address)
+            context.logger.info("activated", metadata: ["sync.user": "\(body.username)", "sync.device": "\(body.deviceId.key)"])
+            return try json(response)
+        case .failure(let failures):
+            logins.failed(from: address, now: Date())
+            try await Task.sleep(for: .seconds(min(0.25 * pow(2, Double(max(0, failures - 1))), 8)))
+            context.logger.notice("activation failed", metadata: ["sync.user": "\(body.username)"])
+            throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "wrong username or activation code, or the code was used already"))
+        }
+    }
+
     func logout(_ request: Request, _ context: some RequestContext) async throws -> Response {
         try await store.logout(try await session(request))
         return try json(["status": "logged out"])

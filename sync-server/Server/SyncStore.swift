@@ -27,11 +27,17 @@ public protocol SyncStore: Sendable {
     func refusal(token: String) async throws -> LocalityError?
     /// The name of the council this server serves, or nil when none is set up yet.
     func councilName() async throws -> String?
+    /// A first login with a one-time activation code: the person's chosen password is set and the
+    /// device logged in; a wrong, spent or expired code fails like a wrong password.
+    func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome
 }
 
 extension SyncStore {
     public func refusal(token: String) async throws -> LocalityError? { nil }
     public func councilName() async throws -> String? { nil }
+    public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
+        throw LocalityError.invalidInput("this server does not take activation codes")
+    }
 }
 
 public enum LoginOutcome: Sendable {

@@ -33,6 +33,24 @@ public struct LoginRequest: Codable, Sendable {
     }
 }
 
+/// A person's first login with the one-time activation code their council gave them: they choose
+/// their own password, on their own device.
+public struct ActivateRequest: Codable, Sendable {
+    public var username: String
+    public var code: String
+    public var password: String
+    public var deviceId: UUID
+    public var deviceName: String?
+
+    public init(username: String, code: String, password: String, deviceId: UUID, deviceName: String? = nil) {
+        self.username = username
+        self.code = code
+        self.password = password
+        self.deviceId = deviceId
+        self.deviceName = deviceName
+    }
+}
+
 public struct LoginResponse: Codable, Sendable {
     public var token: String
     public var deviceId: UUID

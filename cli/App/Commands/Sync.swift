@@ -25,6 +25,10 @@ struct Login: AsyncParsableCommand {
     var user: String
     @Flag(help: "Read the password from the first line of standard input.")
     var passwordStdin = false
+    @Option(help: ArgumentHelp(
+        "A first login with the one-time activation code the council gave you: the password read is the one you choose (10 characters or more).",
+        valueName: "code"))
+    var activate: String?
 
     func validate() throws {
         guard server.hasPrefix("http://") || server.hasPrefix("https://"), URL(string: server)?.host != nil else {
@@ -47,10 +51,16 @@ struct Login: AsyncParsableCommand {
         }
         let login: LoginResponse
         do {
-            login = try await HTTPTransport(serverURL: server, token: nil).login(
-                LoginRequest(
-                    username: user, password: password, deviceId: identity?.deviceId ?? replica.newID(),
-                    deviceName: ProcessInfo.processInfo.hostName))
+            let transport = HTTPTransport(serverURL: server, token: nil)
+            let deviceId = identity?.deviceId ?? replica.newID()
+            if let activate {
+                guard password.count >= 10 else { throw CLIError("choose a password of at least 10 characters") }
+                login = try await transport.activate(
+                    ActivateRequest(username: user, code: activate, password: password, deviceId: deviceId, deviceName: ProcessInfo.processInfo.hostName))
+            } else {
+                login = try await transport.login(
+                    LoginRequest(username: user, password: password, deviceId: deviceId, deviceName: ProcessInfo.processInfo.hostName))
+            }
             try replica.bind(serverURL: server, login: login)
         } catch {
             if !existed {
@@ -58,7 +68,9 @@ struct Login: AsyncParsableCommand {
             }
             throw error
         }
-        if !output.json { print("Logged in to \(server) as \(login.username) (device \(login.deviceId.key)).") }
+        if !output.json {
+            print("\(activate == nil ? "Logged in" : "Activated your account and logged in") to \(server) as \(login.username) (device \(login.deviceId.key)).")
+        }
         let summary = try await SyncCommand.run(replica, serverURL: server, token: login.token, json: output.json)
         if output.json { try Output.json(summary) }
     }
@@ -70,7 +82,9 @@ struct Login: AsyncParsableCommand {
             }
             return line
         }
-        guard let entered = getpass("Password for \(user): "), case let text = String(cString: entered), !text.isEmpty else {
+        guard let entered = getpass(activate == nil ? "Password for \(user): " : "Choose a password for \(user) (10 characters or more): "),
+            case let text = String(cString: entered), !text.isEmpty
+        else {
             throw ValidationError("a password is required")
         }
         return text
