@@ -10,6 +10,7 @@ enum ONSFixtures {
     static func text(_ name: String) throws -> String { try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) }
     static var shropshire: String { get throws { try text("PAR19_WD19_LAD19_Shropshire.csv") } }
     static var kentParishes: String { get throws { try text("PAR19_WD19_LAD19_Kent.csv") } }
+    static var kentDivisions: String { get throws { try text("WD19_LAD19_CTY19_CED19_Kent.csv") } }
 }
 
 @Suite("A real council's places from ONS's lookups")
@@ -299,5 +300,47 @@ struct GeographyTests {
             #expect(error.message.hasPrefix("line 3:") && error.message.contains("already an account called 'cllr-ludlow'"))
         }
         #expect(try await store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM person WHERE username = 'cllr-new'") } == 0)
+    }
+
+    /// Kent's councillors represent electoral divisions, which wards do not nest in: a county
+    /// councillor sees and works in the places lying wholly or partly in their division.
+    @Test func aCountyCouncillorWorksInTheirDivisionWhateverTheWards() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        _ = try store.initialiseCouncil(name: "Kent County Council", orgId: "GB-LAE-KEN", gss: "E10000016", now: Date())
+        _ = try store.importLocalities(try ONSFixtures.kentParishes, districts: [], dryRun: false, today: "2026-11-30")
+        let changes = try store.importLocalities(try ONSFixtures.kentDivisions, districts: [], dryRun: false, today: "2026-11-30")
+        let lookup = try ONSDivisionLookup.parse(try ONSFixtures.kentDivisions)
+        #expect(changes.added.filter { $0.kind == "division" }.count == Set(lookup.rows.map(\.divisionCode)).count)
+        #expect(changes.added.filter { $0.kind == "division" }.count == 72)
+        let split = Dictionary(grouping: lookup.rows, by: \.wardCode).filter { $0.value.count > 1 }
+        #expect(split.count == 44)
+        #expect(try store.council()?.divisions == 72)
+        // A ward in two divisions lies in both; a parish in that ward too.
+        let (wardCode, rows) = try #require(split.sorted { $0.key < $1.key }.first)
+        let ward = CouncilGeography.id(gss: wardCode)
+        let ancestry = try await store.database.read { db in try Locality.ancestorIDs(of: ward, in: db) }
+        for row in rows { #expect(ancestry.contains(CouncilGeography.id(gss: row.divisionCode))) }
+        // The councillor for the first of them may record needs in the ward; one for an unrelated division may not.
+        let division = rows[0].divisionCode
+        let elsewhere = try #require(lookup.rows.first { row in !rows.contains { $0.divisionCode == row.divisionCode } && row.districtCode != rows[0].districtCode })
+        for (username, code) in [("cllr-here", division), ("cllr-there", elsewhere.divisionCode)] {
+            _ = try store.addAccount(
+                NewAccount(
+                    username: username, displayName: "", role: .councillor, localities: [code], organisations: [],
+                    passwordHash: Passwords.hash(DemoCouncil.password, cost: 4)), now: Date())
+        }
+        let here = try await SyncedDevice("cllr-here", store: store)
+        let there = try await SyncedDevice("cllr-there", store: store)
+        try await here.sync()
+        try await there.sync()
+        try here.replica.perform(RecordNeed(needId: here.replica.newID(), localityId: ward, title: "Crossing outside the school"))
+        try await here.sync()
+        try await there.sync()
+        #expect(try here.needTitles() == ["Crossing outside the school"] && (try there.needTitles()).isEmpty)
+        refused(.forbidden) { try there.replica.perform(RecordNeed(needId: there.replica.newID(), localityId: ward, title: "Not mine")) }
+        // Re-importing the same divisions changes nothing; a division lookup on a unitary council is refused.
+        #expect(try store.importLocalities(try ONSFixtures.kentDivisions, districts: [], dryRun: false, today: "2026-12-01").isEmpty)
+        let unitary = try shropshire()
+        #expect(throws: LocalityError.self) { try unitary.importLocalities(try ONSFixtures.kentDivisions, districts: [], dryRun: true, today: "2026-12-01") }
     }
 }

@@ -67,7 +67,8 @@ struct CouncilCommand: ParsableCommand {
             if output.json { return try printJSON(council) }
             print("\(council.name) (\(council.gssCode ?? "no GSS code")\(council.orgId.map { ", \($0)" } ?? ""))")
             func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
-            print("\(count(council.wards, "ward")), \((council.parishes == 1 ? "1 parish" : "\(council.parishes) parishes")), \(count(council.areas, "area")); "
+            print("\(count(council.wards, "ward")), \((council.parishes == 1 ? "1 parish" : "\(council.parishes) parishes")), \(count(council.areas, "area"))"
+                + (council.divisions > 0 ? ", \(count(council.divisions, "electoral division"))" : "") + "; "
                 + "\(count(council.retired, "place")) retired by boundary reviews.")
         }
     }
@@ -83,7 +84,9 @@ struct LocalitiesCommand: ParsableCommand {
             abstract: "Import (or re-import) ONS's Parish to Ward to Local Authority District lookup.",
             discussion: """
                 Reads the file as ONS publishes it (any year's columns, PARyyCD/WDyyCD/LADyyCD with \
-                their names; a byte order mark, extra columns and quoted names are fine). Builds the \
+                their names; a byte order mark, extra columns and quoted names are fine). For a county, \
+                the Ward to LAD to County to County Electoral Division lookup (WDyyCD…CEDyyNM) is read \
+                too: its divisions, which wards lie in wholly or partly. Builds the \
                 council → (districts, for a county) → wards → parishes tree; a parish lying in several \
                 wards is one place that each of those wards' councillors sees. Re-importing a newer \
                 lookup first prints what changes — added, renamed, moved, retired — and applies it: \

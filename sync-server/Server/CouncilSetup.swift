@@ -10,6 +10,7 @@ public struct CouncilSummary: Codable, Sendable {
     public var wards: Int
     public var parishes: Int
     public var areas: Int
+    public var divisions: Int
     public var retired: Int
 }
 
@@ -51,11 +52,18 @@ extension SQLiteSyncStore {
         }
         return CouncilSummary(
             name: authority.name, orgId: row?["org_id"], gssCode: authority.gssCode, wards: try count("ward"), parishes: try count("parish"),
-            areas: try count("area"), retired: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM locality WHERE retired_on IS NOT NULL") ?? 0)
+            areas: try count("area"), divisions: try count("division"), retired: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM locality WHERE retired_on IS NOT NULL") ?? 0)
     }
 
     /// Imports (or, dry, compares) ONS's parish–ward–district lookup. All or nothing.
     public func importLocalities(_ text: String, districts: Set<String>, dryRun: Bool, today: String) throws -> GeographyChanges {
+        if ONSDivisionLookup.recognises(text) {
+            let lookup: ONSDivisionLookup
+            do { lookup = try ONSDivisionLookup.parse(text, districts: districts) } catch {
+                throw LocalityError.invalidInput("\(error.description); nothing was imported")
+            }
+            return try database.write { db in try CouncilGeography.importDivisions(lookup, today: today, apply: !dryRun, db) }
+        }
         let lookup: ONSParishLookup
         do { lookup = try ONSParishLookup.parse(text, districts: districts) } catch {
             throw LocalityError.invalidInput("\(error.description); nothing was imported")

@@ -119,8 +119,9 @@ extension SQLiteSyncStore {
         var scopes: [(UUID?, UUID?)] = []
         for ref in localities {
             let locality = try References.locality(ref, db)
-            guard role != .councillor || locality.kind == .ward else {
-                throw LocalityError.invalidInput("\(locality.name) is a \(locality.kind.label), not a ward: councillors are elected for wards")
+            guard role != .councillor || locality.kind == .ward || locality.kind == .division else {
+                throw LocalityError.invalidInput(
+                    "\(locality.name) is a \(locality.kind.label), not a ward or an electoral division: councillors are elected for those")
             }
             scopes.append((locality.id, nil))
         }

@@ -47,11 +47,15 @@ public struct Locality: SyncRecord, Hashable {
         case county, district, area, ward
         case marketTown = "market-town"
         case parish, village, neighbourhood
+        /// A county electoral division: what a county councillor represents. Wards lie in one or
+        /// more divisions (they do not nest).
+        case division
 
         public var label: String {
             switch self {
             case .marketTown: "market town"
             case .ward: "ward/division"
+            case .division: "electoral division"
             default: rawValue
             }
         }

@@ -111,7 +111,7 @@ extension Replica {
         configuration.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         // Without a transaction: on a damaged file even the COMMIT of a read can fail.
-        return try queue.inDatabase { db in
+        return queue.inDatabase { db in
             let state = try? Row.fetchOne(db, sql: "SELECT device_id, person_id FROM replica WHERE id = 1")
             let personId = (state?["person_id"] as String?).flatMap(UUID.init(key:))
             let username = try? personId.flatMap { try String.fetchOne(db, sql: "SELECT username FROM person WHERE id = ?", arguments: [$0.key]) }
