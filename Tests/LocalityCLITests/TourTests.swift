@@ -17,11 +17,12 @@ struct TourTests {
     static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("README.md")
 
-    /// The shell blocks of the tour, joined across `\` continuations, without the server start and the alias.
-    static func steps() throws -> [Step] {
+    /// The shell blocks of a README section, joined across `\` continuations, without the tour's
+    /// server start and alias.
+    static func steps(from first: String = "## A tour:", to last: String = "### Participatory budgeting: allocation rules") throws -> [Step] {
         let text = try String(contentsOf: readme, encoding: .utf8)
-        guard let start = text.range(of: "## A tour:"), let end = text.range(of: "### Participatory budgeting: allocation rules") else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the README has no tour"])
+        guard let start = text.range(of: first), let end = text.range(of: last, range: start.upperBound..<text.endIndex) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "the README has no section \(first)"])
         }
         let lines = text[start.lowerBound..<end.lowerBound].components(separatedBy: "\n")
         let offset = text[..<start.lowerBound].components(separatedBy: "\n").count
@@ -71,10 +72,25 @@ struct TourTests {
     }
 
     @Test func everyCommandOfTheTourDoesWhatTheREADMESays() throws {
-        let server = ServerProcess()
-        defer { server.cleanUp() }
-        try server.start()
+        try Self.run(try Self.steps())
+    }
+
+    /// "Set up your council": from an empty database to Shropshire's real wards and parishes, its
+    /// organisations and an imported councillor who activates their account and records a need in
+    /// a parish spanning sixteen wards. Its `serve` line starts the server the rest then uses.
+    @Test func settingUpACouncilWorksAsTheREADMESays() throws {
+        let steps = try Self.steps(from: "## Set up your council", to: "## Running the server")
+        #expect(steps.count >= 10)
+        try Self.run(steps, demo: false)
+    }
+
+    static func run(_ steps: [Step], demo: Bool = true) throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("locality-tour-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let server = demo ? ServerProcess() : ServerProcess(demo: false, database: scratch.appendingPathComponent("shropshire.sqlite"))
+        defer { server.cleanUp() }
+        if demo { try server.start() }
+        let repository = readme.deletingLastPathComponent()
         let bin = scratch.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -86,18 +102,25 @@ struct TourTests {
         environment["PATH"] = bin.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
         environment.removeValue(forKey: "LOCALITY_HOME")
 
-        for step in try Self.steps() {
+        for step in steps {
             let command = step.command
                 .replacingOccurrences(of: ".build/debug/locality-sync", with: "locality-sync")
+                .replacingOccurrences(of: ".build/debug/locality", with: "locality")
                 .replacingOccurrences(of: "/tmp/council.sqlite", with: "@DATABASE@")
                 .replacingOccurrences(of: "/tmp/", with: scratch.path + "/")
                 .replacingOccurrences(of: "@DATABASE@", with: server.database.path)
                 .replacingOccurrences(of: "http://127.0.0.1:8080", with: server.url)
+            if command.hasPrefix("locality-sync serve") {
+                // The set-up's server, left running in the README: started here on its database.
+                try server.start()
+                continue
+            }
+            let commandWithServer = command.replacingOccurrences(of: "http://127.0.0.1:8081", with: server.url)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = ["-c", command]
+            process.arguments = ["-c", commandWithServer]
             process.environment = environment
-            process.currentDirectoryURL = scratch
+            process.currentDirectoryURL = repository  // the README's commands run from the repository's folder
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out
