@@ -92,12 +92,7 @@ extension SQLiteSyncStore {
         let expires = (account["activation_expires_at"] as String?).flatMap(Timestamps.parse)
         let matches = stored.map { $0 == Self.hash(token: ActivationCodes.normalised(request.code)) } ?? false
         guard matches, (account["disabled_at"] as String?) == nil else {
-            try await database.write { db in
-                try db.execute(
-                    sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",
-                    arguments: [Timestamps.format(now), personId.key])
-            }
-            return .failure(failures: failures + 1)
+            return try await recordFailedLogin(personId, failures: failures, now: now)
         }
         guard let expires, expires > now else {
             throw LocalityError(

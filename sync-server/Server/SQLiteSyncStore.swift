@@ -94,12 +94,7 @@ public struct SQLiteSyncStore: SyncStore {
         let storedHash: String = account["password_hash"]
         // An account waiting for activation has no password: nothing verifies against it.
         guard !disabled, !storedHash.isEmpty, Passwords.verify(request.password, hash: storedHash) else {
-            try await database.write { db in
-                try db.execute(
-                    sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",
-                    arguments: [Timestamps.format(now), personId.key])
-            }
-            return .failure(failures: failures + 1)
+            return try await recordFailedLogin(personId, failures: failures, now: now)
         }
         return try await database.write { db in
             try db.execute(sql: "UPDATE account SET failed_logins = 0 WHERE person_id = ?", arguments: [personId.key])
@@ -132,6 +127,16 @@ public struct SQLiteSyncStore: SyncStore {
                     token: token, deviceId: request.deviceId, personId: personId, username: username,
                     lastAppliedSequence: last))
         }
+    }
+
+    /// One more failed login (or activation) for the account: each slows the next.
+    func recordFailedLogin(_ personId: UUID, failures: Int, now: Date) async throws -> LoginOutcome {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",
+                arguments: [Timestamps.format(now), personId.key])
+        }
+        return .failure(failures: failures + 1)
     }
 
     public func authenticate(token: String, now: Date) async throws -> Session? {

@@ -19,17 +19,22 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         return try json(["status": "ok", "council": council])
     }
 
+    /// `429` with `Retry-After` when the request's address has used up its failed logins.
+    private func throttled(_ request: Request, _ context: SyncRequestContext) throws -> Response? {
+        let address = context.clientAddress
+        guard let wait = logins.wait(for: address, now: Date()) else { return nil }
+        context.logger.notice("login refused: too many failures from one address", metadata: ["sync.address": "\(address)"])
+        var response = try APIError(
+            status: .tooManyRequests,
+            LocalityError(.rateLimited, "too many failed logins from this address; try again in \(wait) second\(wait == 1 ? "" : "s")")
+        ).response(from: request, context: context)
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+
     func login(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
         let address = context.clientAddress
-        if let wait = logins.wait(for: address, now: Date()) {
-            context.logger.notice("login refused: too many failures from one address", metadata: ["sync.address": "\(address)"])
-            var response = try APIError(
-                status: .tooManyRequests,
-                LocalityError(.rateLimited, "too many failed logins from this address; try again in \(wait) second\(wait == 1 ? "" : "s")")
-            ).response(from: request, context: context)
-            response.headers[.retryAfter] = String(wait)
-            return response
-        }
+        if let refused = try throttled(request, context) { return refused }
         let body = try await decode(LoginRequest.self, from: request)
         guard !body.username.isEmpty, !body.password.isEmpty else {
             throw LocalityError.invalidInput("a username and a password are required")
@@ -52,14 +57,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     /// A first login with an activation code; throttled with logins (a code is a password until used).
     func activate(_ request: Request, _ context: SyncRequestContext) async throws -> Response {
         let address = context.clientAddress
-        if let wait = logins.wait(for: address, now: Date()) {
-            var response = try APIError(
-                status: .tooManyRequests,
-                LocalityError(.rateLimited, "too many failed logins from this address; try again in \(wait) second\(wait == 1 ? "" : "s")")
-            ).response(from: request, context: context)
-            response.headers[.retryAfter] = String(wait)
-            return response
-        }
+        if let refused = try throttled(request, context) { return refused }
         let body = try await decode(ActivateRequest.self, from: request)
         guard !body.username.isEmpty, !body.code.isEmpty else { throw LocalityError.invalidInput("a username and an activation code are required") }
         switch try await store.activate(body, token: Tokens.make(), now: Date()) {

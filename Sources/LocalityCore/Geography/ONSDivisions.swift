@@ -35,7 +35,7 @@ public struct ONSDivisionLookup: Sendable {
             what: "ONS's Ward to LAD to County to County Electoral Division lookup")
         let filter = Set(filter.map { $0.uppercased() })
         var rows: [Row] = []
-        var names: [String: (name: String, line: Int)] = [:]
+        var names = CodeNames()
         var seen = Set<String>()
         for record in records.dropFirst() {
             let fields = try columns.values(record.fields, line: record.line)
@@ -47,12 +47,7 @@ public struct ONSDivisionLookup: Sendable {
             try GSS.check(row.districtCode, as: .district, line: record.line)
             try GSS.check(row.countyCode, as: .county, line: record.line)
             try GSS.check(row.divisionCode, as: .division, line: record.line)
-            for (code, name) in [(row.wardCode, row.wardName), (row.districtCode, row.districtName), (row.divisionCode, row.divisionName)] {
-                if let earlier = names[code], earlier.name != name {
-                    throw CSV.Problem(line: record.line, "\(code) is '\(name)' here but '\(earlier.name)' on line \(earlier.line); one code, one name")
-                }
-                names[code] = (name, record.line)
-            }
+            try names.check([(row.wardCode, row.wardName), (row.districtCode, row.districtName), (row.divisionCode, row.divisionName)], line: record.line)
             guard seen.insert(row.wardCode + "|" + row.divisionCode).inserted else { continue }
             rows.append(row)
         }

@@ -32,7 +32,7 @@ public struct ONSParishLookup: Sendable {
             what: "ONS's Parish to Ward to Local Authority District lookup")
         let filter = Set(filter.map { $0.uppercased() })
         var rows: [Row] = []
-        var names: [String: (name: String, line: Int)] = [:]
+        var names = CodeNames()
         var seen = Set<String>()
         for record in records.dropFirst() {
             let fields = try columns.values(record.fields, line: record.line)
@@ -43,13 +43,7 @@ public struct ONSParishLookup: Sendable {
             try GSS.check(row.parishCode, as: .parish, line: record.line)
             try GSS.check(row.wardCode, as: .ward, line: record.line)
             try GSS.check(row.districtCode, as: .district, line: record.line)
-            for (code, name) in [(row.parishCode, row.parishName), (row.wardCode, row.wardName), (row.districtCode, row.districtName)] {
-                if let earlier = names[code], earlier.name != name {
-                    throw CSV.Problem(
-                        line: record.line, "\(code) is '\(name)' here but '\(earlier.name)' on line \(earlier.line); one code, one name")
-                }
-                names[code] = (name, record.line)
-            }
+            try names.check([(row.parishCode, row.parishName), (row.wardCode, row.wardName), (row.districtCode, row.districtName)], line: record.line)
             guard seen.insert(row.parishCode + "|" + row.wardCode).inserted else { continue }  // the same pair again
             rows.append(row)
         }
@@ -61,6 +55,20 @@ public struct ONSParishLookup: Sendable {
         }
         guard !rows.isEmpty else { throw CSV.Problem(line: 0, "the file has no parish rows") }
         return ONSParishLookup(year: columns.year, rows: rows)
+    }
+}
+
+/// One name per code across a file: the same code named twice differently is a broken file.
+struct CodeNames {
+    private var names: [String: (name: String, line: Int)] = [:]
+
+    mutating func check(_ pairs: [(code: String, name: String)], line: Int) throws(CSV.Problem) {
+        for (code, name) in pairs {
+            if let earlier = names[code], earlier.name != name {
+                throw CSV.Problem(line: line, "\(code) is '\(name)' here but '\(earlier.name)' on line \(earlier.line); one code, one name")
+            }
+            names[code] = (name, line)
+        }
     }
 }
 

@@ -17,6 +17,9 @@ public enum OrgID {
         { text in range.contains(text.count) && text.allSatisfy(\.isASCIIDigit) }
     }
 
+    /// A council's three capital letters (SHR).
+    static let threeLetters: @Sendable (String) -> Bool = { text in text.count == 3 && text.allSatisfy { $0.isASCII && $0.isUppercase } }
+
     static func code(_ range: ClosedRange<Int>, uppercase: Bool = true) -> @Sendable (String) -> Bool {
         { text in
             range.contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isNumber || $0.isLetter || $0 == "-" || $0 == "/" || $0 == ".") }
@@ -40,18 +43,10 @@ public enum OrgID {
         Register(prefix: "GB-NIC", name: "Charity Commission for Northern Ireland", format: "the charity's number: 5 or 6 digits", valid: digits(5...6)),
         Register(prefix: "GB-MPR", name: "Mutuals Public Register", format: "the society's register number (235C, IP031455)", valid: code(2...12)),
         Register(prefix: "GB-CASC", name: "Community amateur sports clubs registered with HMRC", format: "the club's reference", valid: code(4...20, uppercase: false)),
-        Register(prefix: "GB-LAE", name: "Local Authorities for England Register", format: "the council's three-letter code (SHR)") { text in
-            text.count == 3 && text.allSatisfy { $0.isASCII && $0.isUppercase }
-        },
-        Register(prefix: "GB-LAS", name: "Scottish Local Authority Register", format: "the council's three-letter code (ORK)") { text in
-            text.count == 3 && text.allSatisfy { $0.isASCII && $0.isUppercase }
-        },
-        Register(prefix: "GB-LANI", name: "Local authorities for Northern Ireland register", format: "the council's three-letter code (BFS)") { text in
-            text.count == 3 && text.allSatisfy { $0.isASCII && $0.isUppercase }
-        },
-        Register(prefix: "GB-PLA", name: "Principal Local Authority Register for Wales", format: "the council's three-letter code (AGY)") { text in
-            text.count == 3 && text.allSatisfy { $0.isASCII && $0.isUppercase }
-        },
+        Register(prefix: "GB-LAE", name: "Local Authorities for England Register", format: "the council's three-letter code (SHR)", valid: threeLetters),
+        Register(prefix: "GB-LAS", name: "Scottish Local Authority Register", format: "the council's three-letter code (ORK)", valid: threeLetters),
+        Register(prefix: "GB-LANI", name: "Local authorities for Northern Ireland register", format: "the council's three-letter code (BFS)", valid: threeLetters),
+        Register(prefix: "GB-PLA", name: "Principal Local Authority Register for Wales", format: "the council's three-letter code (AGY)", valid: threeLetters),
         Register(prefix: "GB-EDU", name: "Register of Schools (England and Wales)", format: "the school's 6-digit URN", valid: digits(6...6)),
         Register(prefix: "GB-WALEDU", name: "Register of Schools (Wales)", format: "the school's 7-digit number", valid: digits(7...7)),
         Register(prefix: "GB-SCOTEDU", name: "Register of Schools (Scotland)", format: "the school's 7-digit number", valid: digits(7...7)),
