@@ -66,6 +66,21 @@ struct HostileUseTests {
         }
     }
 
+    /// An empty server says it has no council yet, and how to set one up; a set-up one names it.
+    @Test func healthSaysWhetherACouncilIsSetUp() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        let app = buildApplication(store: store, configuration: ServerConfiguration(), logger: Logger(label: "test"))
+        try await app.test(.router) { raw in
+            let client = TestServer.Client(client: raw)
+            let empty = try await client.send(.get, "/v1/health", version: nil)
+            let body = String(buffer: empty.body)
+            #expect(empty.status == .ok && body.contains("\"council\":null") && body.contains("council init"))
+            _ = try store.initialiseCouncil(name: "Shropshire Council", orgId: nil, gss: "E06000051", now: Date())
+            let named = try await client.send(.get, "/v1/health", version: nil)
+            #expect(String(buffer: named.body).contains("\"council\":\"Shropshire Council\""))
+        }
+    }
+
     @Test(arguments: [0, -1])
     func aSequenceBelowOneIsABadRequestNotAConflict(sequence: Int64) async throws {
         try await TestServer().run { client in
