@@ -343,4 +343,28 @@ struct GeographyTests {
         let unitary = try shropshire()
         #expect(throws: LocalityError.self) { try unitary.importLocalities(try ONSFixtures.kentDivisions, districts: [], dryRun: true, today: "2026-12-01") }
     }
+
+    /// After an election: a councillor leaving office keeps working until the day given, then
+    /// their devices stop.
+    @Test func aCouncillorLeavingOfficeLosesAccessOnTheDay() async throws {
+        let store = try shropshire()
+        _ = try store.addAccount(
+            NewAccount(
+                username: "cllr-leaving", displayName: "", role: .councillor, localities: ["E05008157"], organisations: [],
+                passwordHash: Passwords.hash(DemoCouncil.password, cost: 4)), now: Date())
+        let device = try await SyncedDevice("cllr-leaving", store: store)
+        let now = Date()
+        let polling = now.addingTimeInterval(2 * 86_400)
+        try store.disableAccount("cllr-leaving", from: polling, now: now)
+        #expect(try await store.authenticate(token: device.token, now: now) != nil)
+        try await device.sync()
+        #expect(try await store.authenticate(token: device.token, now: polling.addingTimeInterval(1)) == nil)
+        guard case .failure = try await store.login(
+            LoginRequest(username: "cllr-leaving", password: DemoCouncil.password, deviceId: UUID()), token: "t", now: polling.addingTimeInterval(60))
+        else { Issue.record("a councillor who left office logged in"); return }
+        #expect(try store.accounts().first { $0.username == "cllr-leaving" }?.accessEnds == Timestamps.parse(Timestamps.format(polling)))
+        // Ending it at once still works while the day has not come.
+        try store.disableAccount("cllr-leaving", now: now)
+        #expect(try await store.authenticate(token: device.token, now: now.addingTimeInterval(1)) == nil)
+    }
 }

@@ -215,21 +215,38 @@ struct UserCommand: ParsableCommand {
             if output.json { return try printJSON(accounts) }
             let rows = accounts.map { account in
                 [account.username, account.displayName, account.roles.joined(separator: "; "), String(account.devices),
-                 account.disabled ? "disabled" : "active"]
+                 account.disabled ? "disabled" : account.accessEnds.map { "active until \(Timestamps.day($0))" } ?? "active"]
             }
             printTable(["Username", "Name", "Roles", "Devices", "State"], rows)
         }
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an account: its tokens stop working at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "End an account's access: at once, or from a day to come (a councillor leaving office).",
+            discussion: "Example, after an election: locality-sync user disable cllr-north --on 2027-05-07")
         @OptionGroup var database: DatabaseOption
         @Argument(help: ArgumentHelp("The username.", valueName: "username"))
         var username: String
+        @Option(help: ArgumentHelp("The first day without access (YYYY-MM-DD); today if not given.", valueName: "day"))
+        var on: String?
 
         func run() throws {
-            try database.open().disableAccount(username, now: Date())
-            print("Disabled \(username); its devices can no longer sync.")
+            var from: Date?
+            if let on {
+                guard on.count == 10, let day = Timestamps.parse(on + "T00:00:00.000Z") else {
+                    throw ValidationError("--on takes a day written YYYY-MM-DD, not '\(on)'")
+                }
+                from = day
+            }
+            do { try database.open().disableAccount(username, from: from, now: Date()) } catch let error as LocalityError {
+                throw OperatorError(error.message)
+            }
+            if let from, from > Date() {
+                print("\(username) keeps access until \(Timestamps.day(from)); from that day their devices can no longer sync.")
+            } else {
+                print("Disabled \(username); its devices can no longer sync.")
+            }
         }
     }
 }

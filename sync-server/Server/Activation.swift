@@ -91,7 +91,8 @@ extension SQLiteSyncStore {
         let stored: String? = account["activation_hash"]
         let expires = (account["activation_expires_at"] as String?).flatMap(Timestamps.parse)
         let matches = stored.map { $0 == Self.hash(token: ActivationCodes.normalised(request.code)) } ?? false
-        guard matches, (account["disabled_at"] as String?) == nil else {
+        let ended = (account["disabled_at"] as String?).flatMap(Timestamps.parse).map { $0 <= now } ?? false
+        guard matches, !ended else {
             return try await recordFailedLogin(personId, failures: failures, now: now)
         }
         guard let expires, expires > now else {

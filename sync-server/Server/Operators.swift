@@ -8,7 +8,10 @@ public struct AccountSummary: Codable, Sendable {
     public var username: String
     public var displayName: String
     public var roles: [String]
+    /// Whether its access has ended.
     public var disabled: Bool
+    /// When its access ends (or ended): a councillor leaving office at the next election.
+    public var accessEnds: Date?
     public var devices: Int
 }
 
@@ -141,13 +144,16 @@ extension SQLiteSyncStore {
     }
 
     /// Disables an account: its tokens stop working at once.
-    public func disableAccount(_ username: String, now: Date) throws {
+    /// Ends an account's access at once, or from a day to come (`from`): a councillor who leaves
+    /// office at an election keeps working until then, and their tokens stop at that moment.
+    public func disableAccount(_ username: String, from: Date? = nil, now: Date) throws {
+        let at = max(from ?? now, now)
         try database.write { db in
             try db.execute(
                 sql: """
-                    UPDATE account SET disabled_at = ? WHERE disabled_at IS NULL
+                    UPDATE account SET disabled_at = ? WHERE (disabled_at IS NULL OR disabled_at > ?)
                     AND person_id = (SELECT id FROM person WHERE username = ? COLLATE NOCASE)
-                    """, arguments: [Timestamps.format(now), username])
+                    """, arguments: [Timestamps.format(at), Timestamps.format(now), username])
             guard db.changesCount == 1 else {
                 let exists = try Int.fetchOne(
                     db, sql: "SELECT COUNT(*) FROM account JOIN person ON person.id = account.person_id WHERE username = ? COLLATE NOCASE",
@@ -210,7 +216,8 @@ extension SQLiteSyncStore {
             return AccountSummary(
                 id: personId, username: row["username"], displayName: row["display_name"],
                 roles: try actor.describeRoles(in: db).components(separatedBy: "; "),
-                disabled: (row["disabled_at"] as String?) != nil, devices: row["devices"])
+                disabled: ((row["disabled_at"] as String?).flatMap(Timestamps.parse).map { $0 <= Date() }) ?? false,
+                accessEnds: (row["disabled_at"] as String?).flatMap(Timestamps.parse), devices: row["devices"])
         }
     }
 }

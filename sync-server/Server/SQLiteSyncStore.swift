@@ -90,7 +90,7 @@ public struct SQLiteSyncStore: SyncStore {
         guard let account, let personId = UUID(key: account["id"]) else { return .failure(failures: 0) }
         let failures: Int = account["failed_logins"]
         let username: String = account["username"]
-        let disabled = (account["disabled_at"] as String?) != nil
+        let disabled = (account["disabled_at"] as String?).flatMap(Timestamps.parse).map { $0 <= now } ?? false
         let storedHash: String = account["password_hash"]
         // An account waiting for activation has no password: nothing verifies against it.
         guard !disabled, !storedHash.isEmpty, Passwords.verify(request.password, hash: storedHash) else {
@@ -148,8 +148,9 @@ public struct SQLiteSyncStore: SyncStore {
                         SELECT device.id, device.person_id, person.username FROM device
                         JOIN person ON person.id = device.person_id
                         JOIN account ON account.person_id = device.person_id
-                        WHERE device.token_hash = ? AND device.revoked_at IS NULL AND account.disabled_at IS NULL
-                        """, arguments: [Self.hash(token: token)]),
+                        WHERE device.token_hash = ? AND device.revoked_at IS NULL
+                            AND (account.disabled_at IS NULL OR account.disabled_at > ?)
+                        """, arguments: [Self.hash(token: token), Timestamps.format(now)]),
                 let deviceId = UUID(key: row["id"]), let personId = UUID(key: row["person_id"])
             else { return nil }
             return Session(deviceId: deviceId, personId: personId, username: row["username"])
@@ -171,7 +172,7 @@ public struct SQLiteSyncStore: SyncStore {
                     .deviceRevoked,
                     "this device was revoked by the server's operator on \(Timestamps.day(revoked)); it can no longer sync or log in again")
             }
-            if let disabled = (row["disabled_at"] as String?).flatMap(Timestamps.parse) {
+            if let disabled = (row["disabled_at"] as String?).flatMap(Timestamps.parse), disabled <= Date() {
                 return LocalityError(
                     .unauthenticated, "this account was disabled by the server's operator on \(Timestamps.day(disabled)); ask them to enable it")
             }
