@@ -118,31 +118,29 @@ extension Replica {
             // The range of sequence numbers: the highest the index gives (itself perhaps damaged, so
             // bounded), else rows are tried until a long run of gaps.
             let indexed = (try? Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM outbox")) ?? nil
-            let highest: Int64? = min(indexed ?? 100_000, 100_000)
+            let highest = min(indexed ?? 100_000, 100_000)
             var changes: [PendingChanges.Change] = []
             var unreadable: [Int64] = []
-            if let highest {
-                // Rows up to the last the server answered have left the outbox.
-                let first = ((try? Int64.fetchOne(db, sql: "SELECT last_sequence FROM replica WHERE id = 1")) ?? nil ?? 0) + 1
-                var gaps = 0
-                for sequence in stride(from: first, through: max(first, highest), by: 1) {
-                    if gaps > 1_000 { break }
-                    do {
-                        guard let row = try Row.fetchOne(
-                            db, sql: "SELECT name, arguments, created_at, state FROM outbox WHERE sequence = ?", arguments: [sequence])
-                        else {
-                            gaps += 1
-                            continue
-                        }
-                        gaps = 0
-                        guard (row["state"] as String?) == "pending" else { continue }
-                        guard let name = MutationName(rawValue: row["name"] ?? "") else { unreadable.append(sequence); continue }
-                        let arguments = try JSONParser.parse(Array(((row["arguments"] as String?) ?? "").utf8))
-                        changes.append(.init(
-                            sequence: sequence, name: name, createdAt: Timestamps.parse(row["created_at"] ?? "") ?? now, arguments: arguments))
-                    } catch {
-                        unreadable.append(sequence)
+            // Rows up to the last the server answered have left the outbox.
+            let first = ((try? Int64.fetchOne(db, sql: "SELECT last_sequence FROM replica WHERE id = 1")) ?? nil ?? 0) + 1
+            var gaps = 0
+            for sequence in stride(from: first, through: max(first, highest), by: 1) {
+                if gaps > 1_000 { break }
+                do {
+                    guard let row = try Row.fetchOne(
+                        db, sql: "SELECT name, arguments, created_at, state FROM outbox WHERE sequence = ?", arguments: [sequence])
+                    else {
+                        gaps += 1
+                        continue
                     }
+                    gaps = 0
+                    guard (row["state"] as String?) == "pending" else { continue }
+                    guard let name = MutationName(rawValue: row["name"] ?? "") else { unreadable.append(sequence); continue }
+                    let arguments = try JSONParser.parse(Array(((row["arguments"] as String?) ?? "").utf8))
+                    changes.append(.init(
+                        sequence: sequence, name: name, createdAt: Timestamps.parse(row["created_at"] ?? "") ?? now, arguments: arguments))
+                } catch {
+                    unreadable.append(sequence)
                 }
             }
             return PendingChanges(

@@ -184,7 +184,8 @@ public struct SyncEngine: Sendable {
             summary.received += page.changes.count
             let opened = page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }
             summary.conflicts += opened.count
-            if let me = try? replica.identity()?.personId.key {
+            // Who this device's user is, read only when a page brings conflicts (rarely): not on every page.
+            if !opened.isEmpty, let me = try? replica.identity()?.personId.key {
                 summary.conflictsLost += opened.filter { $0.row?["lost_by"] == .string(me) }.count
                 summary.conflictsWon += opened.filter { $0.row?["kept_by"] == .string(me) }.count
             }
