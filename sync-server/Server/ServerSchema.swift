@@ -6,7 +6,7 @@ import LocalityCore
 enum ServerSchema {
     /// Domain tables whose rows devices pull, with how each row is keyed.
     static let syncedTables = v1SyncedTables + v2SyncedTables + v3SyncedTables + v4SyncedTables + v5SyncedTables
-        + v6SyncedTables + v7SyncedTables + v8SyncedTables
+        + v6SyncedTables + v7SyncedTables + v8SyncedTables + v11SyncedTables
 
     /// The synced tables of "server v1". Released: never edit.
     private static let v1SyncedTables: [(table: String, key: String)] = [
@@ -34,6 +34,9 @@ enum ServerSchema {
     private static let v7SyncedTables: [(table: String, key: String)] = [
         ("commission", "NEW.id"), ("commission_option", "NEW.id"), ("commission_risk", "NEW.id"),
     ]
+
+    /// The synced tables "server v11" adds.
+    private static let v11SyncedTables: [(table: String, key: String)] = [("measurement", "NEW.id")]
 
     /// The synced tables "server v8" adds. Ballots are not among them: no device ever receives one.
     private static let v8SyncedTables: [(table: String, key: String)] = [("vote", "NEW.id")]
@@ -230,6 +233,38 @@ enum ServerSchema {
             try db.execute(sql: """
                 ALTER TABLE account ADD COLUMN activation_hash TEXT;
                 ALTER TABLE account ADD COLUMN activation_expires_at TEXT;
+                """)
+        }
+        Schema.registerAdministrationMigrations(&migrator)
+        migrator.registerMigration("server v11 administration") { db in
+            try createTriggers(v11SyncedTables, db)
+            // The scheme of delegation and a fund's life land in the audit trail too.
+            try db.execute(sql: """
+                CREATE TRIGGER audit_delegation AFTER INSERT ON delegation BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'delegation.adopted', 'delegation', NEW.id,
+                        json_object('version', NEW.scheme_version, 'matter', NEW.matter, 'role', NEW.role, 'scope', NEW.scope,
+                            'maxAmount', NEW.max_amount, 'description', NEW.description),
+                        NEW.note);
+                END;
+                CREATE TRIGGER audit_budget AFTER INSERT ON budget BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'budget.created', 'budget', NEW.id,
+                        json_object('name', NEW.name, 'locality', NEW.locality_id, 'year', NEW.financial_year), '');
+                END;
+                CREATE TRIGGER audit_budget_closed AFTER UPDATE OF closed_at ON budget
+                WHEN OLD.closed_at IS NULL AND NEW.closed_at IS NOT NULL BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'budget.closed', 'budget', NEW.id,
+                        json_object('closedAt', NEW.closed_at), '');
+                END;
+                -- A closed year stays closed; delegation lines are never rewritten, only superseded.
+                CREATE TRIGGER budget_stays_closed BEFORE UPDATE OF closed_at ON budget WHEN OLD.closed_at IS NOT NULL BEGIN
+                    SELECT RAISE(ABORT, 'a closed financial year stays closed');
+                END;
+                CREATE TRIGGER delegation_no_update BEFORE UPDATE ON delegation BEGIN
+                    SELECT RAISE(ABORT, 'lines of the scheme of delegation are never edited: adopt a new version');
+                END;
                 """)
         }
         return migrator

@@ -10,7 +10,7 @@ import GRDB
 /// can never be mistaken for real ones.
 public enum DemoCouncil {
     public static let usernames = [
-        "admin", "officer", "cabinet", "cllr-north", "cllr-south", "clerk-north", "clerk-south", "resident-south",
+        "admin", "officer", "finance", "cabinet", "cllr-north", "cllr-south", "clerk-north", "clerk-south", "resident-south",
     ]
 
     /// The password every demo account has on a demo server.
@@ -54,8 +54,8 @@ public enum DemoCouncil {
         (org("brockton-village-hall", "Brockton Village Hall Trust", .charity, "GB-CHC-1099901"), ["brockton"]),
         (org("marches-community-transport", "Marches Community Transport", .socialEnterprise, "GB-COH-09900001"),
          ["north-area", "south-area"]),
-        (org("ledwyche-youth-mutual", "Ledwyche Youth Mutual", .mutual, "GB-MARCHER-LYM"), ["ledwyche-town"]),
-        (org("hopton-cross-good-neighbours", "Hopton Cross Good Neighbours", .communityGroup, "GB-MARCHER-HCGN"),
+        (org("ledwyche-youth-mutual", "Ledwyche Youth Mutual", .mutual, nil), ["ledwyche-town"]),
+        (org("hopton-cross-good-neighbours", "Hopton Cross Good Neighbours", .communityGroup, nil),
          ["hopton-cross"]),
         (org("marcher-locality-team", "Marcher County Council Locality Team", .inHouseTeam, "GB-LAE-MAR"), ["marcher"]),
         (org("marches-health-partnership", "Marches Health Partnership", .publicBody, nil), ["marcher"]),
@@ -67,8 +67,9 @@ public enum DemoCouncil {
 
     /// The accounts: username, display name, and roles (role, ward or organisation slug).
     public static let accounts: [(String, String, [(Role, String?)])] = [
-        ("admin", "Sync Server Operator", [(.operator, nil)]),
+        ("admin", "Sync Server Operator and Council Administrator", [(.operator, nil), (.administrator, nil)]),
         ("officer", "Priya Shah (Locality Commissioner)", [(.officer, nil), (.member, "marcher-locality-team")]),
+        ("finance", "Ben Carter (Finance Business Partner)", [(.finance, nil)]),
         ("cabinet", "Cllr Margaret Rowe (Cabinet Member for Communities)", [(.executive, nil)]),
         ("cllr-north", "Cllr Tom Hughes", [(.councillor, "whitmere-ward"), (.councillor, "brockton-ward")]),
         ("cllr-south", "Cllr Aisha Patel", [(.councillor, "clunbury-ward"), (.councillor, "ledwyche-ward")]),
@@ -97,15 +98,14 @@ public enum DemoCouncil {
          "Low-energy lights for the market square, put up by volunteers with the youth group."),
     ]
 
-    /// Inserts the demo council. Run inside a transaction on an empty database.
+    /// Builds the demo council. Run inside a transaction on an empty database.
+    ///
+    /// The geography and the accounts are what an operator's `localities import` and `user
+    /// import` make; organisations, the outcomes framework, funds and their money, and the scheme of
+    /// delegation are made through the same mutations a real council's officers use, as the
+    /// people who would make them, so the demo cannot drift from what a real council gets.
     public static func load(into db: Database) throws {
         for locality in localities { try locality.insert(db) }
-        for (organisation, served) in organisations {
-            try organisation.insert(db)
-            for slug in served {
-                try OrganisationLocality(organisationId: organisation.id, localityId: id("locality:" + slug)).insert(db)
-            }
-        }
         for (username, displayName, roles) in accounts {
             try Person(id: personID(username), username: username, displayName: displayName).insert(db)
             for (index, (role, scope)) in roles.enumerated() {
@@ -116,9 +116,16 @@ public enum DemoCouncil {
                 ).insert(db)
             }
         }
+        for (organisation, served) in organisations {
+            try run(
+                AddOrganisation(
+                    organisationId: organisation.id, name: organisation.name, kind: organisation.kind,
+                    orgIdentifier: organisation.orgIdentifier, localityIds: served.map { id("locality:" + $0) }, slug: organisation.slug),
+                as: "officer", at: startOfYear, db)
+        }
         try loadOutcomes(db)
-        try loadBudgets(db)
         try loadDelegation(db)
+        try loadBudgets(db)
         try loadNeeds(db)
         try loadCycle(db)
         try loadYouDecide(db)
@@ -135,22 +142,22 @@ public enum DemoCouncil {
             ("falls-prevented", "Fewer falls at home among people over 65", .service, "independent-living"),
         ]
         for (slug, title, level, parent) in framework {
-            try Outcome(
-                id: id("outcome:" + slug), title: title, level: level, parentId: parent.map { id("outcome:" + $0) },
-                slug: slug
-            ).insert(db)
+            try run(
+                AddOutcome(outcomeId: id("outcome:" + slug), title: title, level: level, parentId: parent.map { id("outcome:" + $0) }, slug: slug),
+                as: "admin", at: startOfYear, db)
         }
-        let indicators: [(String, String, String, Indicator.Direction, Double, Double)] = [
-            ("less-isolation", "Residents 65+ who often feel lonely", "%", .lowerIsBetter, 14, 10),
-            ("rural-transport", "Community transport journeys a month", "journeys", .higherIsBetter, 320, 500),
-            ("youth-activities", "Young people attending weekly sessions", "people", .higherIsBetter, 40, 90),
-            ("falls-prevented", "Emergency admissions for falls, 65+", "per 100,000", .lowerIsBetter, 2100, 1900),
+        let indicators: [(String, String, String, Indicator.Direction, Double, Double, String)] = [
+            ("less-isolation", "Residents 65+ who often feel lonely", "%", .lowerIsBetter, 14, 10, "Marcher residents' survey"),
+            ("rural-transport", "Community transport journeys a month", "journeys", .higherIsBetter, 320, 500, "Operators' returns"),
+            ("youth-activities", "Young people attending weekly sessions", "people", .higherIsBetter, 40, 90, "Youth service registers"),
+            ("falls-prevented", "Emergency admissions for falls, 65+", "per 100,000", .lowerIsBetter, 2100, 1900, "OHID Fingertips"),
         ]
-        for (outcome, name, unit, direction, baseline, target) in indicators {
-            try Indicator(
-                id: id("indicator:\(outcome):\(name)"), outcomeId: id("outcome:" + outcome), name: name, unit: unit,
-                direction: direction, baseline: baseline, target: target
-            ).insert(db)
+        for (outcome, name, unit, direction, baseline, target, source) in indicators {
+            try run(
+                AddIndicator(
+                    indicatorId: id("indicator:\(outcome):\(name)"), outcomeId: id("outcome:" + outcome), name: name, unit: unit,
+                    direction: direction, baseline: baseline, target: target, source: source),
+                as: "admin", at: startOfYear, db)
         }
     }
 
@@ -168,13 +175,13 @@ public enum DemoCouncil {
         ]
         for (slug, name, locality, allocations) in budgets {
             let budgetID = id("budget:" + slug)
-            try Budget(id: budgetID, name: name, slug: slug, localityId: id("locality:" + locality), financialYear: year)
-                .insert(db)
+            try run(
+                CreateBudget(budgetId: budgetID, name: name, localityId: id("locality:" + locality), financialYear: year, slug: slug),
+                as: "finance", at: startOfYear, db)
             for (index, (source, pence, note)) in allocations.enumerated() {
-                try LedgerEntry(
-                    id: id("ledger:\(slug):\(index)"), budgetId: budgetID, kind: .allocation, source: source,
-                    amount: Money(pence: pence), note: note, recordedAt: startOfYear
-                ).insert(db)
+                try run(
+                    AllocateBudget(ledgerEntryId: id("ledger:\(slug):\(index)"), budgetId: budgetID, source: source, amount: Money(pence: pence), note: note),
+                    as: "finance", at: startOfYear, db)
             }
             // Proposals are submitted into an open round only: each fund takes proposals all
             // year through its open call, as well as through any themed round.
@@ -197,13 +204,32 @@ public enum DemoCouncil {
         (.executive, .authority, nil, "The Cabinet Member for Communities, as an executive decision"),
     ]
 
+    /// Who may move money between funds, as the Marcher financial regulations word it.
+    public static let virements: [(Role, Int64?, String)] = [
+        (.finance, 1_000_000, "The Finance Business Partner, between locality funds, under the financial regulations"),
+        (.executive, nil, "The Cabinet Member for Communities, as an executive decision"),
+    ]
+
     private static func loadDelegation(_ db: Database) throws {
-        for (role, scope, pence, description) in delegation {
-            try Delegation(
-                id: id("delegation:\(role.rawValue)"), role: role, scope: scope, maxAmount: pence.map(Money.init(pence:)),
-                description: description
-            ).insert(db)
+        let lines = delegation.map { role, scope, pence, description in
+            AdoptScheme.Line(
+                id: id("delegation:\(role.rawValue)"), role: role, scope: scope, maxAmount: pence.map(Money.init(pence:)), description: description)
+        } + virements.map { role, pence, description in
+            AdoptScheme.Line(
+                id: id("delegation:virement:\(role.rawValue)"), matter: .virement, role: role, scope: .authority,
+                maxAmount: pence.map(Money.init(pence:)), description: description)
         }
+        try run(
+            AdoptScheme(basedOnVersion: 0, lines: lines, note: "Marcher County Council constitution, part 3, as adopted in May 2026"),
+            as: "admin", at: startOfYear, db)
+    }
+
+    /// Applies a mutation as one of the demo's people would make it, through the same rules.
+    private static func run(_ command: some MutationCommand, as username: String, at date: Date, _ db: Database) throws {
+        let context = MutationContext(
+            actor: try Actor.load(db, personId: personID(username)), at: date,
+            hlc: HLCTimestamp(wallMillis: Int64(date.timeIntervalSince1970 * 1000), counter: 0, node: "demo"))
+        try db.inMutationSavepoint { try command.apply(context, db) }
     }
 
     /// One pass round the cycle on the South fund, so a newcomer sees every part of it: an open
@@ -269,13 +295,13 @@ public enum DemoCouncil {
             id: approval, proposalId: lunch, outcome: .approved, amount: Money(pence: 450_000), decidedBy: personID("cllr-south"),
             authority: "councillor up to £5,000.00 for their own wards (\(delegation[0].3))", delegationId: id("delegation:councillor"),
             reasons: "Highest scored; meets the isolation need recorded at the ward surgery", conditions: "DBS checks for drivers",
-            decidedAt: october
+            decidedAt: october, schemeVersion: 1
         ).insert(db)
         try Decision(
             id: id("decision:benches"), proposalId: id("proposal:benches"), outcome: .rejected, amount: nil,
             decidedBy: personID("officer"), authority: "officer up to £25,000.00 (\(delegation[1].3))",
             delegationId: id("delegation:officer"), reasons: "Highways will replace the benches in the 2027 programme",
-            conditions: "", decidedAt: october
+            conditions: "", decidedAt: october, schemeVersion: 1
         ).insert(db)
         try LedgerEntry(
             id: id("ledger:lunch-club:commitment"), budgetId: budget, kind: .commitment, amount: Money(pence: 450_000),

@@ -13,13 +13,22 @@ public struct Budget: SyncRecord, Hashable {
     /// The locality the budget is devolved to; proposals against it must lie within it.
     public var localityId: UUID
     public var financialYear: FinancialYear
+    /// When the year was closed (`budget.closeYear`): nothing more is committed from it.
+    public var closedAt: Date?
+    /// Who made the fund (nil for funds loaded as reference data).
+    public var createdBy: UUID?
 
-    public init(id: UUID, name: String, slug: String, localityId: UUID, financialYear: FinancialYear) {
+    public init(
+        id: UUID, name: String, slug: String, localityId: UUID, financialYear: FinancialYear, closedAt: Date? = nil,
+        createdBy: UUID? = nil
+    ) {
         self.id = id
         self.name = name
         self.slug = slug
         self.localityId = localityId
         self.financialYear = financialYear
+        self.closedAt = closedAt
+        self.createdBy = createdBy
     }
 }
 
@@ -43,12 +52,16 @@ public struct LedgerEntry: SyncRecord, Hashable {
     public var recordedBy: UUID?
     /// For a payment or clawback: the award it is made under.
     public var awardId: UUID?
+    /// For a transfer: the fund on the other side.
+    public var counterpartBudgetId: UUID?
 
     public init(
         id: UUID, budgetId: UUID, kind: Kind, source: Source? = nil, amount: Money, note: String, recordedAt: Date,
-        decisionId: UUID? = nil, proposalId: UUID? = nil, recordedBy: UUID? = nil, awardId: UUID? = nil
+        decisionId: UUID? = nil, proposalId: UUID? = nil, recordedBy: UUID? = nil, awardId: UUID? = nil,
+        counterpartBudgetId: UUID? = nil
     ) {
         self.awardId = awardId
+        self.counterpartBudgetId = counterpartBudgetId
         self.id = id
         self.budgetId = budgetId
         self.kind = kind
@@ -72,14 +85,39 @@ public struct LedgerEntry: SyncRecord, Hashable {
         case payment
         /// Money recovered from a recipient: reduces what has been paid.
         case clawback
+        /// Money moved out of this fund to another (a virement, or a closed year carried forward).
+        case transferOut = "transfer-out"
+        /// Money moved into this fund from another.
+        case transferIn = "transfer-in"
+
+        /// How the entry moves what the fund holds (allocated), commits and pays.
+        public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
     }
 
     public enum Source: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-        case council, health, police
+        /// The council's own money, devolved by its executive.
+        case council
+        /// Pooled health money (a Better Care Fund line, an ICB contribution).
+        case health
+        case police
         case parishPrecept = "parish-precept"
+        /// The neighbourhood portion of the Community Infrastructure Levy.
+        case neighbourhoodCIL = "neighbourhood-cil"
+        /// A planning obligation (section 106 agreement).
+        case section106 = "section-106"
+        /// A grant from outside the council (a trust, a national programme).
+        case externalGrant = "external-grant"
         case other
 
-        public var label: String { self == .parishPrecept ? "parish precept" : rawValue }
+        public var label: String {
+            switch self {
+            case .parishPrecept: "parish precept"
+            case .neighbourhoodCIL: "neighbourhood CIL"
+            case .section106: "section 106"
+            case .externalGrant: "external grant"
+            default: rawValue
+            }
+        }
     }
 }
 
@@ -119,7 +157,8 @@ public struct BudgetPosition: Codable, Hashable, Sendable {
             db,
             sql: """
                 SELECT
-                    COALESCE(SUM(CASE kind WHEN 'allocation' THEN amount ELSE 0 END), 0) AS allocated,
+                    COALESCE(SUM(CASE kind WHEN 'allocation' THEN amount WHEN 'transfer-in' THEN amount
+                        WHEN 'transfer-out' THEN -amount ELSE 0 END), 0) AS allocated,
                     COALESCE(SUM(CASE kind WHEN 'commitment' THEN amount WHEN 'decommitment' THEN -amount ELSE 0 END), 0)
                         AS committed,
                     COALESCE(SUM(CASE kind WHEN 'payment' THEN amount WHEN 'clawback' THEN -amount ELSE 0 END), 0) AS paid

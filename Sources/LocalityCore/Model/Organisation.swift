@@ -12,8 +12,15 @@ public struct Organisation: SyncRecord, Hashable {
     /// House, leading zeros kept), or a publisher-local id for unregistered groups.
     public var orgIdentifier: String?
     public var slug: String
+    /// How to reach it (a clerk's email, a phone number), kept current by its own members.
+    public var contact: String
+    public var updatedAt: Date?
 
-    public init(id: UUID, name: String, kind: Kind, orgIdentifier: String? = nil, slug: String) {
+    public init(
+        id: UUID, name: String, kind: Kind, orgIdentifier: String? = nil, slug: String, contact: String = "", updatedAt: Date? = nil
+    ) {
+        self.contact = contact
+        self.updatedAt = updatedAt
         self.id = id
         self.name = name
         self.kind = kind

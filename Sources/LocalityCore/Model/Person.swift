@@ -37,6 +37,11 @@ public enum Role: String, Codable, Sendable, CaseIterable, DatabaseValueConverti
     case `operator`
     /// A resident of a locality (their assignment names it): votes on proposals for their area.
     case resident
+    /// A finance officer: makes funds, allocates money to them, moves it between them (within the
+    /// scheme of delegation) and closes the financial year.
+    case finance
+    /// The council's administrator: keeps the outcomes framework and the scheme of delegation.
+    case administrator
 }
 
 public struct RoleAssignment: SyncRecord, Hashable {

@@ -86,6 +86,7 @@ public struct RecordDecision: MutationCommand, Hashable {
             for: actor, deciding: committed ?? proposal.amountRequested, in: proposal.localityId, db)
         if let committed {
             let budget = try Lookup.budget(proposal.budgetId, db)
+            try BudgetRules.requireOpen(budget, for: "approving '\(proposal.title)'")
             let position = try BudgetPosition.of(budget: budget.id, in: db)
             guard committed <= position.available else {
                 throw LocalityError(
@@ -105,7 +106,7 @@ public struct RecordDecision: MutationCommand, Hashable {
             try Decision(
                 id: decisionId, proposalId: proposal.id, outcome: outcome, amount: committed, decidedBy: actor.person.id,
                 authority: delegation.basis, delegationId: delegation.id, reasons: reasons, conditions: conditions,
-                decidedAt: context.at
+                decidedAt: context.at, schemeVersion: delegation.schemeVersion
             ).insert(db)
         }
         try ProposalRules.requireTransition(proposal, to: outcome.proposalStatus)

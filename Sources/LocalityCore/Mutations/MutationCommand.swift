@@ -31,6 +31,16 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
     case voteOpen = "vote.open"
     case ballotCast = "ballot.cast"
     case voteClose = "vote.close"
+    case budgetCreate = "budget.create"
+    case budgetAllocate = "budget.allocate"
+    case budgetTransfer = "budget.transfer"
+    case budgetCloseYear = "budget.closeYear"
+    case outcomeAdd = "outcome.add"
+    case indicatorAdd = "indicator.add"
+    case indicatorMeasure = "indicator.measure"
+    case delegationAdopt = "delegation.adopt"
+    case organisationAdd = "organisation.add"
+    case organisationUpdate = "organisation.update"
 
     /// The command type that carries this mutation's arguments.
     public var commandType: any MutationCommand.Type {
@@ -63,6 +73,16 @@ public enum MutationName: String, Codable, Sendable, CaseIterable {
         case .voteOpen: OpenVote.self
         case .ballotCast: CastBallot.self
         case .voteClose: CloseVote.self
+        case .budgetCreate: CreateBudget.self
+        case .budgetAllocate: AllocateBudget.self
+        case .budgetTransfer: TransferBudget.self
+        case .budgetCloseYear: CloseBudgetYear.self
+        case .outcomeAdd: AddOutcome.self
+        case .indicatorAdd: AddIndicator.self
+        case .indicatorMeasure: RecordMeasurement.self
+        case .delegationAdopt: AdoptScheme.self
+        case .organisationAdd: AddOrganisation.self
+        case .organisationUpdate: UpdateOrganisation.self
         }
     }
 }

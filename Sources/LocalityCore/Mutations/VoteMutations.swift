@@ -225,6 +225,7 @@ public struct CloseVote: MutationCommand, Hashable {
         let count = try VoteRules.count(vote, db)
         let round = try Lookup.round(vote.roundId, db)
         let budget = try Lookup.budget(round.budgetId, db)
+        try BudgetRules.requireOpen(budget, for: "the vote's count")
         for line in count.allocation.projects {
             guard let proposalId = UUID(key: line.id) else { continue }
             var proposal = try Lookup.proposal(proposalId, db)

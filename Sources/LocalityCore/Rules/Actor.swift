@@ -78,7 +78,7 @@ public struct Actor: Sendable, Hashable {
             case .resident:
                 let place = try role.localityId.flatMap { try Locality.find(db, id: $0) }?.name ?? "an unknown place"
                 return "resident of \(place)"
-            case .officer, .executive, .operator:
+            case .officer, .executive, .operator, .finance, .administrator:
                 return role.role.rawValue
             }
         }.joined(separator: "; ")

@@ -34,6 +34,7 @@ public enum Schema {
             try db.execute(sql: "CREATE TABLE vote_receipt (vote_id TEXT NOT NULL PRIMARY KEY, cast_at TEXT NOT NULL) STRICT")
         }
         registerGeographyMigrations(&migrator)
+        registerAdministrationMigrations(&migrator)
         return migrator
     }
 
@@ -163,7 +164,7 @@ public enum Schema {
         ("monitoring_report", ["id"]), ("round", ["id"]), ("round_criterion", ["id"]), ("assessment", ["id"]),
         ("moderation", ["id"]), ("review", ["id"]),
         ("commission", ["id"]), ("commission_option", ["id"]), ("commission_risk", ["id"]),
-        ("vote", ["id"]), ("ballot", ["id"]),
+        ("vote", ["id"]), ("ballot", ["id"]), ("measurement", ["id"]),
     ]
 
     private static let v1 = """
