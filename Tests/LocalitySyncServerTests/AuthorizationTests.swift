@@ -101,6 +101,14 @@ struct AuthorizationTests {
             StartCommission(
                 commissionId: commission, title: "Places to sit", level: .town, localityId: UUID.stable("demo:locality:whitmere-town"),
                 needIds: [brocktonNeed]))
+        // Next year's North fund, for a year's close to carry money forward to.
+        let finance = try await SyncedDevice("finance", store: store)
+        try await finance.sync()
+        try finance.replica.perform(
+            CreateBudget(
+                budgetId: UUID.stable("auth:north-2027-28"), name: "North Area Community Fund 2027/28",
+                localityId: UUID.stable("demo:locality:north-area"), financialYear: FinancialYear(startYear: 2027)))
+        try await finance.sync()
         let vote = officer.replica.newID()
         try officer.replica.perform(
             OpenVote(
@@ -255,6 +263,66 @@ struct AuthorizationTests {
         },
         Case(description: "vote.close on its last day", allowed: ["officer"]) { fixtures in
             CloseVote(voteId: fixtures.vote)
+        },
+        Case(description: "budget.create", allowed: ["finance"]) { _ in
+            CreateBudget(
+                budgetId: UUID(), name: "South Area Community Fund 2027/28", localityId: UUID.stable("demo:locality:south-area"),
+                financialYear: FinancialYear(startYear: 2027))
+        },
+        Case(description: "budget.allocate", allowed: ["finance"]) { _ in
+            AllocateBudget(
+                ledgerEntryId: UUID(), budgetId: UUID.stable("demo:budget:north-2026-27"), source: .section106, amount: Money(pence: 500_000),
+                note: "S106 agreement 24/0113/FUL, play area contribution")
+        },
+        // Within the finance officer's £10,000 virement limit; above it, only the executive member.
+        Case(description: "budget.transfer within the finance officer's limit", allowed: ["finance", "cabinet"]) { _ in
+            TransferBudget(
+                fromBudgetId: UUID.stable("demo:budget:north-2026-27"), toBudgetId: UUID.stable("demo:budget:south-2026-27"),
+                amount: Money(pence: 500_000), reason: "South's youth round oversubscribed", outEntryId: UUID(), inEntryId: UUID())
+        },
+        Case(description: "budget.transfer above the finance officer's limit", allowed: ["cabinet"]) { _ in
+            TransferBudget(
+                fromBudgetId: UUID.stable("demo:budget:north-2026-27"), toBudgetId: UUID.stable("demo:budget:south-2026-27"),
+                amount: Money(pence: 2_000_000), reason: "Rebalancing the areas", outEntryId: UUID(), inEntryId: UUID())
+        },
+        Case(description: "budget.closeYear carrying forward", allowed: ["finance"]) { _ in
+            CloseBudgetYear(
+                budgetId: UUID.stable("demo:budget:north-2026-27"), carryForwardTo: UUID.stable("auth:north-2027-28"), early: true,
+                outEntryId: UUID(), inEntryId: UUID())
+        },
+        Case(description: "outcome.add", allowed: ["admin"]) { _ in
+            AddOutcome(outcomeId: UUID(), title: "Streets are clean and safe", level: .strategic)
+        },
+        Case(description: "indicator.add", allowed: ["admin"]) { _ in
+            AddIndicator(
+                indicatorId: UUID(), outcomeId: UUID.stable("demo:outcome:rural-transport"), name: "Villages with a daily bus", unit: "villages",
+                direction: .higherIsBetter, baseline: 12, target: 20, source: "Bus timetables")
+        },
+        Case(description: "indicator.measure", allowed: ["officer", "admin"]) { _ in
+            RecordMeasurement(
+                measurementId: UUID(), indicatorId: UUID.stable("demo:indicator:rural-transport:Community transport journeys a month"),
+                value: 355, measuredOn: "2026-10-31")
+        },
+        Case(description: "delegation.adopt", allowed: ["admin"]) { _ in
+            AdoptScheme(
+                basedOnVersion: 1,
+                lines: [.init(id: UUID(), role: .executive, scope: .authority, maxAmount: nil, description: "The Cabinet Member")],
+                note: "Council, 14 May 2027, minute 9")
+        },
+        Case(description: "organisation.add", allowed: ["officer", "admin"]) { _ in
+            AddOrganisation(
+                organisationId: UUID(), name: "Brockton Allotment Society", kind: .communityGroup,
+                localityIds: [UUID.stable("demo:locality:brockton")])
+        },
+        Case(description: "organisation.update of its contact", allowed: ["officer", "admin", "clerk-north"]) { _ in
+            var update = UpdateOrganisation(organisationId: UUID.stable("demo:organisation:whitmere-town-council"))
+            update.contact = "clerk@whitmere-tc.example"
+            return update
+        },
+        Case(description: "organisation.update of its org-id", allowed: ["officer", "admin"]) { _ in
+            var update = UpdateOrganisation(organisationId: UUID.stable("demo:organisation:whitmere-town-council"))
+            update.orgIdentifier = "GB-CHC-1188123"
+            return update
         },
     ]
 

@@ -8,15 +8,18 @@ import Testing
 /// orders, through lost, duplicated and unanswered requests and server restarts. After everyone
 /// syncs: no budget is over-committed, every approval is on the ledger or was refused (with its
 /// shortfall when the money had gone) on the device that made it, and the ledger equals the sum
-/// of the accepted decisions. Rerun one seed with `LOCALITY_SIM_SEED=<seed> LOCALITY_DECISION_SIM_SEEDS=1`.
+/// of the accepted decisions. A finance officer, offline too, moves money between the funds
+/// (virements) and closes years early, carrying what is uncommitted forward: whichever of a
+/// virement, a close and an approval reaches the server second is refused, and money is never
+/// made or lost by a transfer. Rerun one seed with `LOCALITY_SIM_SEED=<seed> LOCALITY_DECISION_SIM_SEEDS=1`.
 @Suite("Seeded simulation of offline decisions against shared budgets")
 struct DecisionSimulationTests {
     static var seeds: [UInt64] { Simulation.seeds(countVariable: "LOCALITY_DECISION_SIM_SEEDS", default: 60) }
 
     @Test func noBudgetIsEverOverCommittedAndEveryApprovalIsAccountedFor() async throws {
-        var totals = (attempts: 0, onLedger: 0, shortfalls: 0, alreadyDecided: 0, restarts: 0)
+        var totals = (attempts: 0, onLedger: 0, shortfalls: 0, alreadyDecided: 0, restarts: 0, closed: 0, moves: 0, movesApplied: 0)
         defer {
-            print("decision simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.attempts) approvals queued offline, \(totals.onLedger) on the ledger, \(totals.shortfalls) refused for want of money, \(totals.alreadyDecided) refused as already decided, \(totals.restarts) server restarts")
+            print("decision simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.attempts) approvals queued offline, \(totals.onLedger) on the ledger, \(totals.shortfalls) refused for want of money, \(totals.alreadyDecided) refused as already decided, \(totals.closed) refused as their fund's year had closed; \(totals.moves) virements and year closes queued offline, \(totals.movesApplied) applied; \(totals.restarts) server restarts")
         }
         for seed in Self.seeds {
             do {
@@ -26,6 +29,9 @@ struct DecisionSimulationTests {
                 totals.shortfalls += result.shortfalls
                 totals.alreadyDecided += result.alreadyDecided
                 totals.restarts += result.restarts
+                totals.closed += result.closed
+                totals.moves += result.moves
+                totals.movesApplied += result.movesApplied
             } catch {
                 Issue.record("seed \(seed) failed: \(error) — rerun with LOCALITY_SIM_SEED=\(seed) LOCALITY_DECISION_SIM_SEEDS=1")
                 return
@@ -44,6 +50,9 @@ struct DecisionSimulation {
         var shortfalls = 0
         var alreadyDecided = 0
         var restarts = 0
+        var closed = 0
+        var moves = 0
+        var movesApplied = 0
     }
 
     /// An approval queued on a device.
@@ -94,8 +103,46 @@ struct DecisionSimulation {
             deciders.append(decider)
         }
 
+        // The finance officer: next year's funds first (online), then virements and closes offline.
+        let finance = try await device("finance", 9)
+        let funds = ["north", "south"]
+        for fund in funds {
+            try finance.replica.perform(
+                CreateBudget(
+                    budgetId: UUID.stable("sim:budget:\(fund)-2027-28"), name: "\(fund) 2027/28", localityId: UUID.stable("demo:locality:\(fund)-area"),
+                    financialYear: FinancialYear(startYear: 2027)))
+        }
+        _ = try await finance.engine.sync()
+        finance.transport.setFaults(true)
+        var moves: [(kind: String, entry: UUID)] = []
+
         var attempts: [Attempt] = []
         for _ in 0..<steps {
+            if random.next() % 100 < 12 {
+                // A virement of up to £10,000 (the finance officer's limit) as this device sees the money, or a year closed.
+                let from = Int(random.next() % 2)
+                let fromId = UUID.stable("demo:budget:\(funds[from])-2026-27")
+                let outEntry = finance.replica.newID()
+                let command: any MutationCommand
+                if random.next() % 8 == 0 {
+                    command = CloseBudgetYear(
+                        budgetId: fromId, carryForwardTo: UUID.stable("sim:budget:\(funds[from])-2027-28"), early: true, outEntryId: outEntry,
+                        inEntryId: finance.replica.newID())
+                } else {
+                    let available = try finance.replica.read { try BudgetPosition.of(budget: fromId, in: $0).available }
+                    guard available.pence > 0 else { continue }
+                    command = TransferBudget(
+                        fromBudgetId: fromId, toBudgetId: UUID.stable("demo:budget:\(funds[1 - from])-2026-27"),
+                        amount: Money(pence: 1 + Int64(random.next() % UInt64(min(available.pence, 1_000_000)))), reason: "Simulated",
+                        outEntryId: outEntry, inEntryId: finance.replica.newID())
+                }
+                do {
+                    try finance.replica.perform(command)
+                    moves.append((type(of: command).name.rawValue, command is CloseBudgetYear ? fromId : outEntry))
+                } catch is LocalityError {}
+                if random.next() % 2 == 0 { _ = try? await finance.engine.sync() }
+                continue
+            }
             let index = Int(random.next() % UInt64(deciders.count))
             let decider = deciders[index]
             switch random.next() % 100 {
@@ -134,14 +181,14 @@ struct DecisionSimulation {
             }
         }
 
-        for decider in deciders { decider.transport.setFaults(false) }
+        for decider in deciders + [finance] { decider.transport.setFaults(false) }
         for _ in 0..<2 {
-            for decider in deciders + clerks { _ = try await decider.engine.sync() }
+            for decider in deciders + clerks + [finance] { _ = try await decider.engine.sync() }
         }
 
         let store = server.store
         // No budget is over-committed; the ledger's commitments are exactly the accepted approvals.
-        let (budgets, decided) = try await store.database.read { db -> ([(UUID, BudgetPosition, Int64)], [Decision]) in
+        let (budgets, decided, transfers, closedFunds) = try await store.database.read { db -> ([(UUID, BudgetPosition, Int64)], [Decision], (Int64, Int64, Int64, Int64), Set<UUID>) in
             let decisions = try Decision.fetchAll(db)
             let budgets = try Budget.fetchAll(db).map { budget -> (UUID, BudgetPosition, Int64) in
                 let approved = try Int64.fetchOne(
@@ -152,7 +199,50 @@ struct DecisionSimulation {
                         """, arguments: [budget.id.key]) ?? 0
                 return (budget.id, try BudgetPosition.of(budget: budget.id, in: db), approved)
             }
-            return (budgets, decisions)
+            let sums = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(CASE kind WHEN 'transfer-out' THEN amount END), 0) AS moved_out,
+                        COALESCE(SUM(CASE kind WHEN 'transfer-in' THEN amount END), 0) AS moved_in,
+                        COALESCE(SUM(CASE kind WHEN 'allocation' THEN amount END), 0) AS put_in,
+                        (SELECT COUNT(*) FROM ledger_entry WHERE kind = 'transfer-out' AND counterpart_budget_id IS NULL) AS unpaired
+                    FROM ledger_entry
+                    """)!
+            let closed = Set(try String.fetchAll(db, sql: "SELECT id FROM budget WHERE closed_at IS NOT NULL").compactMap(UUID.init(key:)))
+            return (budgets, decisions, (sums["moved_out"], sums["moved_in"], sums["put_in"], sums["unpaired"]), closed)
+        }
+        // Transfers move money, never make or lose it: what all funds hold is what was allocated.
+        guard transfers.0 == transfers.1, transfers.3 == 0 else {
+            throw SimulationFailure(description: "transfers out \(transfers.0) and in \(transfers.1) do not balance (\(transfers.3) unpaired)")
+        }
+        let held = budgets.reduce(Int64(0)) { $0 + $1.1.allocated.pence }
+        guard held == transfers.2 else {
+            throw SimulationFailure(description: "the funds hold \(Money(pence: held)) but \(Money(pence: transfers.2)) was allocated")
+        }
+        // A closed fund has nothing uncommitted left behind; nothing was committed from it after it closed.
+        for (budgetId, position, _) in budgets where closedFunds.contains(budgetId) {
+            guard position.available == .zero else {
+                throw SimulationFailure(description: "closed fund \(budgetId.key) still has \(position.available) uncommitted")
+            }
+        }
+        // Every virement or close queued offline was applied, or refused on the finance device for a reason.
+        let financeRejections = try finance.replica.rejectedMutations()
+        for move in moves {
+            result.moves += 1
+            let applied = try await store.database.read { db in
+                move.kind == MutationName.budgetCloseYear.rawValue
+                    ? try Bool.fetchOne(db, sql: "SELECT closed_at IS NOT NULL FROM budget WHERE id = ?", arguments: [move.entry.key]) ?? false
+                    : try LedgerEntry.exists(db, id: move.entry)
+            }
+            if applied { result.movesApplied += 1 }
+        }
+        for rejection in financeRejections {
+            guard [LocalityError.Code.insufficientFunds.rawValue, LocalityError.Code.invalidTransition.rawValue].contains(rejection.code) else {
+                throw SimulationFailure(description: "a virement or close was refused for an unexpected reason: \(rejection.code) \(rejection.message)")
+            }
+        }
+        guard result.movesApplied + financeRejections.count == result.moves else {
+            throw SimulationFailure(description: "\(result.moves) moves queued, \(result.movesApplied) applied and \(financeRejections.count) refused")
         }
         for (budgetId, position, approved) in budgets {
             guard position.committed <= position.allocated else {
@@ -193,6 +283,8 @@ struct DecisionSimulation {
                     throw SimulationFailure(description: "a refusal for want of money does not say the shortfall: \(rejection.message)")
                 }
                 result.shortfalls += 1
+            case LocalityError.Code.invalidTransition.rawValue where rejection.message.contains(" was closed on "):
+                result.closed += 1
             case LocalityError.Code.invalidTransition.rawValue:
                 result.alreadyDecided += 1
             default:
@@ -200,7 +292,7 @@ struct DecisionSimulation {
             }
         }
         // Every device ends with the server's figures, and the audit trail holds.
-        for decider in deciders + clerks {
+        for decider in deciders + clerks + [finance] {
             for (budgetId, position, _) in budgets {
                 let local = try decider.replica.read { try BudgetPosition.of(budget: budgetId, in: $0) }
                 guard local == position else {

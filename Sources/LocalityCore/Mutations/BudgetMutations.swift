@@ -180,10 +180,13 @@ public struct CloseBudgetYear: MutationCommand, Hashable {
     public var carryForwardTo: UUID?
     /// Let what is uncommitted lapse (go back to the council) instead of carrying it forward.
     public var lapse: Bool
+    /// Close before the year's last day (a fund wound up early); otherwise refused until then.
+    public var early: Bool
     public var outEntryId: UUID
     public var inEntryId: UUID
 
-    public init(budgetId: UUID, carryForwardTo: UUID?, lapse: Bool = false, outEntryId: UUID, inEntryId: UUID) {
+    public init(budgetId: UUID, carryForwardTo: UUID?, lapse: Bool = false, early: Bool = false, outEntryId: UUID, inEntryId: UUID) {
+        self.early = early
         self.budgetId = budgetId
         self.carryForwardTo = carryForwardTo
         self.lapse = lapse
@@ -195,6 +198,12 @@ public struct CloseBudgetYear: MutationCommand, Hashable {
         try BudgetRules.requireFinance(context.actor, to: "closing a financial year", db)
         var budget = try Lookup.budget(budgetId, db)
         try BudgetRules.requireOpen(budget, for: "closing it again")
+        let today = Timestamps.day(context.at)
+        guard early || today >= budget.financialYear.lastDay else {
+            throw LocalityError(
+                .invalidTransition,
+                "\(budget.name)'s year runs until \(budget.financialYear.lastDay); to close it before then (a fund wound up early), say so")
+        }
         let position = try BudgetPosition.of(budget: budget.id, in: db)
         let left = position.available
         if let carryForwardTo {
