@@ -46,6 +46,11 @@ public enum References {
             hint: "give an id or a slug; `locality outcome list` lists them", db)
     }
 
+    public static func indicator(_ ref: String, _ db: Database) throws -> Indicator {
+        try resolve(
+            ref, kind: "indicator", table: "indicator", columns: ["name"], hint: "give its name or id; `locality outcome list` lists them", db)
+    }
+
     public static func need(_ ref: String, _ db: Database) throws -> Need {
         try resolve(ref, kind: "need", table: "need", columns: ["title"], hint: "`locality need list` shows the references", db)
     }

@@ -60,6 +60,7 @@ public struct OrganisationView: Codable, Sendable {
     public var orgIdentifier: String?
     public var slug: String
     public var localities: [String]
+    public var contact: String
 }
 
 public struct BudgetView: Codable, Sendable {
@@ -72,6 +73,9 @@ public struct BudgetView: Codable, Sendable {
     public var allocated: Money
     public var committed: Money
     public var available: Money
+    public var paid: Money
+    /// When its year was closed; nothing more is committed from a closed fund.
+    public var closedAt: Date?
     public var ledger: [LedgerEntry]
 }
 
@@ -82,6 +86,8 @@ public struct OutcomeView: Codable, Sendable {
     public var parentId: UUID?
     public var slug: String
     public var indicators: [Indicator]
+    /// Its indicators' measurements, newest first.
+    public var measurements: [Measurement]
 }
 
 public struct NeedView: Codable, Sendable {
@@ -205,7 +211,7 @@ extension Replica {
                 let names = try org.servedLocalities(db).map(\.name)
                 return OrganisationView(
                     id: org.id, name: org.name, kind: org.kind, orgIdentifier: org.orgIdentifier, slug: org.slug,
-                    localities: names)
+                    localities: names, contact: org.contact)
             }
         }
     }
@@ -229,21 +235,25 @@ extension Replica {
         return BudgetView(
             id: budget.id, name: budget.name, slug: budget.slug, financialYear: budget.financialYear,
             localityId: budget.localityId, locality: try Lookup.locality(budget.localityId, db).name,
-            allocated: position.allocated, committed: position.committed, available: position.available, ledger: ledger)
+            allocated: position.allocated, committed: position.committed, available: position.available, paid: position.paid,
+            closedAt: budget.closedAt, ledger: ledger)
     }
 
     public func outcomes() throws -> [OutcomeView] {
         try read { db in
             let indicators = Dictionary(
                 grouping: try Indicator.fetchAll(db, sql: "SELECT * FROM indicator ORDER BY name"), by: \.outcomeId)
-            let order: [Outcome.Level: Int] = [.strategic: 0, .service: 1, .individual: 2]
+            let measurements = Dictionary(
+                grouping: try Measurement.fetchAll(db, sql: "SELECT * FROM measurement ORDER BY measured_on DESC, recorded_at DESC"),
+                by: \.indicatorId)
             return try Outcome.fetchAll(db, sql: "SELECT * FROM outcome ORDER BY title")
-                .sorted { order[$0.level, default: 3] < order[$1.level, default: 3] }
-                .map {
-                OutcomeView(
-                    id: $0.id, title: $0.title, level: $0.level, parentId: $0.parentId, slug: $0.slug,
-                    indicators: indicators[$0.id] ?? [])
-            }
+                .sorted { $0.level.rank < $1.level.rank }
+                .map { outcome in
+                    let own = indicators[outcome.id] ?? []
+                    return OutcomeView(
+                        id: outcome.id, title: outcome.title, level: outcome.level, parentId: outcome.parentId, slug: outcome.slug,
+                        indicators: own, measurements: own.flatMap { measurements[$0.id] ?? [] })
+                }
         }
     }
 

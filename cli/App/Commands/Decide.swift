@@ -138,19 +138,34 @@ struct DecisionCommand: ParsableCommand {
     }
 
     struct Scheme: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the scheme of delegation: who may decide what.")
+        static let configuration = CommandConfiguration(
+            abstract: "The scheme of delegation: who may decide what, and move how much between funds.",
+            subcommands: [SchemeShow.self, SchemeSet.self], defaultSubcommand: SchemeShow.self)
+    }
+
+    struct SchemeShow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show the scheme of delegation in force (or every version, with --all).")
 
         @OptionGroup var home: HomeOptions
         @OptionGroup var output: JSONOption
+        @Flag(help: "Every version ever adopted, newest first.") var all = false
 
         func run() throws {
-            let scheme = try home.openReplica().read { try Delegation.scheme($0) }
-            if output.json { return try Output.json(scheme) }
+            let lines = try home.openReplica().read { db in
+                all ? try Delegation.history(db) : try Delegation.scheme(db) + Delegation.scheme(db, matter: .virement)
+            }
+            if output.json { return try Output.json(lines) }
+            guard let newest = lines.first else { return print("No scheme of delegation has been adopted yet.") }
+            if !all {
+                print("Version \(newest.schemeVersion)\(newest.adoptedAt.map { ", adopted \(Output.day($0))" } ?? "")\(newest.note.isEmpty ? "" : ": \(newest.note)")")
+            }
             Output.table(
-                ["Role", "Up to", "Where", "As the scheme says"],
-                scheme.map {
-                    [$0.role.rawValue, $0.maxAmount.map { "\($0)" } ?? "no limit",
-                     $0.scope == .ownWards ? "own wards" : "the authority", $0.description]
+                (all ? ["Version"] : []) + ["For", "Role", "Up to", "Where", "As the scheme says"],
+                lines.map {
+                    (all ? ["\($0.schemeVersion)"] : [])
+                        + [$0.matter == .decision ? "decisions" : "virements", $0.role.rawValue, $0.maxAmount.map { "\($0)" } ?? "no limit",
+                           $0.scope == .ownWards ? "own wards" : "the authority", $0.description]
                 })
         }
     }
