@@ -368,3 +368,39 @@ struct GeographyTests {
         #expect(try await store.authenticate(token: device.token, now: now.addingTimeInterval(1)) == nil)
     }
 }
+
+/// Files far larger than any real lookup (the whole of England and Wales is about 1.5 MB).
+@Suite("ONS reader on 50 MB hostile files")
+struct LargeHostileFileTests {
+    private static let header = "FID,PAR19CD,PAR19NM,WD19CD,WD19NM,LAD19CD,LAD19NM\n"
+    private static let size = 50 * 1024 * 1024
+
+    private func refused(_ text: String, containing expected: String) throws {
+        let store = try SQLiteSyncStore.inMemory()
+        _ = try store.initialiseCouncil(name: "Testshire", orgId: nil, gss: "E06000099", now: Date())
+        let started = ContinuousClock.now
+        do {
+            _ = try store.importLocalities(text, districts: [], dryRun: false, today: "2026-11-30")
+            Issue.record("a hostile file was imported")
+        } catch let error as LocalityError {
+            #expect(error.message.contains(expected), "\(error.message.prefix(300))")
+            #expect(error.message.count < 2_000, "the error quotes the file at length")
+        }
+        print("a \(text.utf8.count / 1_048_576) MB hostile file refused in \(ContinuousClock.now - started)")
+        #expect(try store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM locality") } == 1)
+    }
+
+    @Test func aQuoteNeverClosedAcross50MBIsRefused() throws {
+        try refused(Self.header + "1,E04000001,\"" + String(repeating: "A", count: Self.size), containing: "never closed")
+    }
+
+    @Test func a50MBLineIsRefusedWithItsLine() throws {
+        try refused(Self.header + String(repeating: "x", count: Self.size) + "\n", containing: "line 2")
+    }
+
+    @Test func a100000RowFileOnlyForAnotherCouncilAddsNothing() throws {
+        let row = "1,E04000001,Somewhere,E05000001,Some Ward,E06000001,Elsewhere\n"
+        let text = Self.header + String(repeating: row, count: Self.size / row.utf8.count / 8)
+        try refused(text, containing: "E06000099")
+    }
+}

@@ -9,6 +9,11 @@ func readSetUpFile(_ path: String) throws -> String {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
         throw OperatorError("there is no file at \(path)")
     }
+    // The national lookups are a few megabytes; anything this large is not one of them.
+    let limit = 256 * 1024 * 1024
+    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > limit {
+        throw OperatorError("\(path) is \(size / 1_048_576) MB; a set-up file is at most \(limit / 1_048_576) MB (ONS's national lookups are a few MB); nothing was imported")
+    }
     do {
         return try String(contentsOfFile: path, encoding: .utf8)
     } catch {
