@@ -101,8 +101,8 @@ public enum DemoCouncil {
     /// Builds the demo council. Run inside a transaction on an empty database.
     ///
     /// The geography and the accounts are what an operator's `localities import` and `user
-    /// import` make; organisations, the outcomes framework, funds and their money, and the scheme of
-    /// delegation are made through the same mutations a real council's officers use, as the
+    /// import` make; organisations, the outcomes framework, funds and their money, the scheme of
+    /// delegation and the councillors' needs are made through the same mutations a real council's officers use, as the
     /// people who would make them, so the demo cannot drift from what a real council gets.
     public static func load(into db: Database) throws {
         for locality in localities { try locality.insert(db) }
@@ -394,18 +394,15 @@ public enum DemoCouncil {
              "Anti-social behaviour reports up; the youth club lost its hall.", 3, 120, "cllr-south", "youth-activities"),
         ]
         for (key, locality, title, description, severity, affected, recorder, outcome) in needs {
-            let needID = id("need:" + key)
-            try Need(
-                id: needID, localityId: id("locality:" + locality), title: title, description: description,
-                category: nil, outcomeId: id("outcome:" + outcome), severity: severity, peopleAffected: affected,
-                latitude: nil, longitude: nil, holdsPersonalData: false, status: .open, statusReason: nil,
-                recordedBy: personID(recorder), recordedAt: autumn, updatedAt: autumn
-            ).insert(db)
-            try Evidence(
-                id: id("evidence:" + key), needId: needID, kind: .residentContact,
-                note: "Raised at the ward surgery", observedOn: "2026-09-19", addedBy: personID(recorder),
-                addedAt: autumn
-            ).insert(db)
+            var need = RecordNeed(needId: id("need:" + key), localityId: id("locality:" + locality), title: title)
+            need.description = description
+            need.outcomeId = id("outcome:" + outcome)
+            need.severity = severity
+            need.peopleAffected = affected
+            need.evidence = [
+                EvidenceInput(id: id("evidence:" + key), kind: .residentContact, note: "Raised at the ward surgery", observedOn: "2026-09-19")
+            ]
+            try run(need, as: recorder, at: autumn, db)
         }
     }
 }
