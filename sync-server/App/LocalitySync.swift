@@ -17,7 +17,7 @@ struct LocalitySync: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, CouncilCommand.self, LocalitiesCommand.self, OrgServerCommand.self, UserCommand.self, DeviceCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, BackupCommand.self, RestoreCommand.self, CheckCommand.self,
             PBServerCommand.self,
         ])
 }
@@ -39,6 +39,21 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
     @Flag(help: "Load the demo council and its accounts (\(DemoCouncil.usernames.joined(separator: ", "))), each with the password '\(DemoCouncil.password)'.")
     var demo = false
+    @Option(help: ArgumentHelp("Take checked backups into this directory on a schedule (see --backup-every, --keep).", valueName: "dir"))
+    var backupDir: String?
+    @Option(help: ArgumentHelp("How often to back up: 30m, 1h, 1d (default 1h).", valueName: "interval"))
+    var backupEvery: String = "1h"
+    @Option(help: "How many scheduled backups to keep; older ones are deleted.") var keep = 48
+
+    /// "30m", "1h", "1d", "90s" as seconds.
+    static func interval(_ text: String) throws -> Int {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        guard let unit = trimmed.last, let scale = units[unit], let count = Int(trimmed.dropLast()), count > 0, count <= 10_000 else {
+            throw ValidationError("--backup-every takes a number and a unit (s, m, h, d), like 1h or 30m, not '\(text)'")
+        }
+        return count * scale
+    }
 
     /// The port: --port, else LOCALITY_SYNC_PORT (which must then be a port number), else 8080.
     func listeningPort() throws -> Int {
@@ -58,6 +73,14 @@ struct Serve: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: db, isDirectory: &isDirectory), isDirectory.boolValue {
             throw ValidationError("--db \(db) is a directory; give the database file's path")
         }
+        if let level = ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_LEVEL"], !level.isEmpty, Logger.Level(rawValue: level) == nil {
+            throw ValidationError(
+                "LOCALITY_SYNC_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(level)'")
+        }
+        if backupDir != nil {
+            _ = try Self.interval(backupEvery)
+            guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
+        }
     }
 
     func run() async throws {
@@ -70,6 +93,20 @@ struct Serve: AsyncParsableCommand {
         let port = try listeningPort()
         // Before the database is created: a port already taken is said plainly and leaves nothing behind.
         if let problem = PortCheck.problem(host: host, port: port) { throw OperatorError(problem) }
+        guard let lock = try DatabaseLock.acquire(for: db) else {
+            throw OperatorError("another locality-sync serve is running on \(db); one server per database")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if let backupDir {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: backupDir, isDirectory: &isDirectory) {
+                do { try FileManager.default.createDirectory(atPath: backupDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+                    throw OperatorError("cannot make the backup directory \(backupDir): \(error.localizedDescription)")
+                }
+            } else if !isDirectory.boolValue {
+                throw OperatorError("--backup-dir \(backupDir) is a file, not a directory")
+            }
+        }
         let store: SQLiteSyncStore
         do {
             store = try SQLiteSyncStore.open(at: db)
@@ -93,6 +130,29 @@ struct Serve: AsyncParsableCommand {
                 logger.notice("--demo: this database already holds a council, so nothing was loaded")
             }
         }
+        let backups = backupDir.map { directory in
+            Task.detached {
+                let seconds = (try? Self.interval(backupEvery)) ?? 3_600
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    guard !Task.isCancelled else { return }
+                    let path = (directory as NSString).appendingPathComponent(Backup.fileName(at: Date()))
+                    do {
+                        let report = try Backup.copy(store.database, to: path)
+                        let pruned = try Backup.prune(directory, keep: keep)
+                        logger.info(
+                            "backup checked and kept",
+                            metadata: [
+                                "backup.path": "\(report.path)", "backup.bytes": "\(report.bytes)",
+                                "backup.seconds": "\(String(format: "%.2f", report.seconds))", "backup.pruned": "\(pruned.count)",
+                            ])
+                    } catch {
+                        logger.error("scheduled backup failed", metadata: ["backup.path": "\(path)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+        defer { backups?.cancel() }
         let app = buildApplication(
             store: store, configuration: ServerConfiguration(host: host, port: port), logger: logger,
             onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+
+/// `backup`, `restore` and `check`: the database as an operator keeps it safe.
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the database while the server serves, and check the copy before calling it good.",
+        discussion: """
+            The copy is one consistent moment (SQLite's backup API inside one read transaction), written beside \
+            FILE, checked (integrity, foreign keys, the ledger, the audit chain) and only then moved into place. \
+            For backups on a schedule, see `serve --backup-dir`.
+              locality-sync backup --to /var/backups/locality/nightly.sqlite --db /var/lib/locality-sync/locality-sync.sqlite
+            """)
+
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var output: JSONFlag
+    @Option(help: ArgumentHelp("Where to write the backup (replaced if it exists).", valueName: "file")) var to: String
+
+    func run() throws {
+        try database.requireFile()
+        guard URL(fileURLWithPath: to).standardizedFileURL.path != URL(fileURLWithPath: database.db).standardizedFileURL.path else {
+            throw OperatorError("--to names the database itself; give the backup its own file")
+        }
+        let source: DatabasePool
+        do { source = try DatabasePool(path: database.db) } catch {
+            throw OperatorError("cannot open the server database at \(database.db): \(DatabaseProblem.describe(error))")
+        }
+        let report: Backup.Report
+        do { report = try Backup.copy(source, to: to) } catch let failure as Backup.Failure {
+            throw OperatorError(failure.description)
+        }
+        if output.json { return try printJSON(report) }
+        print("Backed up \(database.db) to \(report.path): \(megabytes(report.bytes)) in \(String(format: "%.2f", report.seconds)) s, "
+            + "up to change \(report.changeSequence). Checked: integrity ok, \(report.check.funds) funds balance, "
+            + "audit trail intact (\(report.check.audit.entries) entries).")
+    }
+}
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Put a backup in place as the server's database (with the server stopped).",
+        discussion: """
+            The backup is checked first. Refused while a server holds the database, and refused over an existing \
+            database without --force. Devices that synced since the backup was taken are told at their next sync.
+              locality-sync restore --from /var/backups/locality/nightly.sqlite --db /var/lib/locality-sync/locality-sync.sqlite --force
+            """)
+
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var output: JSONFlag
+    @Option(help: ArgumentHelp("The backup to restore.", valueName: "file")) var from: String
+    @Flag(help: "Replace an existing database.") var force = false
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: from) else { throw OperatorError("there is no backup at \(from)") }
+        if FileManager.default.fileExists(atPath: database.db), !force {
+            throw OperatorError("\(database.db) exists; restoring replaces it with the backup: give --force if that is what you want")
+        }
+        guard let lock = try DatabaseLock.acquire(for: database.db) else {
+            throw OperatorError("a server is running on \(database.db); stop it first (systemctl stop locality-sync)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let check: DatabaseCheck
+        do { check = try Backup.restore(from: from, to: database.db) } catch let failure as Backup.Failure {
+            throw OperatorError("\(failure.description); \(database.db) was left as it was")
+        } catch {
+            throw OperatorError("\(from) cannot be read as a server database: \(DatabaseProblem.describe(error)); \(database.db) was left as it was")
+        }
+        if output.json { return try printJSON(check) }
+        print("Restored \(from) to \(database.db): integrity ok, \(check.funds) funds balance, audit trail intact (\(check.audit.entries) entries).")
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the database: integrity, foreign keys, the ledger's invariants and the audit chain.",
+        discussion: """
+            Read-only. Exit codes: 0 all well; 3 the database is damaged (integrity or foreign keys); 4 a ledger \
+            invariant is broken (committed above allocated, paid above committed, transfers that do not balance); \
+            2 the audit chain is broken.
+            """)
+
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var output: JSONFlag
+
+    func run() throws {
+        try database.requireFile()
+        let check: DatabaseCheck
+        do { check = try DatabaseCheck.run(databaseAt: database.db) } catch {
+            throw OperatorError("cannot check \(database.db): \(DatabaseProblem.describe(error))")
+        }
+        if output.json {
+            try printJSON(check)
+        } else {
+            print("Integrity:     \(check.integrity == ["ok"] ? "ok" : check.integrity.joined(separator: "; "))")
+            print("Foreign keys:  \(check.foreignKeyViolations.isEmpty ? "ok" : check.foreignKeyViolations.joined(separator: "; "))")
+            print("Ledger:        \(check.ledgerProblems.isEmpty ? "ok — \(check.funds) funds, \(check.ledgerEntries) entries; committed within allocated, paid within committed" : check.ledgerProblems.joined(separator: "; "))")
+            print("Audit trail:   \(check.audit.firstBroken.map { "BROKEN at entry \($0.sequence): \($0.problem)" } ?? "intact, \(check.audit.entries) entries")")
+        }
+        if check.exitCode != 0 { throw ExitCode(check.exitCode) }
+    }
+}
+
+func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
