@@ -109,3 +109,18 @@ struct BackupTests {
         #expect(!FileManager.default.fileExists(atPath: backupPath))
     }
 }
+
+@Suite("Upgrades")
+struct UpgradeTests {
+    @Test func aDatabaseMigratedByANewerBuildIsRefusedAndLeftAsItWas() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("locality-newer-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try SQLiteSyncStore.open(at: path)
+        try store.database.write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('server v99 from the future')") }
+        try store.database.close()
+        #expect(throws: LocalityError.self) { _ = try SQLiteSyncStore.open(at: path) }
+        do { _ = try SQLiteSyncStore.open(at: path) } catch let error as LocalityError {
+            #expect(error.message.contains("server v99 from the future") && error.message.contains("newer locality-sync"))
+        }
+    }
+}

@@ -11,7 +11,19 @@ public struct SQLiteSyncStore: SyncStore {
 
     public init(database: any DatabaseWriter) throws {
         self.database = database
-        try ServerSchema.migrator.migrate(database)
+        let migrator = ServerSchema.migrator
+        // Migrations only go forward: a database a newer build has migrated is not this build's to serve.
+        let known = Set(migrator.migrations)
+        let unknown = try database.read { db in
+            try db.tableExists("grdb_migrations")
+                ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) } : []
+        }
+        if !unknown.isEmpty {
+            throw LocalityError.invalidInput(
+                "this database was migrated by a newer locality-sync (it has \(unknown.sorted().joined(separator: ", ")), which this build "
+                    + "does not know); run that build, or restore a backup taken before the upgrade")
+        }
+        try migrator.migrate(database)
         // Entries written by a migration (the ledger as it stood) are sealed before anything else.
         try database.write { try Audit.seal($0) }
     }
