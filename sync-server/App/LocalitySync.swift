@@ -44,6 +44,29 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How often to back up: 30m, 1h, 1d (default 1h).", valueName: "interval"))
     var backupEvery: String = "1h"
     @Option(help: "How many scheduled backups to keep; older ones are deleted.") var keep = 48
+    @Option(help: ArgumentHelp("text (readable, the default) or json (one object per line). Also $LOCALITY_SYNC_LOG_FORMAT.", valueName: "format"))
+    var logFormat: String = ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_FORMAT"] ?? "text"
+    @Option(help: ArgumentHelp(
+        "A file holding the bearer token GET /metrics needs (also $LOCALITY_SYNC_METRICS_TOKEN); without one, /metrics is not served.",
+        valueName: "file"))
+    var metricsTokenFile: String?
+
+    /// The metrics token: from --metrics-token-file, else the environment; at least 16 characters.
+    func metricsToken() throws -> String? {
+        var token: String?
+        if let metricsTokenFile {
+            guard let text = try? String(contentsOfFile: metricsTokenFile, encoding: .utf8) else {
+                throw ValidationError("--metrics-token-file \(metricsTokenFile) cannot be read")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let text = ProcessInfo.processInfo.environment["LOCALITY_SYNC_METRICS_TOKEN"], !text.isEmpty {
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let token, token.count < 16 || token.contains(where: { $0.isWhitespace || !$0.isASCII }) {
+            throw ValidationError("the metrics token must be at least 16 printable ASCII characters with no spaces")
+        }
+        return token
+    }
 
     /// "30m", "1h", "1d", "90s" as seconds.
     static func interval(_ text: String) throws -> Int {
@@ -77,6 +100,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "LOCALITY_SYNC_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(level)'")
         }
+        guard ["text", "json"].contains(logFormat) else {
+            throw ValidationError("--log-format (or LOCALITY_SYNC_LOG_FORMAT) is text or json, not '\(logFormat)'")
+        }
+        _ = try metricsToken()
         if backupDir != nil {
             _ = try Self.interval(backupEvery)
             guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
@@ -84,6 +111,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if logFormat == "json" {
+            let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_LEVEL"] ?? "") ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+        let metrics = ServerMetrics()
+        let metricsToken = try metricsToken()
         let logger = {
             var logger = Logger(label: "locality-sync")
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_LEVEL"] ?? "") ?? .info
@@ -139,6 +176,7 @@ struct Serve: AsyncParsableCommand {
                     let path = (directory as NSString).appendingPathComponent(Backup.fileName(at: Date()))
                     do {
                         let report = try Backup.copy(store.database, to: path)
+                        metrics.backedUp(at: report.takenAt)
                         let pruned = try Backup.prune(directory, keep: keep)
                         logger.info(
                             "backup checked and kept",
@@ -154,7 +192,7 @@ struct Serve: AsyncParsableCommand {
         }
         defer { backups?.cancel() }
         let app = buildApplication(
-            store: store, configuration: ServerConfiguration(host: host, port: port), logger: logger,
+            store: store, configuration: ServerConfiguration(host: host, port: port, metrics: metrics, metricsToken: metricsToken), logger: logger,
             onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })
         do {
             try await app.runService()

@@ -13,11 +13,18 @@ public struct ServerConfiguration: Sendable {
     public var connections: ConnectionLimits
     /// Login attempts allowed from one address before it must wait.
     public var loginLimit: LoginLimit
+    /// What the server counts, served at `GET /metrics`.
+    public var metrics: ServerMetrics
+    /// The bearer token `GET /metrics` needs; without one, `/metrics` is not served at all.
+    public var metricsToken: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 * 1024 * 1024,
-        connections: ConnectionLimits = ConnectionLimits(), loginLimit: LoginLimit = LoginLimit()
+        connections: ConnectionLimits = ConnectionLimits(), loginLimit: LoginLimit = LoginLimit(),
+        metrics: ServerMetrics = ServerMetrics(), metricsToken: String? = nil
     ) {
+        self.metrics = metrics
+        self.metricsToken = metricsToken
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -42,9 +49,17 @@ public func buildApplication(
 
 public func buildRouter(store: some SyncStore, configuration: ServerConfiguration) -> Router<SyncRequestContext> {
     let router = Router(context: SyncRequestContext.self)
+    router.add(middleware: RequestIdMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(metrics: configuration.metrics))
     router.add(middleware: ErrorMiddleware())
-    let api = SyncAPI(store: store, maxBodyBytes: configuration.maxBodyBytes, logins: LoginThrottle(limit: configuration.loginLimit))
+    let api = SyncAPI(
+        store: store, maxBodyBytes: configuration.maxBodyBytes, logins: LoginThrottle(limit: configuration.loginLimit),
+        metrics: configuration.metrics)
     router.get("/v1/health") { _, _ in try await api.health() }
+    router.get("/v1/ready") { _, _ in try await api.ready() }
+    if let token = configuration.metricsToken {
+        router.get("/metrics") { request, _ in try await api.metrics(request, token: token) }
+    }
     // The protocol header is checked on the sync API's own routes only: anything else is a plain 404.
     let v1 = router.group("/v1").add(middleware: ProtocolVersionMiddleware())
     v1.post("auth/login") { request, context in try await api.login(request, context) }
@@ -117,6 +132,7 @@ struct ProtocolVersionMiddleware<Context: RequestContext>: RouterMiddleware {
 struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let error: LocalityError
+    var requestId: String?
 
     init(status: HTTPResponse.Status, _ error: LocalityError) {
         self.status = status
@@ -139,9 +155,12 @@ struct APIError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONCoding.encode(ErrorBody(error: error))
+        let id = requestId ?? RequestIdLocal.current
+        let data = try JSONCoding.encode(ErrorBody(error: error, requestId: id))
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let id { headers[RequestIdMiddleware<SyncRequestContext>.header] = id }
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -7,6 +7,32 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     let store: Store
     let maxBodyBytes: Int
     let logins: LoginThrottle
+    let metrics: ServerMetrics
+
+    /// Ready to serve: 200, or 503 with what is wrong (for a load balancer or an orchestrator).
+    func ready() async throws -> Response {
+        let problems = try await store.readiness()
+        guard problems.isEmpty else {
+            let bytes = try JSONCoding.encode(["status": "not ready", "problems": problems.joined(separator: "; ")])
+            return Response(
+                status: .serviceUnavailable, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return try json(["status": "ready"])
+    }
+
+    /// The Prometheus text, for whoever holds the metrics token.
+    func metrics(_ request: Request, token: String) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            Tokens.constantTimeEqual(String(header.dropFirst("Bearer ".count)), token)
+        else {
+            throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "/metrics needs the operator's metrics token"))
+        }
+        let text = await metrics.exposition(store: store, now: Date())
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
 
     func health() async throws -> Response {
         try await store.checkHealth()
@@ -49,6 +75,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             // Slow down guessing: each failure in a row doubles the wait, up to eight seconds.
             let delay = min(0.25 * pow(2, Double(max(0, failures - 1))), 8)
             try await Task.sleep(for: .seconds(delay))
+            metrics.loginFailed()
             context.logger.notice("login failed", metadata: ["sync.user": "\(body.username)", "sync.failures": "\(failures)"])
             throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "wrong username or password"))
         }
@@ -68,6 +95,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         case .failure(let failures):
             logins.failed(from: address, now: Date())
             try await Task.sleep(for: .seconds(min(0.25 * pow(2, Double(max(0, failures - 1))), 8)))
+            metrics.loginFailed()
             context.logger.notice("activation failed", metadata: ["sync.user": "\(body.username)"])
             throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "wrong username or activation code, or the code was used already"))
         }
@@ -85,6 +113,12 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             throw LocalityError.invalidInput("mutation sequence numbers start at 1; this push carries \(bad.sequence)")
         }
         let response = try await store.push(body, from: session, now: Date())
+        let names = Dictionary(body.mutations.map { ($0.sequence, $0.name.rawValue) }, uniquingKeysWith: { first, _ in first })
+        for result in response.results {
+            metrics.mutation(
+                names[result.sequence] ?? "unknown",
+                result: result.outcome == .rejected ? (result.error?.code.rawValue ?? "rejected") : "accepted")
+        }
         context.logger.info(
             "push",
             metadata: [
@@ -102,7 +136,9 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
             range: 1...Int64(SyncProtocol.maxPullLimit))
         let page = try await store.pull(after: cursor, limit: Int(limit), for: session)
-        return try json(page, compressing: Self.acceptsGzip(request))
+        let response = try json(page, compressing: Self.acceptsGzip(request))
+        metrics.pulled(rows: page.changes.count, bytes: response.body.contentLength ?? 0)
+        return response
     }
 
     /// Pages smaller than this go as they are: compressing them saves less than it costs.
@@ -124,7 +160,10 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         else {
             throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "log in first: this request has no bearer token"))
         }
-        guard let session = try await store.authenticate(token: token, now: Date()) else {
+        guard let session = try await store.authenticate(token: token, now: Date()).map({ session in
+            metrics.saw(device: session.deviceId, at: Date())
+            return session
+        }) else {
             if let refusal = try await store.refusal(token: token) { throw APIError(status: .unauthorized, refusal) }
             throw APIError(status: .unauthorized, LocalityError(
                 .unauthenticated, "this token is not valid (logged out, device revoked or account disabled); log in again"))
@@ -168,6 +207,13 @@ struct SyncAPI<Store: SyncStore>: Sendable {
 }
 
 enum Tokens {
+    /// Compares without stopping at the first difference, so timing does not leak the token.
+    static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     /// 256 random bits, URL-safe base64. Only its SHA-256 is stored.
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -30,11 +30,20 @@ public protocol SyncStore: Sendable {
     /// A first login with a one-time activation code: the person's chosen password is set and the
     /// device logged in; a wrong, spent or expired code fails like a wrong password.
     func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome
+    /// Sizes and counts for monitoring; nil when the store has none to give.
+    func figures() async throws -> StoreFigures?
+    /// The audit trail's hash chain, recomputed.
+    func verifyAudit() async throws -> Audit.Verification?
+    /// Why the store is not ready to serve (empty when it is).
+    func readiness() async throws -> [String]
 }
 
 extension SyncStore {
     public func refusal(token: String) async throws -> LocalityError? { nil }
     public func councilName() async throws -> String? { nil }
+    public func figures() async throws -> StoreFigures? { nil }
+    public func verifyAudit() async throws -> Audit.Verification? { nil }
+    public func readiness() async throws -> [String] { [] }
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
         throw LocalityError.invalidInput("this server does not take activation codes")
     }

@@ -153,8 +153,13 @@ public struct PullResponse: Codable, Sendable {
 /// The body of every error response.
 public struct ErrorBody: Codable, Sendable {
     public var error: LocalityError
+    /// The request's id (`X-Request-Id`), as the server's log shows it.
+    public var requestId: String?
 
-    public init(error: LocalityError) { self.error = error }
+    public init(error: LocalityError, requestId: String? = nil) {
+        self.error = error
+        self.requestId = requestId
+    }
 }
 
 extension LocalityError.Code {
