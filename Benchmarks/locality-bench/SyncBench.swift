@@ -27,7 +27,7 @@ struct SyncBench: AsyncParsableCommand {
     var saturate = true
     @Option(help: "Records in the large database for the pull-cost comparison.") var largeRecords = 1_000_000
     @Option(help: ArgumentHelp(
-        "Run only these parts (comma-separated): initial, noop, push, fleet, pull. All by default.", valueName: "parts"))
+        "Run only these parts (comma-separated): initial, noop, push, fleet, pull, observability. All by default.", valueName: "parts"))
     var only: String?
 
     private func runs(_ part: String) -> Bool {
@@ -41,15 +41,73 @@ struct SyncBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
 
         if let only {
-            let parts = Set(["initial", "noop", "push", "fleet", "pull"])
+            let parts = Set(["initial", "noop", "push", "fleet", "pull", "observability"])
             let unknown = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !parts.contains($0) }
             guard unknown.isEmpty else {
-                throw ValidationError("unknown part '\(unknown[0])': choose from initial, noop, push, fleet, pull")
+                throw ValidationError("unknown part '\(unknown[0])': choose from initial, noop, push, fleet, pull, observability")
             }
         }
         if runs("initial") || runs("noop") || runs("push") { try await single(directory) }
         if runs("fleet") { try await fleet(directory) }
         if runs("pull") { try await pullCost(directory) }
+        if runs("observability") { try await observability(directory) }
+    }
+
+    /// The same build with request metrics and per-request logging on, and with both off: no-op
+    /// sync and push, interleaved so drift in the machine falls on both alike.
+    private func observability(_ directory: URL) async throws {
+        note("observability: preparing two copies of a server with 10,000 needs…")
+        let path = directory.appendingPathComponent("observed.sqlite").path
+        let store = try SQLiteSyncStore.open(at: path)
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        try Bulk.needs(10_000, in: store.database, recorder: "officer")
+        let copy = directory.appendingPathComponent("unobserved.sqlite").path
+        _ = try Backup.copy(store.database, to: copy)
+        let observed = try ServerProcess(database: path, arguments: ["--metrics-token-file", try tokenFile(directory)], logLevel: "info")
+        defer { observed.stop() }
+        let plain = try ServerProcess(database: copy, arguments: ["--no-request-metrics"], logLevel: "notice")
+        defer { plain.stop() }
+        let clock = ContinuousClock()
+        var noop: [[Duration]] = [[], []]
+        var pushRates: [[Double]] = [[], []]
+        var devices: [Device] = []
+        for server in [observed, plain] {
+            let device = try await Device.login("officer", url: "http://127.0.0.1:\(server.port)")
+            _ = try await device.engine.sync()
+            devices.append(device)
+        }
+        for round in 0..<10 {
+            for (index, device) in devices.enumerated() {
+                for _ in 0..<100 { noop[index].append(try await clock.measure { _ = try await device.engine.sync() }) }
+                // 2,000 mutations (one batch) pushed and answered.
+                for item in 0..<SyncProtocol.maxPushBatch {
+                    var need = RecordNeed(needId: device.replica.newID(), localityId: UUID.stable("demo:locality:marcher"), title: "Observed \(round) \(item)")
+                    need.holdsPersonalData = true
+                    try device.replica.perform(need)
+                }
+                let outbox = try device.replica.outbox()
+                let deviceId = try device.replica.identity()!.deviceId
+                let took = try await clock.measure { _ = try await device.transport.push(PushRequest(deviceId: deviceId, mutations: outbox)) }
+                pushRates[index].append(Double(outbox.count) / took.seconds)
+                _ = try await device.engine.sync()
+            }
+        }
+        for index in 0..<2 { noop[index].sort() }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let p50 = noop.map { $0[$0.count / 2] }, p99 = noop.map { $0[$0.count * 99 / 100] }
+        let push = pushRates.map(median)
+        print("observability, metrics and request logging on vs off (same build, interleaved):")
+        print("  no-op sync p50 \(format(p50[0])) vs \(format(p50[1])) (\(percent(p50[0].seconds / p50[1].seconds))), "
+            + "p99 \(format(p99[0])) vs \(format(p99[1])) (\(percent(p99[0].seconds / p99[1].seconds)))")
+        print("  push (median of 10 batches of 2,000) \(Int(push[0]))/s vs \(Int(push[1]))/s (\(percent(push[1] / push[0])) time) — target within 5%")
+    }
+
+    private func percent(_ ratio: Double) -> String { String(format: "%+.1f%%", (ratio - 1) * 100) }
+
+    private func tokenFile(_ directory: URL) throws -> String {
+        let path = directory.appendingPathComponent("metrics-token").path
+        try "bench-metrics-token-0123456789".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     /// One device at a time against a server holding `initialRecords` needs.
@@ -328,13 +386,13 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private(set) var port = 0
 
-    init(database: String) throws {
+    init(database: String, arguments extra: [String] = [], logLevel: String = "notice") throws {
         let log = URL(fileURLWithPath: database + ".log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("locality-sync")
-        process.arguments = ["serve", "--db", database, "--port", "0"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["LOCALITY_SYNC_LOG_LEVEL": "notice"]) { $1 }
+        process.arguments = ["serve", "--db", database, "--port", "0"] + extra
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOCALITY_SYNC_LOG_LEVEL": logLevel]) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
         try process.run()

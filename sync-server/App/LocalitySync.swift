@@ -50,6 +50,7 @@ struct Serve: AsyncParsableCommand {
         "A file holding the bearer token GET /metrics needs (also $LOCALITY_SYNC_METRICS_TOKEN); without one, /metrics is not served.",
         valueName: "file"))
     var metricsTokenFile: String?
+    @Flag(name: .customLong("no-request-metrics"), help: .hidden) var noRequestMetrics = false
 
     /// The metrics token: from --metrics-token-file, else the environment; at least 16 characters.
     func metricsToken() throws -> String? {
@@ -192,7 +193,11 @@ struct Serve: AsyncParsableCommand {
         }
         defer { backups?.cancel() }
         let app = buildApplication(
-            store: store, configuration: ServerConfiguration(host: host, port: port, metrics: metrics, metricsToken: metricsToken), logger: logger,
+            store: store, configuration: {
+                var configuration = ServerConfiguration(host: host, port: port, metrics: metrics, metricsToken: metricsToken)
+                configuration.requestMetrics = !noRequestMetrics
+                return configuration
+            }(), logger: logger,
             onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })
         do {
             try await app.runService()

@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var metrics: ServerMetrics
     /// The bearer token `GET /metrics` needs; without one, `/metrics` is not served at all.
     public var metricsToken: String?
+    /// Count requests by route (on unless a benchmark measures what counting costs).
+    public var requestMetrics = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 * 1024 * 1024,
@@ -50,7 +52,7 @@ public func buildApplication(
 public func buildRouter(store: some SyncStore, configuration: ServerConfiguration) -> Router<SyncRequestContext> {
     let router = Router(context: SyncRequestContext.self)
     router.add(middleware: RequestIdMiddleware())
-    router.add(middleware: RequestMetricsMiddleware(metrics: configuration.metrics))
+    if configuration.requestMetrics { router.add(middleware: RequestMetricsMiddleware(metrics: configuration.metrics)) }
     router.add(middleware: ErrorMiddleware())
     let api = SyncAPI(
         store: store, maxBodyBytes: configuration.maxBodyBytes, logins: LoginThrottle(limit: configuration.loginLimit),
