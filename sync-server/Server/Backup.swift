@@ -161,6 +161,12 @@ public enum Backup {
             let source = try DatabaseQueue(path: backup, configuration: readOnly)
             let copy = try DatabaseQueue(path: partial.path)
             try source.backup(to: copy)
+            // A restore starts a new history: devices that saw the lost one notice and heal it.
+            try copy.write { db in
+                if try db.tableExists("server_history") {
+                    try db.execute(sql: "UPDATE server_history SET epoch = lower(hex(randomblob(16))) WHERE id = 1")
+                }
+            }
             try copy.close()
             try source.close()
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }

@@ -262,7 +262,7 @@ public struct SQLiteSyncStore: SyncStore {
             throw LocalityError(
                 .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
         }
-        return PushResponse(results: results, lastAppliedSequence: last)
+        return PushResponse(results: results, lastAppliedSequence: last, epoch: try await epoch())
     }
 
     /// Applies the device's next mutation and records its result (the caller has checked its sequence).
@@ -395,8 +395,17 @@ public struct SQLiteSyncStore: SyncStore {
             let clock = try String.fetchOne(db, sql: "SELECT hlc FROM clock_high_water WHERE id = 1")
                 .flatMap { try? HLCTimestamp(parsing: $0) }
             return PullResponse(changes: changes, cursor: next, more: versions.count > limit, clock: clock,
-                scope: Visibility.scopeFingerprint(of: actor))
+                scope: Visibility.scopeFingerprint(of: actor),
+                epoch: try String.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM server_history WHERE id = 1")),
+                head: try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")),
+                applied: try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT last_sequence FROM device WHERE id = ?"), arguments: [session.deviceId.key]))
         }
+    }
+
+    /// The database's history (see `PullResponse.epoch`).
+    public func epoch() async throws -> String? {
+        try await database.read { try String.fetchOne($0.cachedStatement(sql: "SELECT epoch FROM server_history WHERE id = 1")) }
     }
 
     public func checkHealth() async throws {

@@ -267,6 +267,13 @@ enum ServerSchema {
                 END;
                 """)
         }
+        migrator.registerMigration("server v12 history epoch") { db in
+            // The database's history: made now, and made afresh by `restore`, so devices notice.
+            try db.execute(sql: """
+                CREATE TABLE server_history (id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL) STRICT;
+                INSERT INTO server_history (id, epoch) VALUES (1, lower(hex(randomblob(16))));
+                """)
+        }
         return migrator
     }
 

@@ -35,6 +35,26 @@ public enum Schema {
         }
         registerGeographyMigrations(&migrator)
         registerAdministrationMigrations(&migrator)
+        migrator.registerMigration("v14 device history") { db in
+            try db.execute(sql: """
+                -- The server database's history this device has synced with (see PullResponse.epoch).
+                ALTER TABLE sync_state ADD COLUMN server_epoch TEXT;
+                -- How long changes the server acknowledged are kept, to send back to a server restored from a backup.
+                ALTER TABLE sync_state ADD COLUMN keep_sent_days INTEGER NOT NULL DEFAULT 14;
+                CREATE TABLE sent_mutation (
+                    sequence INTEGER NOT NULL PRIMARY KEY,
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    hlc TEXT NOT NULL,
+                    device_id TEXT NOT NULL,
+                    actor_id TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    acknowledged_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX sent_mutation_acknowledged ON sent_mutation(acknowledged_at);
+                """)
+        }
         return migrator
     }
 

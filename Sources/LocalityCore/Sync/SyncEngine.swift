@@ -27,6 +27,12 @@ public struct SyncSummary: Codable, Sendable {
     public var scopeChanged = false
     /// Records that left the device because the user may no longer see them, by table.
     public var removed: [String: Int] = [:]
+    /// The server was restored from a backup (or replaced) since this device last synced: the
+    /// device sent back what it had had acknowledged and the server no longer held, and pulled
+    /// everything afresh.
+    public var serverRestored = false
+    /// Changes sent again to a restored server.
+    public var resent = 0
 }
 
 /// A mutation the server refused, with its reason.
@@ -58,7 +64,11 @@ public struct SyncEngine: Sendable {
     public func sync(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
         try await push(&summary)
-        try await pull(&summary, progress: progress)
+        if try await pull(&summary, progress: progress) {
+            // The pull found the server restored: send back what it lost, then pull it all afresh.
+            try await push(&summary)
+            _ = try await pull(&summary, progress: progress)
+        }
         summary.pending = try await replica.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
         }
@@ -66,6 +76,11 @@ public struct SyncEngine: Sendable {
             try db.execute(
                 sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1",
                 arguments: [Timestamps.format(replica.environment.now())])
+            // Acknowledged changes are kept for a while, for a server restored from an older backup.
+            try db.cachedStatement(sql: """
+                DELETE FROM sent_mutation WHERE acknowledged_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
+                    '-' || (SELECT keep_sent_days FROM sync_state WHERE id = 1) || ' days')
+                """).execute()
         }
         return summary
     }
@@ -73,14 +88,35 @@ public struct SyncEngine: Sendable {
     /// Pulls until caught up without pushing: local changes stay queued, shown on top.
     public func pullOnly(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
-        try await pull(&summary, progress: progress)
+        if try await pull(&summary, progress: progress) { _ = try await pull(&summary, progress: progress) }
         return summary
+    }
+
+    /// The server's history is not the one this device synced with (restored from a backup, or a
+    /// new database): everything the server acknowledged that this device still keeps goes back in
+    /// the outbox — the server answers what it already has from its records and applies the rest, in
+    /// order, with their original ids — and the device pulls its whole scope afresh, so that records
+    /// the server no longer has leave it.
+    static func adoptRestoredHistory(epoch: String?, _ db: Database) throws -> Int {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO outbox (sequence, id, name, arguments, hlc, device_id, actor_id, created_at, state)
+            SELECT sequence, id, name, arguments, hlc, device_id, actor_id, created_at, 'pending' FROM sent_mutation
+            """)
+        let resent = db.changesCount
+        try db.execute(sql: "UPDATE outbox SET state = 'pending', change_sequence = NULL WHERE state = 'applied'")
+        try db.execute(sql: "DELETE FROM sent_mutation")
+        try db.execute(
+            sql: "UPDATE sync_state SET server_epoch = COALESCE(?, server_epoch), cursor = 0, rescope_target = COALESCE(scope, rescope_target) WHERE id = 1",
+            arguments: [epoch])
+        try db.execute(sql: "DELETE FROM rescope_seen")
+        return resent + db.changesCount
     }
 
     private func push(_ summary: inout SyncSummary) async throws {
         guard let deviceId = try replica.identity()?.deviceId else {
             throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
         }
+        var recovered = false
         while true {
             let batch = try await replica.database.read { db in
                 try OutboxEntry.fetchAll(
@@ -89,7 +125,34 @@ public struct SyncEngine: Sendable {
                 ).map(\.mutation)
             }
             guard !batch.isEmpty else { return }
-            let response = try await transport.push(PushRequest(deviceId: deviceId, mutations: batch))
+            let response: PushResponse
+            do {
+                response = try await transport.push(PushRequest(deviceId: deviceId, mutations: batch))
+            } catch let error as LocalityError where error.code == .sequenceGap {
+                // The server lost changes it had acknowledged from this device: a restore. Send back
+                // what this device kept; if it kept too little, say so plainly.
+                guard !recovered else {
+                    throw LocalityError(
+                        .sequenceGap,
+                        error.message + ". The server was restored from a backup older than what this device keeps "
+                            + "(acknowledged changes are kept \(try keepDays()) days): the changes in between are lost from the server")
+                }
+                recovered = true
+                summary.serverRestored = true
+                summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: nil, db) }
+                continue
+            }
+            if let epoch = response.epoch, !recovered {
+                let known = try await replica.database.read { db in
+                    try String.fetchOne(db, sql: "SELECT server_epoch FROM sync_state WHERE id = 1")
+                }
+                if let known, known != epoch {
+                    // Restored since the last sync, yet it took this batch: it holds everything before it. Send the rest again.
+                    recovered = true
+                    summary.serverRestored = true
+                    summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: epoch, db) }
+                }
+            }
             let now = replica.environment.now()
             try await replica.database.write { db in
                 for result in response.results { try Self.record(result, now: now, db) }
@@ -133,10 +196,30 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws {
-        var (cursor, scope, target) = try await replica.database.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target FROM sync_state WHERE id = 1")
-            return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?)
+    /// Whether the server has applied fewer of this device's changes than it had acknowledged.
+    private func lostAcknowledged(_ applied: Int64?) throws -> Bool {
+        guard let applied else { return false }
+        let acknowledged = try replica.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MAX(sequence) FROM (SELECT MAX(sequence) AS sequence FROM sent_mutation
+                    UNION ALL SELECT MAX(sequence) FROM outbox WHERE state = 'applied')
+                    """) ?? 0
+        }
+        return applied < acknowledged
+    }
+
+    private func keepDays() throws -> Int {
+        try replica.read { db in try Int.fetchOne(db, sql: "SELECT keep_sent_days FROM sync_state WHERE id = 1") ?? 14 }
+    }
+
+    /// Pulls until caught up. Returns true when it found the server restored (a new history, or
+    /// behind this device's cursor) and set up a fresh pull: the caller pushes, then pulls again.
+    private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws -> Bool {
+        var (cursor, scope, target, epoch) = try await replica.database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target, server_epoch FROM sync_state WHERE id = 1")
+            return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?, row?["server_epoch"] as String?)
         }
         // The next page is fetched while this one is applied, so the server's work and the
         // device's overlap.
@@ -151,6 +234,19 @@ public struct SyncEngine: Sendable {
                 page = try await transport.pull(cursor: cursor, limit: pullLimit)
             }
             ahead = nil
+            if let serverEpoch = page.epoch {
+                if epoch == nil {
+                    epoch = serverEpoch
+                    try await replica.database.write { db in
+                        try db.execute(sql: "UPDATE sync_state SET server_epoch = ? WHERE id = 1", arguments: [serverEpoch])
+                    }
+                } else if try serverEpoch != epoch || (page.head ?? .max) < cursor || (summary.pages == 0 && lostAcknowledged(page.applied)) {
+                    // Restored from a backup, or another database: what this device saw is not all there.
+                    summary.serverRestored = true
+                    summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: serverEpoch, db) }
+                    return true
+                }
+            }
             if let serverScope = page.scope, serverScope != (target ?? scope) {
                 if scope == nil && target == nil {
                     // The first fingerprint this device has seen: nothing to compare it with.
@@ -195,9 +291,10 @@ public struct SyncEngine: Sendable {
             if !page.more { break }
         }
         if let target {
-            summary.scopeChanged = true
+            summary.scopeChanged = !summary.serverRestored
             summary.removed = try Self.finishRescope(target, replica.database)
         }
+        return false
     }
 
     /// Ends a scope change: everything the device holds that the fresh pull did not bring leaves it,
@@ -273,6 +370,14 @@ public struct SyncEngine: Sendable {
         let counters = try ReplicaState.counters(state, db)
         try db.cachedStatement(sql: "UPDATE replica SET last_sequence = ?, last_hlc = ? WHERE id = 1")
             .execute(arguments: [counters.sequence, HLCTimestamp.later(counters.hlc, clock)?.description])
+        // Kept a while after they leave the outbox, for a server restored from an older backup.
+        try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO sent_mutation (sequence, id, name, arguments, hlc, device_id, actor_id, created_at, acknowledged_at)
+                SELECT sequence, id, name, arguments, hlc, device_id, actor_id, created_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                FROM outbox WHERE state = 'applied' AND change_sequence <= ?
+                """
+        ).execute(arguments: [cursor])
         try db.cachedStatement(sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)")
             .execute(arguments: [cursor])
     }

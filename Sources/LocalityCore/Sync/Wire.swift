@@ -103,10 +103,13 @@ public struct PushResponse: Codable, Sendable {
     public var results: [MutationResult]
     /// The highest sequence number the server has applied from this device.
     public var lastAppliedSequence: Int64
+    /// The server database's history (see `PullResponse.epoch`).
+    public var epoch: String?
 
-    public init(results: [MutationResult], lastAppliedSequence: Int64) {
+    public init(results: [MutationResult], lastAppliedSequence: Int64, epoch: String? = nil) {
         self.results = results
         self.lastAppliedSequence = lastAppliedSequence
+        self.epoch = epoch
     }
 }
 
@@ -140,8 +143,23 @@ public struct PullResponse: Codable, Sendable {
     /// A fingerprint of what decides the user's scope. When it differs from the one a device last
     /// saw, the device pulls its scope afresh and drops what it may no longer hold.
     public var scope: String?
+    /// The server database's history: made when the database is, and made afresh when it is
+    /// restored from a backup. A device that finds it changed — or `head` behind its cursor —
+    /// knows the server lost what it had seen, and pulls everything afresh.
+    public var epoch: String?
+    /// The highest change sequence the server holds.
+    public var head: Int64?
+    /// The highest sequence number the server has applied from the pulling device: lower than what
+    /// the device had acknowledged means the server lost some of its changes.
+    public var applied: Int64?
 
-    public init(changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil, scope: String? = nil) {
+    public init(
+        changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil, scope: String? = nil, epoch: String? = nil,
+        head: Int64? = nil, applied: Int64? = nil
+    ) {
+        self.applied = applied
+        self.epoch = epoch
+        self.head = head
         self.changes = changes
         self.cursor = cursor
         self.more = more
@@ -246,6 +264,9 @@ extension PullResponse: JSONWritable, JSONReadable {
         object.value("more", .bool(more), into: &out)
         if let clock { object.string("clock", clock.description, into: &out) }
         if let scope { object.string("scope", scope, into: &out) }
+        if let epoch { object.string("epoch", epoch, into: &out) }
+        if let head { object.integer("head", head, into: &out) }
+        if let applied { object.integer("applied", applied, into: &out) }
         object.end(into: &out)
     }
 
@@ -273,6 +294,9 @@ extension PullResponse: JSONWritable, JSONReadable {
         case .string(let text)?: scope = text
         default: return nil
         }
-        self.init(changes: changes, cursor: cursor, more: more, clock: clock, scope: scope)
+        let epoch: String? = if case .string(let text)? = members["epoch"] { text } else { nil }
+        let head: Int64? = if case .int(let value)? = members["head"] { value } else { nil }
+        let applied: Int64? = if case .int(let value)? = members["applied"] { value } else { nil }
+        self.init(changes: changes, cursor: cursor, more: more, clock: clock, scope: scope, epoch: epoch, head: head, applied: applied)
     }
 }
