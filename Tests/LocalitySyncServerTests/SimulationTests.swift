@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Deterministic simulation: many devices, random offline work, syncs with injected faults and
-/// server restarts, all driven by one seed. A failing seed is printed; rerun it alone with
+/// server restarts and restores from earlier backups, all driven by one seed. A failing seed is printed; rerun it alone with
 /// `LOCALITY_SIM_SEED=<seed> LOCALITY_SIM_SEEDS=1 swift test --filter Simulation`.
 @Suite("Seeded simulation of many devices syncing through faults")
 struct SimulationTests {
@@ -15,7 +15,7 @@ struct SimulationTests {
     @Test func everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce() async throws {
         var totals = Simulation.Totals()
         defer {
-            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts, \(totals.conflicts) conflicts kept, \(totals.scopeChanges) scope changes")
+            print("simulation: \(Self.seeds.count) seeds from \(Self.seeds.first ?? 0): \(totals.mutations) mutations, \(totals.applied) applied, \(totals.rejected) rejected, \(totals.restarts) server restarts, \(totals.restores) restores from earlier backups, \(totals.conflicts) conflicts kept, \(totals.scopeChanges) scope changes")
         }
         for seed in Self.seeds {
             do {
@@ -49,6 +49,20 @@ final class ServerBox: Sendable {
     func restart() throws {
         let reopened = try SQLiteSyncStore.open(at: path)
         current.withLock { $0 = reopened }
+    }
+
+    /// A checked copy of the database as it is now, to restore later.
+    func snapshot(to snapshot: String) throws {
+        _ = try Backup.copy(store.database, to: snapshot)
+    }
+
+    /// The server restored from an earlier snapshot: whatever happened since is gone from it.
+    func restore(_ snapshot: String) throws {
+        try current.withLock { store in
+            try store.database.close()
+            _ = try Backup.restore(from: snapshot, to: path)
+            store = try SQLiteSyncStore.open(at: path)
+        }
     }
 }
 
@@ -142,8 +156,10 @@ struct Simulation {
         var restarts = 0
         var conflicts = 0
         var scopeChanges = 0
+        var restores = 0
 
         mutating func add(_ other: Totals) {
+            restores += other.restores
             scopeChanges += other.scopeChanges
             conflicts += other.conflicts
             mutations += other.mutations
@@ -183,7 +199,8 @@ struct Simulation {
         var creations: [Creation] = []
         var writes: [FieldWrite] = []
         var wardsNorth = ["whitmere-ward", "brockton-ward"]
-        for _ in 0..<steps {
+        var snapshots: [String] = []
+        for step in 0..<steps {
             let device = devices[Int(random.next() % UInt64(devices.count))]
             switch random.next() % 100 {
             case 0..<60: try act(on: device, &random, &creations, &writes)
@@ -194,6 +211,26 @@ struct Simulation {
                 _ = try server.store.setRoles(
                     "cllr-north", role: .councillor, localities: wardsNorth, organisations: [], now: Date())
                 totals.scopeChanges += 1
+            case 95..<97:
+                // A backup now, or the server restored from an earlier one (devices must heal it).
+                if snapshots.isEmpty || random.next() % 2 == 0 {
+                    let snapshot = directory.appendingPathComponent("snapshot-\(step).sqlite").path
+                    try server.snapshot(to: snapshot)
+                    snapshots.append(snapshot)
+                } else {
+                    let snapshot = snapshots[Int(random.next() % UInt64(snapshots.count))]
+                    try server.restore(snapshot)
+                    // Roles go back with it: the operator's view of cllr-north's wards is the snapshot's.
+                    wardsNorth = try await server.store.database.read { db in
+                        try String.fetchAll(
+                            db,
+                            sql: """
+                                SELECT locality.slug FROM role_assignment JOIN locality ON locality.id = role_assignment.locality_id
+                                WHERE person_id = ? ORDER BY locality.slug DESC
+                                """, arguments: [DemoCouncil.personID("cllr-north").key])
+                    }
+                    totals.restores += 1
+                }
             default:
                 try server.restart()
                 totals.restarts += 1
@@ -202,8 +239,16 @@ struct Simulation {
 
         // Quiescence: everyone syncs without faults until nothing is left to send or receive.
         for device in devices { device.transport.setFaults(false) }
-        for _ in 0..<2 {
-            for device in devices { _ = try await device.engine.sync() }
+        // Rounds until one sends and receives nothing (after a restore, a device's resent changes
+        // reach the others a round later).
+        for round in 0... {
+            var moved = 0
+            for device in devices {
+                let summary = try await device.engine.sync()
+                moved += summary.sent + summary.received
+            }
+            if moved == 0 && round >= 1 { break }
+            guard round < 6 else { throw SimulationFailure(description: "still syncing changes after 6 quiet rounds") }
         }
         let (applied, rejected) = try await check(devices, server.store)
         try await checkEffects(creations, server.store)

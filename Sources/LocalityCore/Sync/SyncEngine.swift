@@ -92,26 +92,6 @@ public struct SyncEngine: Sendable {
         return summary
     }
 
-    /// The server's history is not the one this device synced with (restored from a backup, or a
-    /// new database): everything the server acknowledged that this device still keeps goes back in
-    /// the outbox — the server answers what it already has from its records and applies the rest, in
-    /// order, with their original ids — and the device pulls its whole scope afresh, so that records
-    /// the server no longer has leave it.
-    static func adoptRestoredHistory(epoch: String?, _ db: Database) throws -> Int {
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO outbox (sequence, id, name, arguments, hlc, device_id, actor_id, created_at, state)
-            SELECT sequence, id, name, arguments, hlc, device_id, actor_id, created_at, 'pending' FROM sent_mutation
-            """)
-        let resent = db.changesCount
-        try db.execute(sql: "UPDATE outbox SET state = 'pending', change_sequence = NULL WHERE state = 'applied'")
-        try db.execute(sql: "DELETE FROM sent_mutation")
-        try db.execute(
-            sql: "UPDATE sync_state SET server_epoch = COALESCE(?, server_epoch), cursor = 0, rescope_target = COALESCE(scope, rescope_target) WHERE id = 1",
-            arguments: [epoch])
-        try db.execute(sql: "DELETE FROM rescope_seen")
-        return resent + db.changesCount
-    }
-
     private func push(_ summary: inout SyncSummary) async throws {
         guard let deviceId = try replica.identity()?.deviceId else {
             throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
@@ -173,6 +153,10 @@ public struct SyncEngine: Sendable {
             try db.execute(
                 sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
                 arguments: [result.changeSequence ?? 0, result.sequence])
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rejected_mutation)")) == true {
+                // Sent again to a restored server, which took it this time.
+                try db.cachedStatement(sql: "DELETE FROM rejected_mutation WHERE sequence = ?").execute(arguments: [result.sequence])
+            }
             // A resident's own ballot, now counted: note that (never its choices). Cached: this
             // runs for every accepted mutation of a push.
             try db.cachedStatement(
@@ -194,24 +178,6 @@ public struct SyncEngine: Sendable {
                 ])
             try db.execute(sql: "UPDATE outbox SET state = 'rejected' WHERE sequence = ?", arguments: [result.sequence])
         }
-    }
-
-    /// Whether the server has applied fewer of this device's changes than it had acknowledged.
-    private func lostAcknowledged(_ applied: Int64?) throws -> Bool {
-        guard let applied else { return false }
-        let acknowledged = try replica.read { db in
-            try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(sequence) FROM (SELECT MAX(sequence) AS sequence FROM sent_mutation
-                    UNION ALL SELECT MAX(sequence) FROM outbox WHERE state = 'applied')
-                    """) ?? 0
-        }
-        return applied < acknowledged
-    }
-
-    private func keepDays() throws -> Int {
-        try replica.read { db in try Int.fetchOne(db, sql: "SELECT keep_sent_days FROM sync_state WHERE id = 1") ?? 14 }
     }
 
     /// Pulls until caught up. Returns true when it found the server restored (a new history, or
@@ -375,7 +341,7 @@ public struct SyncEngine: Sendable {
             sql: """
                 INSERT OR IGNORE INTO sent_mutation (sequence, id, name, arguments, hlc, device_id, actor_id, created_at, acknowledged_at)
                 SELECT sequence, id, name, arguments, hlc, device_id, actor_id, created_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                FROM outbox WHERE state = 'applied' AND change_sequence <= ?
+                FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)
                 """
         ).execute(arguments: [cursor])
         try db.cachedStatement(sql: "DELETE FROM outbox WHERE state = 'rejected' OR (state = 'applied' AND change_sequence <= ?)")

@@ -97,14 +97,25 @@ struct SyncCommand: AsyncParsableCommand {
         abstract: "Send your changes to the server, then receive everything new until caught up.",
         discussion: """
             Safe to interrupt and to repeat: nothing is ever applied twice, and a sync that stops part-way \
-            resumes where it stopped. Transient failures are retried with backoff.
+            resumes where it stopped. Transient failures are retried with backoff. Changes the server has \
+            acknowledged are kept on the device for 14 days (--keep-sent-days): if the server is restored from \
+            an older backup, the device notices at its next sync, sends them back and re-receives everything.
             """)
 
     @OptionGroup var home: HomeOptions
     @OptionGroup var output: JSONOption
+    @Option(help: ArgumentHelp("How many days to keep changes the server acknowledged, for a server restored from a backup (kept from now on).", valueName: "days"))
+    var keepSentDays: Int?
+
+    func validate() throws {
+        if let keepSentDays, !(1...3650).contains(keepSentDays) {
+            throw ValidationError("--keep-sent-days must be from 1 to 3650, not \(keepSentDays)")
+        }
+    }
 
     func run() async throws {
         let replica = try home.openReplica()
+        if let keepSentDays { try replica.setKeepSentDays(keepSentDays) }
         guard let settings = try replica.syncSettings(), let token = settings.token else {
             throw CLIError("this home is not logged in to a sync server; run `locality login --server URL --user NAME`")
         }
@@ -150,6 +161,14 @@ struct SyncCommand: AsyncParsableCommand {
             print(
                 "Your roles changed on the server, so this device re-received everything you may now see"
                     + (parts.isEmpty ? "; nothing had to leave it." : ". Removed from this device, as you may no longer see them: \(parts.joined(separator: ", "))."))
+        }
+        if summary.serverRestored {
+            let left = summary.removed.values.reduce(0, +)
+            print(
+                "The server was restored from a backup since this device last synced. This device sent back "
+                    + "\(summary.resent == 1 ? "1 change" : "\(summary.resent) changes") it had made (the server keeps what it already had) "
+                    + "and re-received everything you may see"
+                    + (left == 0 ? "; nothing had to leave it." : "; \(left == 1 ? "1 record" : "\(left) records") the server no longer has left this device."))
         }
         if summary.conflictsLost > 0 {
             print(
