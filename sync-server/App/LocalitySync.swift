@@ -20,16 +20,34 @@ struct LocalitySync: AsyncParsableCommand {
             AuditCommand.self, BackupCommand.self, RestoreCommand.self, CheckCommand.self,
             PBServerCommand.self,
         ])
+
+    /// A configuration file's settings go into the environment before anything is parsed.
+    static func main() async {
+        do {
+            try ConfigFile.apply(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(78)  // EX_CONFIG
+        }
+        await main(nil)
+    }
 }
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the sync server on its embedded SQLite database.",
         discussion: """
-            Each option can also be set in the environment: LOCALITY_SYNC_DB, LOCALITY_SYNC_HOST, \
-            LOCALITY_SYNC_PORT, LOCALITY_SYNC_LOG_LEVEL. The server stops cleanly on SIGTERM or SIGINT: \
-            requests in flight finish and the database is closed.
+            Each setting can come from an option, the environment (LOCALITY_SYNC_DB, LOCALITY_SYNC_HOST, \
+            LOCALITY_SYNC_PORT, LOCALITY_SYNC_LOG_LEVEL, LOCALITY_SYNC_LOG_FORMAT, LOCALITY_SYNC_METRICS_TOKEN or \
+            LOCALITY_SYNC_METRICS_TOKEN_FILE, LOCALITY_SYNC_BACKUP_DIR, LOCALITY_SYNC_BACKUP_EVERY, \
+            LOCALITY_SYNC_BACKUP_KEEP) or a file (--config FILE or LOCALITY_SYNC_CONFIG: `key = value` lines with \
+            the keys \(ConfigFile.keys.keys.sorted().joined(separator: ", "))), in that order of precedence. A \
+            malformed value anywhere is refused at start, naming it. The server stops cleanly on SIGTERM or \
+            SIGINT: requests in flight finish and the database is closed.
             """)
+
+    @Option(help: ArgumentHelp("A configuration file of key = value lines (see above).", valueName: "file"))
+    var config: String?
 
     @Option(help: "The server's database file (created and migrated on first start).")
     var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
@@ -40,16 +58,26 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Load the demo council and its accounts (\(DemoCouncil.usernames.joined(separator: ", "))), each with the password '\(DemoCouncil.password)'.")
     var demo = false
     @Option(help: ArgumentHelp("Take checked backups into this directory on a schedule (see --backup-every, --keep).", valueName: "dir"))
-    var backupDir: String?
+    var backupDir: String? = ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_DIR"]
     @Option(help: ArgumentHelp("How often to back up: 30m, 1h, 1d (default 1h).", valueName: "interval"))
-    var backupEvery: String = "1h"
-    @Option(help: "How many scheduled backups to keep; older ones are deleted.") var keep = 48
+    var backupEvery: String = ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_EVERY"] ?? "1h"
+    @Option(help: "How many scheduled backups to keep; older ones are deleted (default 48).") var keep: Int?
+
+    /// --keep, else LOCALITY_SYNC_BACKUP_KEEP (which must then be a whole number), else 48.
+    func backupsKept() throws -> Int {
+        if let keep { return keep }
+        guard let text = ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_KEEP"], !text.isEmpty else { return 48 }
+        guard let value = Int(text), value >= 1 else {
+            throw ValidationError("LOCALITY_SYNC_BACKUP_KEEP (keep) must be a whole number of at least 1, not '\(text)'")
+        }
+        return value
+    }
     @Option(help: ArgumentHelp("text (readable, the default) or json (one object per line). Also $LOCALITY_SYNC_LOG_FORMAT.", valueName: "format"))
     var logFormat: String = ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_FORMAT"] ?? "text"
     @Option(help: ArgumentHelp(
         "A file holding the bearer token GET /metrics needs (also $LOCALITY_SYNC_METRICS_TOKEN); without one, /metrics is not served.",
         valueName: "file"))
-    var metricsTokenFile: String?
+    var metricsTokenFile: String? = ProcessInfo.processInfo.environment["LOCALITY_SYNC_METRICS_TOKEN_FILE"]
     @Flag(name: .customLong("no-request-metrics"), help: .hidden) var noRequestMetrics = false
 
     /// The metrics token: from --metrics-token-file, else the environment; at least 16 characters.
@@ -105,9 +133,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--log-format (or LOCALITY_SYNC_LOG_FORMAT) is text or json, not '\(logFormat)'")
         }
         _ = try metricsToken()
+        let kept = try backupsKept()
         if backupDir != nil {
             _ = try Self.interval(backupEvery)
-            guard keep >= 1 else { throw ValidationError("--keep must be at least 1") }
+            guard kept >= 1 else { throw ValidationError("--keep must be at least 1") }
         }
     }
 
@@ -122,6 +151,7 @@ struct Serve: AsyncParsableCommand {
         }
         let metrics = ServerMetrics()
         let metricsToken = try metricsToken()
+        let kept = try backupsKept()
         let logger = {
             var logger = Logger(label: "locality-sync")
             logger.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_LEVEL"] ?? "") ?? .info
@@ -178,7 +208,7 @@ struct Serve: AsyncParsableCommand {
                     do {
                         let report = try Backup.copy(store.database, to: path)
                         metrics.backedUp(at: report.takenAt)
-                        let pruned = try Backup.prune(directory, keep: keep)
+                        let pruned = try Backup.prune(directory, keep: kept)
                         logger.info(
                             "backup checked and kept",
                             metadata: [
