@@ -131,3 +131,24 @@ struct ObservabilityTests {
         }
     }
 }
+
+@Suite("The OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test func theCopyInTheRepositoryIsTheOneTheServerServes() async throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/openapi.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text == OpenAPIDocument.document.yaml, "docs/openapi.yaml is stale: run `locality-sync openapi --yaml > docs/openapi.yaml`")
+        let server = try TestServer()
+        try await server.run { client in
+            let response = try await client.send(.get, "/v1/openapi.json", version: nil)
+            #expect(response.status == .ok)
+            #expect(try JSONParser.parse(String(buffer: response.body)) == OpenAPIDocument.document)
+        }
+        // Every mutation's arguments are described.
+        guard case .object(let document) = OpenAPIDocument.document, case .object(let components)? = document["components"],
+            case .object(let schemas)? = components["schemas"]
+        else { Issue.record("no schemas"); return }
+        for name in MutationName.allCases { #expect(schemas["arguments." + name.rawValue] != nil, "\(name.rawValue)") }
+    }
+}

@@ -107,3 +107,21 @@ struct CheckCommand: ParsableCommand {
 }
 
 func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_048_576) }
+
+struct OpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi",
+        abstract: "Print the sync API's OpenAPI 3.1 document (as served at GET /v1/openapi.json).",
+        discussion: "`locality-sync openapi --yaml > docs/openapi.yaml` refreshes the copy in the repository.")
+
+    @Flag(help: "YAML instead of JSON.") var yaml = false
+
+    func run() throws {
+        let document = OpenAPIDocument.document
+        if yaml {
+            Swift.print(document.yaml, terminator: "")
+        } else {
+            Swift.print(JSONWriter.pretty(document))
+        }
+    }
+}

@@ -59,6 +59,10 @@ public func buildRouter(store: some SyncStore, configuration: ServerConfiguratio
         metrics: configuration.metrics)
     router.get("/v1/health") { _, _ in try await api.health() }
     router.get("/v1/ready") { _, _ in try await api.ready() }
+    let openAPI = ByteBuffer(bytes: Array(OpenAPIDocument.document.jsonText.utf8))
+    router.get("/v1/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: openAPI))
+    }
     if let token = configuration.metricsToken {
         router.get("/metrics") { request, _ in try await api.metrics(request, token: token) }
     }
