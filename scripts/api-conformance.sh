@@ -6,8 +6,9 @@
 #
 #   scripts/api-conformance.sh [PYTHON] [MAX_EXAMPLES]
 #
-# PYTHON is a Python with openapi-spec-validator and schemathesis (default: python3); run after a
-# build (it uses .build/debug/locality-sync).
+# PYTHON is a Python with openapi-spec-validator, schemathesis and jsonschema (default: python3);
+# run after a build (it uses .build/debug/locality-sync). It then publishes the demo council's
+# grants as 360Giving and validates them against the official schemas kept in the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${1:-python3}"
@@ -41,3 +42,7 @@ PY
     --exclude-path /v1/auth/logout --exclude-path /metrics \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "$examples" --seed 20261130 --no-color 2>&1 | tail -25
+
+# Open data: the demo council's grants, validated against the official 360Giving schemas.
+"$bin" publish 360giving --db "$scratch/api.sqlite" --out "$scratch/grants.json"
+"$python" scripts/validate-open-data.py 360giving "$scratch/grants.json"

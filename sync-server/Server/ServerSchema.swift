@@ -274,6 +274,10 @@ enum ServerSchema {
                 INSERT INTO server_history (id, epoch) VALUES (1, lower(hex(randomblob(16))));
                 """)
         }
+        migrator.registerMigration("server v13 open data") { db in
+            // The council's registered 360Giving prefix, for the grants it publishes.
+            try db.execute(sql: "ALTER TABLE council ADD COLUMN grant_prefix TEXT")
+        }
         return migrator
     }
 
