@@ -58,7 +58,8 @@ final class RawConnection {
 struct HostileUseTests {
     @Test func unknownRoutesAre404WhateverTheirHeaders() async throws {
         try await TestServer().run { client in
-            for path in ["/", "/nope", "/v1/nothing", "/v2/sync/pull"] {
+            // "/" is the public index of places; everything else unknown is a 404.
+            for path in ["/places", "/nope", "/v1/nothing", "/v2/sync/pull"] {
                 let response = try await client.send(.get, path, version: nil)
                 #expect(response.status == .notFound, "\(path)")
                 #expect(try client.errorCode(response) == "not_found")

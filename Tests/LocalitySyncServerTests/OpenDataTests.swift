@@ -66,3 +66,36 @@ struct OpenDataTests {
         #expect(throws: LocalityError.self) { try store.threeSixtyGiving(prefix: "GB-MAR", year: nil, now: Date()) }
     }
 }
+
+@Suite("Public pages")
+struct PublicPageTests {
+    @Test func aPlacePageShowsWhatWasDecidedEscapedAndNothingPersonal() async throws {
+        let server = try TestServer()
+        let officer = try await SyncedDevice("officer", store: server.store)
+        try await officer.sync()
+        _ = try officer.recordNeed(in: "clunbury", title: "<script>alert('x')</script> & \"quotes\"")
+        var personal = RecordNeed(needId: officer.replica.newID(), localityId: UUID.stable("demo:locality:clunbury"), title: "SECRET-NEED Mr Evans")
+        personal.holdsPersonalData = true
+        try officer.replica.perform(personal)
+        try await officer.sync()
+        try await server.run { client in
+            let index = try await client.send(.get, "/", version: nil)
+            #expect(index.status == .ok && String(buffer: index.body).contains("href=\"/places/south-area\""))
+            let page = try await client.send(.get, "/places/south-area", version: nil)
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok && page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(html.contains("lang=\"en-GB\"") && html.contains("Winter lunch club at the chapel") && html.contains("Highways will replace"))
+            #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;"))
+            #expect(!html.contains("<script") && !html.contains("SECRET"))
+            #expect(html.utf8.count < 50_000)
+            let json = try await client.send(.get, "/places/south-area?format=json", version: nil)
+            #expect(json.headers[.contentType] == "application/json; charset=utf-8" && !String(buffer: json.body).contains("SECRET"))
+            // A refresh costs a 304.
+            let tag = try #require(page.headers[.eTag])
+            let again = try await client.send(.get, "/places/south-area", version: nil, headers: [.ifNoneMatch: tag])
+            #expect(again.status == .notModified)
+            let missing = try await client.send(.get, "/places/nowhere-at-all", version: nil)
+            #expect(missing.status == .notFound)
+        }
+    }
+}
