@@ -96,6 +96,9 @@ struct PublicPageTests {
             #expect(again.status == .notModified)
             let missing = try await client.send(.get, "/places/nowhere-at-all", version: nil)
             #expect(missing.status == .notFound)
+            // The grants at their stable URL.
+            let grants = try await client.send(.get, "/open-data/360giving.json", version: nil)
+            #expect(grants.status == .ok && String(buffer: grants.body).contains("\"360G-marcher-"))
         }
     }
 }

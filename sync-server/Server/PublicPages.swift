@@ -179,7 +179,7 @@ public enum PublicPages {
         <body>
         <main>
         \(body)</main>
-        <footer><p><a href="\(escape(json))">This page as JSON</a>. Published under the Open Government Licence.</p></footer>
+        <footer><p><a href="\(escape(json))">This page as JSON</a>. Grants as open data: <a href="/open-data/360giving.json">360Giving</a> (CC BY 4.0). Published under the Open Government Licence.</p></footer>
         </body>
         </html>
 
@@ -204,8 +204,8 @@ public enum PublicPages {
     }
 
     /// A page's response: HTML or its JSON, with an ETag so a refresh costs a 304.
-    static func respond(_ request: Request, html: String, json: JSONValue) -> Response {
-        let wantsJSON = request.uri.queryParameters.get("format") == "json"
+    static func respond(_ request: Request, html: String, json: JSONValue, alwaysJSON: Bool = false) -> Response {
+        let wantsJSON = alwaysJSON || request.uri.queryParameters.get("format") == "json"
         let bytes = Array((wantsJSON ? json.jsonText : html).utf8)
         let tag = "\"" + SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         if request.headers[.ifNoneMatch] == tag {

@@ -39,6 +39,8 @@ public protocol SyncStore: Sendable {
     /// The public pages: the council's places, and one place (nil: not served, or no such place).
     func publicIndex() async throws -> (html: String, json: JSONValue)?
     func publicPlace(_ slug: String) async throws -> (html: String, json: JSONValue)?
+    /// The published 360Giving package (nil: not published by this store).
+    func publishedGrants() async throws -> JSONValue?
 }
 
 extension SyncStore {
@@ -49,6 +51,7 @@ extension SyncStore {
     public func readiness() async throws -> [String] { [] }
     public func publicIndex() async throws -> (html: String, json: JSONValue)? { nil }
     public func publicPlace(_ slug: String) async throws -> (html: String, json: JSONValue)? { nil }
+    public func publishedGrants() async throws -> JSONValue? { nil }
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
         throw LocalityError.invalidInput("this server does not take activation codes")
     }

@@ -166,6 +166,12 @@ extension SQLiteSyncStore {
         }
     }
 
+    /// The package at `/open-data/360giving.json`: with the council's stored prefix, or nil until one is set.
+    public func publishedGrants() async throws -> JSONValue? {
+        guard let publisher = try? grantPublisher(prefix: nil) else { return nil }
+        return try await database.read { db in try ThreeSixtyGiving.package(db, publisher: publisher, now: Date()) }
+    }
+
     /// The 360Giving package of this server's awards.
     public func threeSixtyGiving(prefix: String?, year: FinancialYear?, now: Date) throws -> JSONValue {
         if let prefix {
