@@ -80,26 +80,16 @@ extension SQLiteSyncStore {
         guard let kind = Organisation.Kind(rawValue: kindText) else {
             throw refuse("'\(TerminalText.safe(input.kind))' is not a kind of organisation; use one of: \(Organisation.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        var orgId: String?
-        if let given = input.orgId {
-            do { orgId = try OrgID.validate(given) } catch { throw refuse(error.message) }
-            if let existing = try String.fetchOne(db, sql: "SELECT name FROM organisation WHERE org_identifier = ? COLLATE NOCASE", arguments: [orgId]) {
-                throw refuse("\(orgId!) is already \(existing)'s org-id; an organisation is added once")
-            }
-        }
         var places: [Locality] = []
-        for reference in input.localities {
-            do { places.append(try References.locality(reference, db)) } catch let error as LocalityError { throw refuse(error.message) }
-        }
-        var slug = CouncilGeography.slug(name)
-        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organisation WHERE slug = ?", arguments: [slug]) ?? 0 > 0 {
-            guard let suffix = orgId?.split(separator: "-").last.map(String.init)?.lowercased() ?? places.first?.slug else {
-                throw refuse("there is already an organisation called '\(name)'; give this one an org-id or a place to tell them apart")
-            }
-            slug += "-" + suffix
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organisation WHERE slug = ?", arguments: [slug]) ?? 0 > 0 {
-                throw refuse("there is already an organisation called '\(name)' there")
-            }
+        let orgId: String?
+        let slug: String
+        do {
+            // The same rules as an officer's `organisation.add`.
+            orgId = try OrganisationRules.orgIdentifier(input.orgId, for: UUID.stable("organisation:new"), db)
+            for reference in input.localities { places.append(try References.locality(reference, db)) }
+            slug = try OrganisationRules.slug(for: name, orgId: orgId, places: places, db)
+        } catch let error as LocalityError {
+            throw refuse(error.message)
         }
         let organisation = Organisation(
             id: UUID.stable("organisation:" + (orgId ?? "slug:" + slug)), name: name, kind: kind, orgIdentifier: orgId, slug: slug)

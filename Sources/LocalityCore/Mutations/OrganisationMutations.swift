@@ -38,16 +38,7 @@ public struct AddOrganisation: MutationCommand, Hashable {
         let name = try Validate.title(name, field: "organisation's name")
         let orgId = try OrganisationRules.orgIdentifier(orgIdentifier, for: organisationId, db)
         let places = try OrganisationRules.places(localityIds, db)
-        var slug = try slug.map { try Validate.slug($0) } ?? CouncilGeography.slug(name)
-        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organisation WHERE slug = ?", arguments: [slug]) ?? 0 > 0 {
-            guard let suffix = orgId?.split(separator: "-").last.map({ String($0).lowercased() }) ?? places.first?.slug else {
-                throw LocalityError.invalid("there is already an organisation called '\(name)'; give this one an org-id or a place to tell them apart")
-            }
-            slug += "-" + suffix
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM organisation WHERE slug = ?", arguments: [slug]) ?? 0 > 0 {
-                throw LocalityError.invalid("there is already an organisation called '\(name)' there")
-            }
-        }
+        let slug = try slug.map { try Validate.slug($0) } ?? OrganisationRules.slug(for: name, orgId: orgId, places: places, db)
         try DuplicateKey.as(LocalityError.invalid("organisation \(organisationId.key) already exists")) {
             try Organisation(
                 id: organisationId, name: name, kind: kind, orgIdentifier: orgId, slug: slug,
@@ -107,9 +98,9 @@ public struct UpdateOrganisation: MutationCommand, Hashable {
     }
 }
 
-enum OrganisationRules {
+public enum OrganisationRules {
     /// The org-id in its written form, refused when malformed or already another organisation's.
-    static func orgIdentifier(_ text: String?, for organisationId: UUID, _ db: Database) throws -> String? {
+    public static func orgIdentifier(_ text: String?, for organisationId: UUID, _ db: Database) throws -> String? {
         guard let text, !text.trimmingWhitespace().isEmpty else { return nil }
         let orgId = try OrgID.validate(text)
         if let holder = try Organisation.fetchOne(
@@ -119,6 +110,20 @@ enum OrganisationRules {
             throw LocalityError.invalid("\(orgId) is already \(holder.name)'s org-id; an organisation is added once")
         }
         return orgId
+    }
+
+    /// A slug from the name; when another organisation has it, told apart by the org-id or the first place served.
+    public static func slug(for name: String, orgId: String?, places: [Locality], _ db: Database) throws -> String {
+        func taken(_ slug: String) throws -> Bool {
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM organisation WHERE slug = ?)", arguments: [slug]) ?? false
+        }
+        let slug = CouncilGeography.slug(name)
+        guard try taken(slug) else { return slug }
+        guard let suffix = orgId?.split(separator: "-").last.map({ String($0).lowercased() }) ?? places.first?.slug else {
+            throw LocalityError.invalid("there is already an organisation called '\(name)'; give this one an org-id or a place to tell them apart")
+        }
+        guard try !taken(slug + "-" + suffix) else { throw LocalityError.invalid("there is already an organisation called '\(name)' there") }
+        return slug + "-" + suffix
     }
 
     static func places(_ ids: [UUID], _ db: Database) throws -> [Locality] {
