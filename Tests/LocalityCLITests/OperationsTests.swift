@@ -47,6 +47,13 @@ struct OperationsTests {
         #expect(try operatorCommand(["council", "init", "--name", "Testshire Council", "--gss", "E06000099", "--db", database]).status == 0)
         let taken = try operatorCommand(["backup", "--to", backup, "--db", database])
         #expect(taken.status == 0 && taken.stdout.contains("Checked: integrity ok"), "\(taken.stderr)")
+        // A directory given as the backup is refused, never replaced.
+        let folder = directory.appendingPathComponent("keep-me")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try "precious".write(to: folder.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let intoFolder = try operatorCommand(["backup", "--to", folder.path, "--db", database])
+        #expect(intoFolder.status != 0 && intoFolder.stderr.contains("is a directory"))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("notes.txt").path))
         let checked = try operatorCommand(["check", "--db", backup, "--json"])
         #expect(checked.status == 0 && checked.stdout.contains("\"ledgerProblems\""))
         let refused = try operatorCommand(["restore", "--from", backup, "--db", database])

@@ -115,6 +115,10 @@ public enum Backup {
     public static func copy(_ source: any DatabaseReader, to path: String, now: Date = Date()) throws -> Report {
         let started = ContinuousClock.now
         let destination = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw Failure.io("\(path) is a directory; give the backup's file name (it replaces a file, never a directory)")
+        }
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
         try? FileManager.default.removeItem(at: partial)
         defer { try? FileManager.default.removeItem(at: partial) }
@@ -154,6 +158,10 @@ public enum Backup {
         let check = try DatabaseCheck.run(databaseAt: backup)
         guard check.ok else { throw Failure.checkFailed(check) }
         let destination = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw Failure.io("\(path) is a directory, not a database file")
+        }
         let partial = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).restoring")
         try? FileManager.default.removeItem(at: partial)
         defer { try? FileManager.default.removeItem(at: partial) }

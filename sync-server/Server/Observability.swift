@@ -43,11 +43,11 @@ public final class ServerMetrics: Sendable {
         ).record(duration)
     }
 
-    func mutation(_ name: String, result: String) {
+    func mutations(_ name: String, result: String, count: Int) {
         registry.makeCounter(
             descriptor: Self.name("push_mutations", "total", "Pushed mutations by name and result (accepted, or the rejection code)"),
             labels: [("mutation", name), ("result", result)]
-        ).increment()
+        ).increment(by: Int64(count))
     }
 
     func pulled(rows: Int, bytes: Int) {

@@ -113,12 +113,14 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             throw LocalityError.invalidInput("mutation sequence numbers start at 1; this push carries \(bad.sequence)")
         }
         let response = try await store.push(body, from: session, now: Date())
+        // Counted per name and result, not per mutation: a batch is up to 2,000 of them.
         let names = Dictionary(body.mutations.map { ($0.sequence, $0.name.rawValue) }, uniquingKeysWith: { first, _ in first })
+        var counts: [MutationCount: Int] = [:]
         for result in response.results {
-            metrics.mutation(
-                names[result.sequence] ?? "unknown",
-                result: result.outcome == .rejected ? (result.error?.code.rawValue ?? "rejected") : "accepted")
+            let outcome = result.outcome == .rejected ? (result.error?.code.rawValue ?? "rejected") : "accepted"
+            counts[MutationCount(name: names[result.sequence] ?? "unknown", result: outcome), default: 0] += 1
         }
+        for (key, count) in counts { metrics.mutations(key.name, result: key.result, count: count) }
         context.logger.info(
             "push",
             metadata: [
@@ -204,6 +206,11 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+}
+
+struct MutationCount: Hashable {
+    var name: String
+    var result: String
 }
 
 enum Tokens {

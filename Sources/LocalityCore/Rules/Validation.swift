@@ -101,4 +101,22 @@ enum Validate {
         }
         return money
     }
+
+    /// A slug as people type it: lower-case letters, digits and dashes.
+    static func slug(_ value: String) throws -> String {
+        let text = value.trimmingWhitespace().lowercased()
+        guard !text.isEmpty, text.count <= 80, text.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }),
+            !text.hasPrefix("-"), !text.hasSuffix("-")
+        else {
+            throw LocalityError.invalid("'\(value)' is not a slug: use lower-case letters, digits and dashes, like north-2027-28")
+        }
+        return text
+    }
+
+    /// A figure: finite.
+    static func figure(_ value: Double?, field: String) throws -> Double? {
+        guard let value else { return nil }
+        guard value.isFinite, abs(value) < 1e15 else { throw LocalityError.invalid("the \(field) must be a finite number") }
+        return value
+    }
 }

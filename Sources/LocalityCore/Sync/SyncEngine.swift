@@ -136,6 +136,10 @@ public struct SyncEngine: Sendable {
             let now = replica.environment.now()
             try await replica.database.write { db in
                 for result in response.results { try Self.record(result, now: now, db) }
+                // Once per batch: a change sent again to a restored server, which took what it had once refused.
+                try db.cachedStatement(
+                    sql: "DELETE FROM rejected_mutation WHERE sequence IN (SELECT sequence FROM outbox WHERE state = 'applied')"
+                ).execute()
             }
             summary.sent += batch.count
             summary.accepted += response.results.filter { $0.outcome == .applied }.count
@@ -153,10 +157,6 @@ public struct SyncEngine: Sendable {
             try db.execute(
                 sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
                 arguments: [result.changeSequence ?? 0, result.sequence])
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM rejected_mutation)")) == true {
-                // Sent again to a restored server, which took it this time.
-                try db.cachedStatement(sql: "DELETE FROM rejected_mutation WHERE sequence = ?").execute(arguments: [result.sequence])
-            }
             // A resident's own ballot, now counted: note that (never its choices). Cached: this
             // runs for every accepted mutation of a push.
             try db.cachedStatement(
