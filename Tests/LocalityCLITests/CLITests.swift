@@ -120,16 +120,19 @@ struct CLITests {
         defer { cli.cleanUp() }
         try cli.run("init", "--demo", "--as", "cllr-south")
         let rounds = try cli.run("round", "list", "--json").array()
-        // Each fund's open call, the South small grants round the cycle runs through, and Ledwyche's You Decide.
-        #expect(rounds.count == 4 && rounds.allSatisfy { $0["id"] as? String != nil })
+        // Each area fund's open call, the South small grants round the cycle runs through, Ledwyche's
+        // You Decide, and the GP transport commission's call for bids.
+        #expect(rounds.count == 5 && rounds.allSatisfy { $0["id"] as? String != nil })
         let smallGrants = try #require(rounds.first { $0["title"] as? String == "South small grants 2026/27" })
         #expect(smallGrants["isOpen"] as? Bool == true)
         let ranking = try #require(smallGrants["ranking"] as? [[String: Any]])
         #expect(ranking.map { $0["status"] as? String } == ["approved", "submitted", "rejected"])
         let awards = try cli.run("award", "list", "--json").array()
-        #expect(awards.count == 1 && awards[0]["id"] as? String != nil)
-        #expect((awards[0]["reports"] as? [Any])?.count == 1 && (awards[0]["reviews"] as? [Any])?.count == 1)
-        #expect(try cli.run("commission", "list", "--json").array().isEmpty)
+        #expect(awards.count == 2 && awards.allSatisfy { $0["id"] as? String != nil })
+        let lunch = try #require(awards.first { $0["title"] as? String == "Winter lunch club at the chapel" })
+        #expect((lunch["reports"] as? [Any])?.count == 1 && (lunch["reviews"] as? [Any])?.count == 1)
+        let commissions = try cli.run("commission", "list", "--json").array()
+        #expect(commissions.count == 1 && commissions[0]["stage"] as? Int == 7)
         let budget = try cli.run("report", "budget", "south-2026-27", "--json").object()
         #expect(budget["allocated"] as? Int == 6_000_000 && budget["committed"] as? Int == 450_000)
         #expect(budget["paid"] as? Int == 225_000 && budget["available"] as? Int == 5_550_000)
@@ -187,7 +190,7 @@ struct CLITests {
         #expect(try cli.run("org", "list", "--json").array().count >= 6)
         #expect(try cli.run("outcome", "list", "--json").array().contains { $0["level"] as? String == "strategic" })
         let budgets = try cli.run("budget", "list", "--json").array()
-        #expect(budgets.count == 2)
+        #expect(budgets.count == 3)  // the two area funds and the GP transport commission's
         let north = try cli.run("budget", "show", "north-2026-27", "--json").object()
         #expect(north["allocated"] as? Int == 7_500_000)
         #expect(north["committed"] as? Int == 0)

@@ -77,9 +77,10 @@ struct CommissionTests {
         // Its review is the review of what it delivered: verdict and lessons, on the commission.
         #expect(view.reviews.map(\.verdict) == [.extend] && view.reviews.first?.awardId == stable("award:lunch-club"))
         let trail = try await store.database.read { db in
-            try String.fetchAll(db, sql: "SELECT action FROM audit_entry WHERE record_type = 'commission' ORDER BY sequence")
+            try String.fetchAll(
+                db, sql: "SELECT action FROM audit_entry WHERE record_type = 'commission' AND record_id = ? ORDER BY sequence", arguments: [id.key])
         }
-        #expect(trail == Array(repeating: "commission.stage", count: 7) + ["commission.closed"])
+        #expect(trail == ["commission.started"] + Array(repeating: "commission.stage", count: 7) + ["commission.closed"])
         #expect(try await store.database.read { try Audit.verify($0) }.intact)
     }
 }

@@ -50,7 +50,7 @@ struct OpenDataTests {
         let text = package.jsonText
         #expect(!text.contains("SECRET"), "something private was published")
         guard case .object(let members) = package, case .array(let grants)? = members["grants"] else { Issue.record("no grants"); return }
-        #expect(grants.count == 2)  // the demo's lunch club, and this award
+        #expect(grants.count == 3)  // the demo's lunch club and GP link, and this award
         guard let grant = grants.first(where: { $0.jsonText.contains("Market-day minibus") }), case .object(let fields) = grant else {
             Issue.record("the award is not published"); return
         }

@@ -57,8 +57,10 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
     @Flag(help: "Load the demo council and its accounts (\(DemoCouncil.usernames.joined(separator: ", "))), each with the password '\(DemoCouncil.password)'.")
     var demo = false
-    @Option(help: ArgumentHelp("Take checked backups into this directory on a schedule (see --backup-every, --keep).", valueName: "dir"))
-    var backupDir: String? = ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_DIR"]
+    @Option(name: .customLong("backup-dir"), help: ArgumentHelp("Take checked backups into this directory on a schedule (see --backup-every, --keep).", valueName: "dir"))
+    var backupDirOption: String?
+    /// --backup-dir, else $LOCALITY_SYNC_BACKUP_DIR.
+    var backupDir: String? { backupDirOption ?? ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_DIR"] }
     @Option(help: ArgumentHelp("How often to back up: 30m, 1h, 1d (default 1h).", valueName: "interval"))
     var backupEvery: String = ProcessInfo.processInfo.environment["LOCALITY_SYNC_BACKUP_EVERY"] ?? "1h"
     @Option(help: "How many scheduled backups to keep; older ones are deleted (default 48).") var keep: Int?
@@ -74,10 +76,12 @@ struct Serve: AsyncParsableCommand {
     }
     @Option(help: ArgumentHelp("text (readable, the default) or json (one object per line). Also $LOCALITY_SYNC_LOG_FORMAT.", valueName: "format"))
     var logFormat: String = ProcessInfo.processInfo.environment["LOCALITY_SYNC_LOG_FORMAT"] ?? "text"
-    @Option(help: ArgumentHelp(
+    @Option(name: .customLong("metrics-token-file"), help: ArgumentHelp(
         "A file holding the bearer token GET /metrics needs (also $LOCALITY_SYNC_METRICS_TOKEN); without one, /metrics is not served.",
         valueName: "file"))
-    var metricsTokenFile: String? = ProcessInfo.processInfo.environment["LOCALITY_SYNC_METRICS_TOKEN_FILE"]
+    var metricsTokenFileOption: String?
+    /// --metrics-token-file, else $LOCALITY_SYNC_METRICS_TOKEN_FILE.
+    var metricsTokenFile: String? { metricsTokenFileOption ?? ProcessInfo.processInfo.environment["LOCALITY_SYNC_METRICS_TOKEN_FILE"] }
     @Flag(name: .customLong("no-request-metrics"), help: .hidden) var noRequestMetrics = false
 
     /// The metrics token: from --metrics-token-file, else the environment; at least 16 characters.

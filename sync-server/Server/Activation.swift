@@ -78,7 +78,7 @@ extension SQLiteSyncStore {
         guard request.password.count >= 10 else {
             throw LocalityError.invalidInput("choose a password of at least 10 characters")
         }
-        let account = try await database.read { db in
+        let account = try database.read { db in
             try Row.fetchOne(
                 db,
                 sql: """

@@ -67,25 +67,7 @@ public func buildRouter(store: some SyncStore, configuration: ServerConfiguratio
         router.get("/metrics") { request, _ in try await api.metrics(request, token: token) }
     }
     // What residents see, without logging in.
-    router.get("/") { request, _ in
-        guard let page = try await store.publicIndex() else { throw HTTPError(.notFound) }
-        return PublicPages.respond(request, html: page.html, json: page.json)
-    }
-    router.get("/places/:slug") { request, context in
-        let slug = try context.parameters.require("slug")
-        guard let page = try await store.publicPlace(slug) else {
-            throw APIError(status: .notFound, LocalityError.notFound("there is no place '\(TerminalText.safe(String(slug.prefix(80))))'; / lists them"))
-        }
-        return PublicPages.respond(request, html: page.html, json: page.json)
-    }
-    router.get("/open-data/360giving.json") { request, _ in
-        guard let grants = try await store.publishedGrants() else {
-            throw APIError(status: .notFound, LocalityError.notFound("the council publishes no grants here yet (locality-sync publish 360giving --prefix)"))
-        }
-        var response = PublicPages.respond(request, html: "", json: grants, alwaysJSON: true)
-        response.headers[.contentDisposition] = "inline; filename=\"360giving.json\""
-        return response
-    }
+    PublicPages.addRoutes(to: router, store: store)
     // The protocol header is checked on the sync API's own routes only: anything else is a plain 404.
     let v1 = router.group("/v1").add(middleware: ProtocolVersionMiddleware())
     v1.post("auth/login") { request, context in try await api.login(request, context) }

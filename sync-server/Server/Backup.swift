@@ -146,7 +146,7 @@ public enum Backup {
         let bytes = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size] as? Int64) ?? 0
         let elapsed = ContinuousClock.now - started
         return Report(
-            path: destination.path, bytes: bytes ?? 0,
+            path: destination.path, bytes: bytes,
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, takenAt: now,
             changeSequence: sequence, check: check)
     }

@@ -45,25 +45,11 @@ public enum PublicPages {
             SELECT id FROM down
             """
         let budgets = try Budget.fetchAll(db, sql: "SELECT * FROM budget WHERE locality_id IN (\(within)) ORDER BY financial_year DESC, name", arguments: [place.id.key])
-        let awards = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT award.id, award.title, award.amount, award.status, award.starts_on, award.ends_on, organisation.name AS recipient,
-                    proposal.summary,
-                    (SELECT COALESCE(SUM(CASE kind WHEN 'payment' THEN amount WHEN 'clawback' THEN -amount ELSE 0 END), 0)
-                     FROM ledger_entry WHERE award_id = award.id) AS paid
-                FROM award JOIN proposal ON proposal.id = award.proposal_id JOIN organisation ON organisation.id = award.organisation_id
-                WHERE proposal.locality_id IN (\(within)) ORDER BY award.created_at DESC
-                """, arguments: [place.id.key])
-        let decisions = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT decision.outcome, decision.amount, decision.reasons, decision.authority, decision.decided_at, proposal.title,
-                    proposal.amount_requested
-                FROM decision JOIN proposal ON proposal.id = decision.proposal_id
-                WHERE proposal.locality_id IN (\(within)) AND proposal.status NOT IN ('draft', 'withdrawn')
-                ORDER BY decision.decided_at DESC LIMIT 50
-                """, arguments: [place.id.key])
+        let awards = try awards(where: "proposal.locality_id IN (\(within))", [place.id.key], limit: 20, db)
+        let decisions = try decisions(where: "proposal.locality_id IN (\(within))", [place.id.key], limit: 30, db)
+        let votes = try votes(touching: within, [place.id.key], db)
+        let commissions = try Commission.fetchAll(
+            db, sql: "SELECT * FROM commission WHERE locality_id IN (\(within)) ORDER BY updated_at DESC LIMIT 20", arguments: [place.id.key])
         let needs = try Need.fetchAll(
             db,
             sql: """
@@ -95,24 +81,18 @@ public enum PublicPages {
                 ])
             }
         }
-        body += "<h2>What was funded here</h2>\n"
-        if awards.isEmpty { body += "<p>No awards yet.</p>\n" } else {
-            body += "<table>\n<thead><tr><th scope=\"col\">Award</th><th scope=\"col\">To</th><th scope=\"col\">Amount</th><th scope=\"col\">Paid</th><th scope=\"col\">Runs</th></tr></thead>\n<tbody>\n"
-            for award in awards {
-                body += "<tr><td>\(escape(text(award, "title")))<br><small>\(escape(text(award, "summary")))</small></td><td>\(escape(text(award, "recipient")))</td>"
-                    + "<td>\(Money(pence: award["amount"]))</td><td>\(Money(pence: award["paid"]))</td><td>\(escape(text(award, "starts_on"))) to \(escape(text(award, "ends_on")))</td></tr>\n"
-            }
-            body += "</tbody>\n</table>\n"
+        body += "<h2>What was funded here</h2>\n" + awards.html
+        if awards.more { body += "<p><a href=\"/awards\">All awards</a></p>\n" }
+        body += "<h2>Decisions and why</h2>\n" + decisions.html
+        if decisions.more { body += "<p><a href=\"/decisions\">All decisions</a></p>\n" }
+        if !votes.isEmpty {
+            body += "<h2>Residents' votes</h2>\n<ul>\n" + votes.map(voteLine).joined() + "</ul>\n"
         }
-        body += "<h2>Decisions and why</h2>\n"
-        if decisions.isEmpty { body += "<p>No decisions yet.</p>\n" } else {
-            body += "<ul>\n"
-            for decision in decisions {
-                let outcome = Decision.Outcome(rawValue: text(decision, "outcome"))?.label ?? text(decision, "outcome")
-                let amount = (decision["amount"] as Int64?).map { " \(Money(pence: $0))" } ?? ""
-                let day = (decision["decided_at"] as String?).flatMap(Timestamps.parse).map(Timestamps.day) ?? ""
-                body += "<li><strong>\(escape(text(decision, "title")))</strong>: \(escape(outcome))\(amount) on \(escape(day)). "
-                    + "\(escape(text(decision, "reasons"))) <small>Authority: \(escape(text(decision, "authority")))</small></li>\n"
+        if !commissions.isEmpty {
+            body += "<h2>Services being commissioned</h2>\n<ul>\n"
+            for commission in commissions {
+                let stage = commission.status == .closed ? "closed after review" : "stage \(commission.stage) of 8: \(commission.stageName)"
+                body += "<li>\(escape(commission.title)) — \(escape(stage))</li>\n"
             }
             body += "</ul>\n"
         }
@@ -134,11 +114,11 @@ public enum PublicPages {
         let json: JSONValue = [
             "name": .string(place.name), "kind": .string(place.kind.rawValue), "gssCode": place.gssCode.map(JSONValue.string) ?? .null,
             "funds": .array(fundsJSON),
-            "awards": .array(awards.map { ["title": .string(text($0, "title")), "recipient": .string(text($0, "recipient")), "amount": .int($0["amount"]), "paid": .int($0["paid"])] }),
-            "decisions": .array(decisions.map {
-                ["title": .string(text($0, "title")), "outcome": .string(text($0, "outcome")), "reasons": .string(text($0, "reasons")),
-                 "authority": .string(text($0, "authority"))]
+            "awards": .array(awards.json), "decisions": .array(decisions.json),
+            "commissions": .array(commissions.map {
+                ["title": .string($0.title), "stage": .int(Int64($0.stage)), "stageName": .string($0.stageName), "status": .string($0.status.rawValue)]
             }),
+            "votes": .array(votes.map { ["title": .string($0.title), "status": .string($0.status.rawValue), "url": .string("/votes/\($0.id.key)")] }),
             "openRounds": .array(rounds.map { ["title": .string($0.title), "closesOn": .string($0.closesOn)] }),
             "needs": .array(needs.map { ["title": .string($0.title), "severity": .int(Int64($0.severity)), "status": .string($0.status.rawValue)] }),
         ]
@@ -179,7 +159,7 @@ public enum PublicPages {
         <body>
         <main>
         \(body)</main>
-        <footer><p><a href="\(escape(json))">This page as JSON</a>. Grants as open data: <a href="/open-data/360giving.json">360Giving</a> (CC BY 4.0). Published under the Open Government Licence.</p></footer>
+        <footer><nav aria-label="Site"><p><a href="/">Places</a> · <a href="/decisions">Decisions</a> · <a href="/awards">Awards</a> · <a href="/open-data">Open data</a> (CC BY 4.0) · <a href="\(escape(json))">This page as JSON</a></p></nav></footer>
         </body>
         </html>
 
@@ -204,9 +184,14 @@ public enum PublicPages {
     }
 
     /// A page's response: HTML or its JSON, with an ETag so a refresh costs a 304.
-    static func respond(_ request: Request, html: String, json: JSONValue, alwaysJSON: Bool = false) -> Response {
-        let wantsJSON = alwaysJSON || request.uri.queryParameters.get("format") == "json"
-        let bytes = Array((wantsJSON ? json.jsonText : html).utf8)
+    static func respond(_ request: Request, html: String, json: JSONValue) -> Response {
+        let wantsJSON = request.uri.queryParameters.get("format") == "json"
+        return respond(
+            request, bytes: Array((wantsJSON ? json.jsonText : html).utf8),
+            contentType: wantsJSON ? "application/json; charset=utf-8" : "text/html; charset=utf-8")
+    }
+
+    static func respond(_ request: Request, bytes: [UInt8], contentType: String) -> Response {
         let tag = "\"" + SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
         if request.headers[.ifNoneMatch] == tag {
             return Response(status: .notModified, headers: [.eTag: tag])
@@ -214,19 +199,55 @@ public enum PublicPages {
         return Response(
             status: .ok,
             headers: [
-                .contentType: wantsJSON ? "application/json; charset=utf-8" : "text/html; charset=utf-8", .eTag: tag,
+                .contentType: contentType, .eTag: tag,
                 .cacheControl: "public, max-age=60",
             ],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 
-extension SQLiteSyncStore {
-    public func publicIndex() async throws -> (html: String, json: JSONValue)? {
-        try await database.read { try PublicPages.index($0) }
-    }
-
-    public func publicPlace(_ slug: String) async throws -> (html: String, json: JSONValue)? {
-        try await database.read { try PublicPages.place(slug, $0) }
+extension PublicPages {
+    static func addRoutes(to router: Router<SyncRequestContext>, store: some SyncStore) {
+        @Sendable func serve(_ resource: PublicResource, _ request: Request, missing: String) async throws -> Response {
+            switch try await store.publicContent(resource) {
+            case .page(let html, let json)?: return respond(request, html: html, json: json)
+            case .file(let bytes, let contentType, let filename)?:
+                var response = respond(request, bytes: bytes, contentType: contentType)
+                response.headers[.contentDisposition] = "inline; filename=\"\(filename)\""
+                return response
+            case nil: throw APIError(status: .notFound, LocalityError.notFound(missing))
+            }
+        }
+        @Sendable func page(_ request: Request) throws -> Int {
+            guard let text = request.uri.queryParameters.get("page") else { return 1 }
+            guard let number = Int(text), (1...100_000).contains(number) else {
+                throw APIError(status: .badRequest, LocalityError.invalidInput("page must be a whole number from 1, not '\(TerminalText.safe(String(text.prefix(20))))'"))
+            }
+            return number
+        }
+        @Sendable func safe(_ text: Substring) -> String { TerminalText.safe(String(text.prefix(80))) }
+        router.get("/") { request, _ in try await serve(.index, request, missing: "no council is set up here") }
+        router.get("/places/:slug") { request, context in
+            let slug = try context.parameters.require("slug")
+            return try await serve(.place(slug), request, missing: "there is no place '\(safe(slug[...]))'; / lists them")
+        }
+        router.get("/decisions") { request, _ in try await serve(.decisions(page: try page(request)), request, missing: "no decisions are published here") }
+        router.get("/awards") { request, _ in try await serve(.awards(page: try page(request)), request, missing: "no awards are published here") }
+        router.get("/votes/:id") { request, context in
+            let id = try context.parameters.require("id")
+            return try await serve(.vote(id), request, missing: "there is no vote '\(safe(id[...]))'; votes are listed on their places' pages")
+        }
+        router.get("/open-data") { request, _ in try await serve(.openData, request, missing: "no open data is published here") }
+        router.get("/open-data/360giving.json") { request, _ in
+            try await serve(.grants, request, missing: "the council publishes no grants here yet (locality-sync publish 360giving --prefix)")
+        }
+        router.get("/open-data/ocds.json") { request, _ in
+            try await serve(.contracts, request, missing: "the council publishes no contracting data here yet (locality-sync publish ocds --prefix)")
+        }
+        router.get("/open-data/votes/:file") { request, context in
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".pb") else { throw APIError(status: .notFound, LocalityError.notFound("votes are published as ID.pb")) }
+            return try await serve(.pabulib(String(file.dropLast(3))), request, missing: "there is no closed vote '\(safe(file.dropLast(3)))'")
+        }
     }
 }

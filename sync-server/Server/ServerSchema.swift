@@ -278,6 +278,26 @@ enum ServerSchema {
             // The council's registered 360Giving prefix, for the grants it publishes.
             try db.execute(sql: "ALTER TABLE council ADD COLUMN grant_prefix TEXT")
         }
+        migrator.registerMigration("server v14 commission history") { db in
+            // The council's registered OCID prefix, and each commission's stages in the audit trail,
+            // dated when the mutation that moved it was made: the OCDS releases are built from them.
+            try db.execute(sql: """
+                ALTER TABLE council ADD COLUMN ocid_prefix TEXT;
+                CREATE TRIGGER audit_commission_start AFTER INSERT ON commission BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1), 'commission.started', 'commission', NEW.id,
+                        json_object('stage', NEW.stage, 'status', NEW.status, 'at', NEW.created_at), NEW.title);
+                END;
+                DROP TRIGGER audit_commission_stage;
+                CREATE TRIGGER audit_commission_stage AFTER UPDATE OF stage, status ON commission
+                WHEN OLD.stage IS NOT NEW.stage OR OLD.status IS NOT NEW.status BEGIN
+                    INSERT INTO audit_entry (actor_id, action, record_type, record_id, detail, reason)
+                    VALUES ((SELECT person_id FROM audit_actor WHERE id = 1),
+                        CASE WHEN NEW.status = 'closed' THEN 'commission.closed' ELSE 'commission.stage' END, 'commission', NEW.id,
+                        json_object('from', OLD.stage, 'to', NEW.stage, 'status', NEW.status, 'at', NEW.updated_at), NEW.title);
+                END;
+                """)
+        }
         return migrator
     }
 

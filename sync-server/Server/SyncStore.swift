@@ -36,11 +36,8 @@ public protocol SyncStore: Sendable {
     func verifyAudit() async throws -> Audit.Verification?
     /// Why the store is not ready to serve (empty when it is).
     func readiness() async throws -> [String]
-    /// The public pages: the council's places, and one place (nil: not served, or no such place).
-    func publicIndex() async throws -> (html: String, json: JSONValue)?
-    func publicPlace(_ slug: String) async throws -> (html: String, json: JSONValue)?
-    /// The published 360Giving package (nil: not published by this store).
-    func publishedGrants() async throws -> JSONValue?
+    /// The public pages and open-data files (nil: not served by this store, or no such thing).
+    func publicContent(_ resource: PublicResource) async throws -> PublicContent?
 }
 
 extension SyncStore {
@@ -49,9 +46,7 @@ extension SyncStore {
     public func figures() async throws -> StoreFigures? { nil }
     public func verifyAudit() async throws -> Audit.Verification? { nil }
     public func readiness() async throws -> [String] { [] }
-    public func publicIndex() async throws -> (html: String, json: JSONValue)? { nil }
-    public func publicPlace(_ slug: String) async throws -> (html: String, json: JSONValue)? { nil }
-    public func publishedGrants() async throws -> JSONValue? { nil }
+    public func publicContent(_ resource: PublicResource) async throws -> PublicContent? { nil }
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
         throw LocalityError.invalidInput("this server does not take activation codes")
     }

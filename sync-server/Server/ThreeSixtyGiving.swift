@@ -26,7 +26,9 @@ public struct GrantPublisher: Sendable {
 public enum ThreeSixtyGiving {
     public static let licence = "https://creativecommons.org/licenses/by/4.0/"
 
-    public static func package(_ db: Database, publisher: GrantPublisher, year: FinancialYear? = nil, now: Date) throws -> JSONValue {
+    /// `now` dates the package; without one, it is dated by its latest grant's `dateModified`, so
+    /// that the same data is the same bytes (and a refresh of the served file costs a 304).
+    public static func package(_ db: Database, publisher: GrantPublisher, year: FinancialYear? = nil, now: Date?) throws -> JSONValue {
         var sql = "SELECT award.* FROM award JOIN budget ON budget.id = award.budget_id"
         var arguments = StatementArguments()
         if let year {
@@ -35,6 +37,10 @@ public enum ThreeSixtyGiving {
         }
         let awards = try Award.fetchAll(db, sql: sql + " ORDER BY award.created_at, award.id", arguments: arguments)
         let grants = try awards.map { try grant($0, publisher: publisher, db) }
+        let now = now ?? grants.compactMap { grant -> Date? in
+            guard case .object(let fields) = grant, case .string(let modified)? = fields["dateModified"] else { return nil }
+            return Timestamps.parse(modified)
+        }.max() ?? Date(timeIntervalSince1970: 0)
         return [
             "version": "1.4",
             "title": .string("\(publisher.name): locality grants" + (year.map { " \($0)" } ?? "")),
@@ -148,28 +154,38 @@ extension SQLiteSyncStore {
     /// Who publishes this server's grants: the council set up here (its org-id, and the 360Giving
     /// prefix given now or at set-up), or the demo council's made-up one.
     public func grantPublisher(prefix given: String?) throws -> GrantPublisher {
+        let council = try publishingCouncil()
+        guard let row = council.row else {
+            var demo = GrantPublisher.demo
+            if let given { demo.prefix = given }
+            return demo
+        }
+        guard let prefix = given ?? row["grant_prefix"] else {
+            throw LocalityError.invalidInput("give the council's registered 360Giving prefix with --prefix 360G-…")
+        }
+        return GrantPublisher(name: council.name, orgId: council.orgId, prefix: prefix)
+    }
+
+    /// The council that publishes: the one set up here (its row, needing an org-id), or the demo
+    /// council (no row).
+    func publishingCouncil() throws -> (name: String, orgId: String, row: Row?) {
         try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT name, org_id, grant_prefix FROM council WHERE id = 1") else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM council WHERE id = 1") else {
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM locality WHERE id = ?)", arguments: [DemoCouncil.localities[0].id.key]) == true
                 else { throw LocalityError.invalidInput("no council is set up here: run `locality-sync council init` first") }
-                var demo = GrantPublisher.demo
-                if let given { demo.prefix = given }
-                return demo
+                return (GrantPublisher.demo.name, GrantPublisher.demo.orgId, nil)
             }
             guard let orgId: String = row["org_id"] else {
-                throw LocalityError.invalidInput("the council has no org-id; 360Giving needs it as the funder's identifier (council init --org-id)")
+                throw LocalityError.invalidInput("the council has no org-id; open data needs it as the publisher's identifier (council init --org-id)")
             }
-            guard let prefix = given ?? row["grant_prefix"] else {
-                throw LocalityError.invalidInput("give the council's registered 360Giving prefix with --prefix 360G-…")
-            }
-            return GrantPublisher(name: row["name"], orgId: orgId, prefix: prefix)
+            return (row["name"], orgId, row)
         }
     }
 
     /// The package at `/open-data/360giving.json`: with the council's stored prefix, or nil until one is set.
     public func publishedGrants() async throws -> JSONValue? {
         guard let publisher = try? grantPublisher(prefix: nil) else { return nil }
-        return try await database.read { db in try ThreeSixtyGiving.package(db, publisher: publisher, now: Date()) }
+        return try await database.read { db in try ThreeSixtyGiving.package(db, publisher: publisher, now: nil) }
     }
 
     /// The 360Giving package of this server's awards.

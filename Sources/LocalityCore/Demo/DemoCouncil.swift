@@ -11,6 +11,7 @@ import GRDB
 public enum DemoCouncil {
     public static let usernames = [
         "admin", "officer", "finance", "cabinet", "cllr-north", "cllr-south", "clerk-north", "clerk-south", "resident-south",
+        "transport",
     ]
 
     /// The password every demo account has on a demo server.
@@ -76,6 +77,7 @@ public enum DemoCouncil {
         ("clerk-north", "Jenny Marsh (Clerk, Whitmere Town Council)", [(.member, "whitmere-town-council")]),
         ("clerk-south", "David Owen (Clerk, Clunbury Parish Council)", [(.member, "clunbury-parish-council")]),
         ("resident-south", "Sam Evans (resident of Ledwyche)", [(.resident, "ledwyche-town")]),
+        ("transport", "Gareth Lloyd (Operations Manager, Marches Community Transport)", [(.member, "marches-community-transport")]),
     ]
 
     public static func personID(_ username: String) -> UUID { id("person:" + username) }
@@ -83,7 +85,8 @@ public enum DemoCouncil {
     /// The titles of the proposals the demo's pass round the cycle brings (see `loadCycle`), so
     /// that tests can tell their own records from the demo's.
     public static let cycleProposalTitles: Set<String> = Set(
-        ["Winter lunch club at the chapel", "Friday youth evenings", "Village green benches"] + youDecideProposals.map(\.title))
+        ["Winter lunch club at the chapel", "Friday youth evenings", "Village green benches"] + youDecideProposals.map(\.title)
+            + commissionBids.map(\.title))
 
     /// The participatory-budgeting round: Ledwyche's proposals, submitted and checked for
     /// feasibility, ready for an officer to put to the residents' vote (`locality vote open`).
@@ -129,6 +132,7 @@ public enum DemoCouncil {
         try loadNeeds(db)
         try loadCycle(db)
         try loadYouDecide(db)
+        try loadCommission(db)
     }
 
     private static func loadOutcomes(_ db: Database) throws {
@@ -225,7 +229,7 @@ public enum DemoCouncil {
     }
 
     /// Applies a mutation as one of the demo's people would make it, through the same rules.
-    private static func run(_ command: some MutationCommand, as username: String, at date: Date, _ db: Database) throws {
+    static func run(_ command: some MutationCommand, as username: String, at date: Date, _ db: Database) throws {
         let context = MutationContext(
             actor: try Actor.load(db, personId: personID(username)), at: date,
             hlc: HLCTimestamp(wallMillis: Int64(date.timeIntervalSince1970 * 1000), counter: 0, node: "demo"))

@@ -26,7 +26,7 @@ public struct Round: SyncRecord, Hashable {
     /// Whether the round takes submissions on `day` (`2026-11-23`).
     public func isOpen(on day: String) -> Bool { opensOn <= day && day <= closesOn }
 
-    static func ids(_ text: String) -> [UUID] {
+    public static func ids(_ text: String) -> [UUID] {
         guard case .array(let items)? = try? JSONParser.parse(text) else { return [] }
         return items.compactMap { if case .string(let key) = $0 { UUID(key: key) } else { nil } }
     }

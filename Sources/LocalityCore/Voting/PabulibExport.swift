@@ -6,15 +6,22 @@ extension Pabulib {
     /// and its ballots, with voters numbered 1, 2, … in a random order — never the voter
     /// reference, the paper serial, who captured it or when — so nothing links a ballot to anyone.
     /// Only the server holds every ballot, so only the server's export is the whole vote.
-    public static func export(vote voteId: UUID, _ db: Database) throws -> String {
+    /// With a `seed`, the order is shuffled by it rather than afresh, so a published file is the
+    /// same bytes each time it is fetched; the seed must be one nobody outside can compute.
+    public static func export(vote voteId: UUID, _ db: Database, seed: UInt64? = nil) throws -> String {
         guard let vote = try Vote.find(db, id: voteId) else { throw LocalityError.notFound("no vote with id \(voteId.key)") }
         let round = try Lookup.round(vote.roundId, db)
         let budget = try Lookup.budget(round.budgetId, db)
         let funded = Set(try vote.result.map { try JSONCoding.decode(Allocation.self, from: Array($0.utf8)).funded } ?? [])
-        var ballots = try String.fetchAll(db, sql: "SELECT proposal_ids FROM ballot WHERE vote_id = ?", arguments: [vote.id.key])
+        var ballots = try String.fetchAll(db, sql: "SELECT proposal_ids FROM ballot WHERE vote_id = ? ORDER BY id", arguments: [vote.id.key])
             .map { Round.ids($0).map(\.key) }
-        var generator = SystemRandomNumberGenerator()
-        ballots.shuffle(using: &generator)
+        if let seed {
+            var generator = SeededGenerator(seed: seed)
+            ballots.shuffle(using: &generator)
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            ballots.shuffle(using: &generator)
+        }
         var votes: [String: Int] = [:]
         for ballot in ballots { for id in ballot { votes[id, default: 0] += 1 } }
         var projects: [PBProject] = []
