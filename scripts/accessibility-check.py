@@ -3,8 +3,8 @@
 
     scripts/accessibility-check.py URL [SCREENSHOT_DIR]
 
-Opens each page (/, every place it lists, /decisions, /awards, /open-data and every vote a place
-page links to) in headless Chromium through Selenium, at phone width (360 px) and desktop width
+Opens each page (/, /decisions, /awards, /open-data and every page they link to, followed
+to the end: places, parishes, votes, further pages of lists) in headless Chromium through Selenium, at phone width (360 px) and desktop width
 (1280 px). At each width it runs the axe-core rules bundled by axe-selenium-python (tags wcag2a,
 wcag2aa, wcag21a, wcag21aa, wcag22aa) and fails on any serious or critical violation; it also fails
 when a page scrolls sideways on the phone. A screenshot of each page at each width is saved in
@@ -33,20 +33,21 @@ WIDTHS = {"phone": (360, 800), "desktop": (1280, 900)}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def fetch_json(url: str):
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.load(response)
-
-
-def pages(base: str) -> list:
+def pages(base: str, limit: int = 300) -> list:
+    """Every page reachable by links from /, the lists and the open data page, breadth first:
+    places (including parishes only linked from their ward), votes, pages of lists."""
     found = ["/", "/decisions", "/awards", "/open-data"]
-    index = fetch_json(base + "/?format=json")
-    for place in index.get("places", []):
-        found.append(place["url"])
-        detail = fetch_json(base + place["url"] + "?format=json")
-        for vote in detail.get("votes", []):
-            if vote["url"] not in found:
-                found.append(vote["url"])
+    queue = list(found)
+    while queue and len(found) < limit:
+        path = queue.pop(0)
+        with urllib.request.urlopen(base + path, timeout=10) as response:
+            html = response.read().decode("utf-8")
+        for link in re.findall(r'href="(/[^"]*)"', html):
+            link = link.replace("&amp;", "&")
+            if "format=json" in link or link.startswith("/open-data/") or link in found:
+                continue
+            found.append(link)
+            queue.append(link)
     return found
 
 

@@ -157,9 +157,10 @@ struct DecisionTests {
             let verification = try Audit.verify(db)
             #expect(verification.intact)
             #expect(verification.unsealed == 0)
-            // The demo's four allocations, then the submission, the decision, its commitment and the approval.
+            // The demo's six allocations (four to the area funds, two to the GP transport fund), then
+            // the submission, the decision, its commitment and the approval.
             let actions = try String.fetchAll(db, sql: "SELECT action FROM audit_entry ORDER BY sequence")
-            #expect(actions.filter { $0 == "ledger.allocation" }.count == 4)
+            #expect(actions.filter { $0 == "ledger.allocation" }.count == 6)
             #expect(Array(actions.suffix(4)) == ["proposal.submitted", "ledger.commitment", "decision.approved", "proposal.approved"])
             let actor = try String.fetchOne(
                 db, sql: "SELECT actor_id FROM audit_entry WHERE action = 'decision.approved' ORDER BY sequence DESC LIMIT 1")

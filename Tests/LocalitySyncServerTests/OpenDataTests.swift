@@ -49,6 +49,17 @@ struct OpenDataTests {
         let package = try store.threeSixtyGiving(prefix: "360G-marcher", year: nil, now: Date())
         let text = package.jsonText
         #expect(!text.contains("SECRET"), "something private was published")
+        // Nor on any public page or in any other published file, HTML or JSON.
+        var resources: [PublicResource] = [.index, .decisions(page: 1), .awards(page: 1), .openData, .grants, .contracts]
+        resources += DemoCouncil.localities.map { .place($0.slug) }
+        for resource in resources {
+            switch try await store.publicContent(resource) {
+            case .page(let html, let json)?:
+                #expect(!html.contains("SECRET") && !json.jsonText.contains("SECRET"), "\(resource) publishes something private")
+            case .file(let bytes, _, _)?: #expect(!String(decoding: bytes, as: UTF8.self).contains("SECRET"), "\(resource)")
+            case nil: Issue.record("\(resource) is not served")
+            }
+        }
         guard case .object(let members) = package, case .array(let grants)? = members["grants"] else { Issue.record("no grants"); return }
         #expect(grants.count == 3)  // the demo's lunch club and GP link, and this award
         guard let grant = grants.first(where: { $0.jsonText.contains("Market-day minibus") }), case .object(let fields) = grant else {

@@ -105,7 +105,7 @@ struct PublicRecordsTests {
         try await server.run { client in
             let page = try await client.send(.get, "/votes/\(vote.key)", version: nil)
             let html = String(buffer: page.body)
-            #expect(page.status == .ok && html.contains("5 ballots were counted") && html.contains("Funded") && html.contains("Not funded"))
+            #expect(page.status == .ok && html.contains("5 ballots were counted") && html.contains("£6,000.00") && html.contains("Funded") && html.contains("Not funded"))
             #expect(html.contains("Skate ramps on Ledwyche East rec") && html.contains("/open-data/votes/\(vote.key).pb"))
             let json = String(buffer: try await client.send(.get, "/votes/\(vote.key)?format=json", version: nil).body)
             #expect(json.contains("\"explanation\"") && json.contains("\"ballotsCounted\":5"))

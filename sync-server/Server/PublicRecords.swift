@@ -181,17 +181,20 @@ extension PublicPages {
         ]
         let proposals = try vote.ballotProposalIds.compactMap { try Proposal.find(db, id: $0) }
         if vote.status == .closed, let text = vote.result, let result = try? JSONCoding.decode(Allocation.self, from: Array(text.utf8)) {
-            body += "<p>\(vote.ballotsCounted ?? 0) ballots were counted. \(result.funded.count) of \(result.projects.count) projects are funded, "
-                + "spending £\(result.spent.decimal(places: 2)) of £\(result.budget.decimal(places: 2)).</p>\n"
+            // The count works in pence.
+            func money(_ pence: Rational) -> Money { Money(pence: Int64(pence.doubleValue.rounded())) }
+            let counted = vote.ballotsCounted ?? 0
+            body += "<p>\(counted) ballot\(counted == 1 ? " was" : "s were") counted. \(result.funded.count) of \(result.projects.count) projects are funded, "
+                + "spending \(money(result.spent)) of \(money(result.budget)).</p>\n"
             body += "<table>\n<caption>Result, in the order the count chose</caption>\n<thead><tr><th scope=\"col\">Project</th><th scope=\"col\">Cost</th>"
                 + "<th scope=\"col\">Votes</th><th scope=\"col\">Result</th></tr></thead>\n<tbody>\n"
             var projects: [JSONValue] = []
             for project in result.projects {
                 let title = proposals.first { $0.id.key == project.id }?.title ?? project.id
-                body += "<tr><td>\(escape(title))<br><small>\(escape(project.explanation))</small></td><td>£\(project.cost.decimal(places: 2))</td>"
+                body += "<tr><td>\(escape(title))<br><small>\(escape(project.explanation))</small></td><td>\(money(project.cost))</td>"
                     + "<td>\(project.approvals)</td><td>\(project.funded ? "Funded" : "Not funded")</td></tr>\n"
                 projects.append([
-                    "title": .string(title), "cost": .string(project.cost.decimal(places: 2)), "votes": .int(Int64(project.approvals)),
+                    "title": .string(title), "cost": .int(money(project.cost).pence), "votes": .int(Int64(project.approvals)),
                     "funded": .bool(project.funded), "explanation": .string(project.explanation),
                 ])
             }
