@@ -11,8 +11,11 @@ final class ServerProcess: @unchecked Sendable {
     private(set) var port = 0
     let log: URL
     let demo: Bool
+    /// Serve from this PostgreSQL database instead of the SQLite file.
+    let postgres: String?
 
-    init(demo: Bool = true, database: URL? = nil) {
+    init(demo: Bool = true, database: URL? = nil, postgres: String? = nil) {
+        self.postgres = postgres
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locality-server-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.database = database ?? directory.appendingPathComponent("server.sqlite")
@@ -28,7 +31,8 @@ final class ServerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("locality-sync")
-        process.arguments = ["serve"] + (demo ? ["--demo"] : []) + ["--db", database.path, "--port", port == 0 ? "0" : String(port)]
+        process.arguments = ["serve"] + (demo ? ["--demo"] : []) + (postgres.map { ["--database", $0] } ?? ["--db", database.path])
+            + ["--port", port == 0 ? "0" : String(port)]
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
         try process.run()

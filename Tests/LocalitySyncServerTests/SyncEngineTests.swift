@@ -5,7 +5,7 @@ import Testing
 
 /// Calls the store directly, as the HTTP layer would after authenticating the token.
 struct StoreTransport: SyncTransport {
-    let store: SQLiteSyncStore
+    let store: any SyncStore
     let token: String
 
     func session() async throws -> Session {
@@ -30,7 +30,8 @@ struct SyncedDevice {
     let engine: SyncEngine
     let token: String
 
-    init(_ username: String, store: SQLiteSyncStore, pullLimit: Int = 50, environment: ReplicaEnvironment = .live) async throws {
+    init(_ username: String, store: any SyncStore, pullLimit: Int = 50, environment: ReplicaEnvironment = .live,
+         transport: ((String) -> any SyncTransport)? = nil) async throws {
         replica = try Replica.inMemory(environment: environment)
         let deviceId = replica.newID()
         token = UUID().uuidString
@@ -39,7 +40,8 @@ struct SyncedDevice {
             now: Date())
         guard case .success(let login) = outcome else { throw LocalityError(.unauthenticated, "login failed") }
         try replica.bind(serverURL: "memory:", login: login)
-        engine = SyncEngine(replica: replica, transport: StoreTransport(store: store, token: login.token), pullLimit: pullLimit)
+        engine = SyncEngine(
+            replica: replica, transport: transport?(login.token) ?? StoreTransport(store: store, token: login.token), pullLimit: pullLimit)
     }
 
     @discardableResult

@@ -51,6 +51,14 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "The server's database file (created and migrated on first start).")
     var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
+    @Option(
+        name: .customLong("database"),
+        help: ArgumentHelp(
+            "A PostgreSQL database to serve from instead of --db: postgres://user:password@host:5432/name (also "
+                + "$LOCALITY_SYNC_DATABASE_URL). Any number of server processes may serve the same one.", valueName: "url"))
+    var databaseURLOption: String?
+    /// --database, else $LOCALITY_SYNC_DATABASE_URL.
+    var databaseURL: String? { databaseURLOption ?? ProcessInfo.processInfo.environment["LOCALITY_SYNC_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } }
     @Option(help: "The address to listen on.")
     var host = ProcessInfo.processInfo.environment["LOCALITY_SYNC_HOST"] ?? "127.0.0.1"
     @Option(help: "The port to listen on (0 picks a free one; default: $LOCALITY_SYNC_PORT, else 8080).")
@@ -137,6 +145,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--log-format (or LOCALITY_SYNC_LOG_FORMAT) is text or json, not '\(logFormat)'")
         }
         _ = try metricsToken()
+        if let databaseURL {
+            do { _ = try PostgresLocation(url: databaseURL) } catch let error as LocalityError { throw ValidationError(error.message) }
+            if backupDir != nil {
+                throw ValidationError("--backup-dir backs up the SQLite file; on PostgreSQL, back up with PostgreSQL's own tools (pg_dump, or the service's backups)")
+            }
+        }
         let kept = try backupsKept()
         if backupDir != nil {
             _ = try Self.interval(backupEvery)
@@ -165,6 +179,11 @@ struct Serve: AsyncParsableCommand {
         let port = try listeningPort()
         // Before the database is created: a port already taken is said plainly and leaves nothing behind.
         if let problem = PortCheck.problem(host: host, port: port) { throw OperatorError(problem) }
+        var configuration = ServerConfiguration(host: host, port: port, metrics: metrics, metricsToken: metricsToken)
+        configuration.requestMetrics = !noRequestMetrics
+        if let databaseURL {
+            return try await servePostgres(url: databaseURL, configuration: configuration, logger: logger)
+        }
         guard let lock = try DatabaseLock.acquire(for: db) else {
             throw OperatorError("another locality-sync serve is running on \(db); one server per database")
         }
@@ -226,18 +245,40 @@ struct Serve: AsyncParsableCommand {
             }
         }
         defer { backups?.cancel() }
+        try await run(store: store, configuration: configuration, logger: logger)
+        logger.info("stopped")
+    }
+
+    func run(store: some SyncStore, configuration: ServerConfiguration, logger: Logger) async throws {
         let app = buildApplication(
-            store: store, configuration: {
-                var configuration = ServerConfiguration(host: host, port: port, metrics: metrics, metricsToken: metricsToken)
-                configuration.requestMetrics = !noRequestMetrics
-                return configuration
-            }(), logger: logger,
-            onServerRunning: { port in logger.notice("listening on http://\(host):\(port)") })
+            store: store, configuration: configuration, logger: logger,
+            onServerRunning: { port in logger.notice("listening on http://\(configuration.host):\(port)") })
         do {
             try await app.runService()
         } catch let error as IOError {
-            throw OperatorError("the server could not listen on \(host):\(port): \(error.description)")
+            throw OperatorError("the server could not listen on \(configuration.host):\(configuration.port): \(error.description)")
         }
-        logger.info("stopped")
+    }
+
+    /// One of any number of server processes on a PostgreSQL database (see `ReplicatedSyncStore`).
+    func servePostgres(url: String, configuration: ServerConfiguration, logger: Logger) async throws {
+        let location: PostgresLocation
+        let store: ReplicatedSyncStore
+        do {
+            location = try PostgresLocation(url: url)
+            let log = try await PostgresLog(location, logger: logger)
+            store = try await ReplicatedSyncStore(log: log, logger: logger)
+        } catch let error as LocalityError {
+            throw OperatorError(error.message)
+        }
+        logger.info("database ready", metadata: ["sync.database": "\(location.redacted)"])
+        if demo {
+            try await store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 10))
+            logger.notice("demo accounts: \(DemoCouncil.usernames.joined(separator: ", ")) — each with the password '\(DemoCouncil.password)'")
+        } else if try await store.councilName() == nil {
+            logger.notice("no council is in \(location.redacted) yet: start with --demo")
+        }
+        try await run(store: store, configuration: configuration, logger: logger)
+        store.log.shutdown()
     }
 }

@@ -289,26 +289,37 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit", abstract: "The audit trail of decisions, ledger entries and status changes.",
         subcommands: [Verify.self])
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the audit trail's hash chain; exits non-zero at the first broken link.",
             discussion: """
                 Every entry carries the hash of the one before it. This recomputes the chain from the first \
                 entry and reports the first entry whose contents or link do not match. The database is \
-                opened read-only.
+                opened read-only. With --database postgres://…, the chain checked is PostgreSQL's log of every \
+                operation, whichever server process wrote each entry.
                 """)
         @OptionGroup var database: DatabaseOption
         @OptionGroup var output: JSONFlag
+        @Option(
+            name: .customLong("database"),
+            help: ArgumentHelp("A PostgreSQL database (postgres://…) instead of --db; also $LOCALITY_SYNC_DATABASE_URL.", valueName: "url"))
+        var postgres: String?
 
-        func run() throws {
-            try database.requireFile()
+        func run() async throws {
             let result: Audit.Verification
             do {
-                result = try Audit.verify(databaseAt: database.db)
+                if let url = postgres ?? ProcessInfo.processInfo.environment["LOCALITY_SYNC_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                    let log = try await PostgresLog(try PostgresLocation(url: url))
+                    defer { log.shutdown() }
+                    result = try await log.verify()
+                } else {
+                    try database.requireFile()
+                    result = try Audit.verify(databaseAt: database.db)
+                }
             } catch let error as LocalityError {
                 throw OperatorError(error.message)
             } catch {
-                throw OperatorError("cannot read the audit trail in \(database.db): \(DatabaseProblem.describe(error))")
+                throw OperatorError("cannot read the audit trail: \(PostgresLog.describe(error))")
             }
             if output.json {
                 try printJSON(result)

@@ -157,6 +157,7 @@ struct APIError: HTTPResponseError {
             case .sequenceGap: .conflict
             case .tooLarge: .contentTooLarge
             case .rateLimited: .tooManyRequests
+            case .unavailable: .serviceUnavailable
             case .unsupportedVersion: .upgradeRequired
             default: .badRequest
             }

@@ -3,6 +3,18 @@ import Foundation
 import GRDB
 import LocalityCore
 
+/// What a login wrote: the device bound to the account (the token itself is not kept).
+public struct BoundDevice: Codable, Sendable, Hashable {
+    public var deviceId: UUID
+    public var personId: UUID
+    public var username: String
+    public var lastAppliedSequence: Int64
+
+    func map(token: String) -> LoginOutcome {
+        .success(LoginResponse(token: token, deviceId: deviceId, personId: personId, username: username, lastAppliedSequence: lastAppliedSequence))
+    }
+}
+
 /// The default store: one SQLite file, nothing to install.
 public struct SQLiteSyncStore: SyncStore {
     public let database: any DatabaseWriter
@@ -74,7 +86,7 @@ public struct SQLiteSyncStore: SyncStore {
         return Passwords.verify(DemoCouncil.password, hash: hash)
     }
 
-    static func hash(token: String) -> String {
+    public static func hash(token: String) -> String {
         // Every request hashes its token: hex by hand rather than through String(format:).
         let digits = Array("0123456789abcdef".utf8)
         let digest = SHA256.hash(data: Data(token.utf8))
@@ -90,7 +102,25 @@ public struct SQLiteSyncStore: SyncStore {
     }
 
     public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
-        // The password check (bcrypt) is slow on purpose: do it outside any transaction.
+        switch try checkPassword(request, now: now) {
+        case .unknown: return .failure(failures: 0)
+        case .wrong(let personId, let failures): return try await recordFailedLogin(personId, failures: failures, now: now)
+        case .right(let personId, let username):
+            return try await bindDevice(
+                request.deviceId, name: request.deviceName, personId: personId, username: username, tokenHash: Self.hash(token: token), now: now
+            ).map(token: token)
+        }
+    }
+
+    public enum PasswordCheck: Sendable {
+        case unknown
+        case wrong(personId: UUID, failures: Int)
+        case right(personId: UUID, username: String)
+    }
+
+    /// The password against the account's (bcrypt, slow on purpose: outside any transaction).
+    /// A disabled account, or one waiting for activation, has no password that verifies.
+    public func checkPassword(_ request: LoginRequest, now: Date) throws -> PasswordCheck {
         let account = try database.read { db in
             try Row.fetchOne(
                 db,
@@ -99,19 +129,24 @@ public struct SQLiteSyncStore: SyncStore {
                     FROM person JOIN account ON account.person_id = person.id WHERE person.username = ? COLLATE NOCASE
                     """, arguments: [request.username])
         }
-        guard let account, let personId = UUID(key: account["id"]) else { return .failure(failures: 0) }
-        let failures: Int = account["failed_logins"]
-        let username: String = account["username"]
+        guard let account, let personId = UUID(key: account["id"]) else { return .unknown }
         let disabled = (account["disabled_at"] as String?).flatMap(Timestamps.parse).map { $0 <= now } ?? false
         let storedHash: String = account["password_hash"]
-        // An account waiting for activation has no password: nothing verifies against it.
         guard !disabled, !storedHash.isEmpty, Passwords.verify(request.password, hash: storedHash) else {
-            return try await recordFailedLogin(personId, failures: failures, now: now)
+            return .wrong(personId: personId, failures: account["failed_logins"])
         }
-        return try await database.write { db in
+        return .right(personId: personId, username: account["username"])
+    }
+
+    /// After a good password: binds the token (by its hash) to the device, registering the device
+    /// if it is new. What a login writes, and all of it, so that it can be replayed.
+    public func bindDevice(_ deviceId: UUID, name: String?, personId: UUID, username: String, tokenHash: String, now: Date) async throws
+        -> BoundDevice
+    {
+        try await database.write { db in
             try db.execute(sql: "UPDATE account SET failed_logins = 0 WHERE person_id = ?", arguments: [personId.key])
             let existing = try Row.fetchOne(
-                db, sql: "SELECT person_id, revoked_at, last_sequence FROM device WHERE id = ?", arguments: [request.deviceId.key])
+                db, sql: "SELECT person_id, revoked_at, last_sequence FROM device WHERE id = ?", arguments: [deviceId.key])
             if let existing {
                 guard (existing["person_id"] as String) == personId.key else {
                     throw LocalityError.forbidden("this device is registered to another account; start a new home to log in")
@@ -124,25 +159,19 @@ public struct SQLiteSyncStore: SyncStore {
                 }
                 try db.execute(
                     sql: "UPDATE device SET token_hash = ?, last_seen_at = ?, name = COALESCE(?, name) WHERE id = ?",
-                    arguments: [Self.hash(token: token), Timestamps.format(now), request.deviceName, request.deviceId.key])
+                    arguments: [tokenHash, Timestamps.format(now), name, deviceId.key])
             } else {
                 try db.execute(
                     sql: "INSERT INTO device (id, person_id, name, token_hash, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        request.deviceId.key, personId.key, request.deviceName, Self.hash(token: token),
-                        Timestamps.format(now), Timestamps.format(now),
-                    ])
+                    arguments: [deviceId.key, personId.key, name, tokenHash, Timestamps.format(now), Timestamps.format(now)])
             }
-            let last = try Int64.fetchOne(db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [request.deviceId.key]) ?? 0
-            return .success(
-                LoginResponse(
-                    token: token, deviceId: request.deviceId, personId: personId, username: username,
-                    lastAppliedSequence: last))
+            let last = try Int64.fetchOne(db, sql: "SELECT last_sequence FROM device WHERE id = ?", arguments: [deviceId.key]) ?? 0
+            return BoundDevice(deviceId: deviceId, personId: personId, username: username, lastAppliedSequence: last)
         }
     }
 
     /// One more failed login (or activation) for the account: each slows the next.
-    func recordFailedLogin(_ personId: UUID, failures: Int, now: Date) async throws -> LoginOutcome {
+    public func recordFailedLogin(_ personId: UUID, failures: Int, now: Date) async throws -> LoginOutcome {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE account SET failed_logins = failed_logins + 1, last_failed_at = ? WHERE person_id = ?",

@@ -2,7 +2,7 @@ import Foundation
 import LocalityCore
 
 /// An authenticated device: who it acts for.
-public struct Session: Sendable, Hashable {
+public struct Session: Sendable, Hashable, Codable {
     public var deviceId: UUID
     public var personId: UUID
     public var username: String

@@ -194,6 +194,8 @@ extension LocalityError.Code {
     public static let tooLarge = Self(rawValue: "request_too_large")
     /// Too many failed logins: wait and try again.
     public static let rateLimited = Self(rawValue: "rate_limited")
+    /// The server cannot reach its database just now: nothing was changed; try again.
+    public static let unavailable = Self(rawValue: "unavailable")
 }
 
 extension PushRequest: JSONWritable, JSONReadable {

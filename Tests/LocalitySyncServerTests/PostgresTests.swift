@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import LocalityCore
+import LocalitySyncServer
+import Synchronization
+import Testing
+
+/// Where the tests' PostgreSQL is (`.ci/run` starts one; `scripts/postgres-test-cluster.sh start`
+/// makes one by hand). Without it these tests are skipped, saying so.
+enum TestPostgres {
+    static let url = ProcessInfo.processInfo.environment["LOCALITY_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// A new, empty database for one test.
+    static func freshDatabase() async throws -> PostgresLocation {
+        let base = try PostgresLocation(url: try #require(url))
+        let name = "locality_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        return try await PostgresLog.createDatabase(String(name), beside: base)
+    }
+
+    /// One server process on the database: its own connection pool and local state.
+    static func process(_ location: PostgresLocation) async throws -> ReplicatedSyncStore {
+        try await ReplicatedSyncStore(log: try await PostgresLog(location))
+    }
+}
+
+/// Requests routed at random among server processes, some lost on the way there or back.
+final class Chaos: Sendable {
+    let state: Mutex<SeededGenerator>
+    let loss: Double
+
+    init(seed: UInt64, loss: Double) {
+        state = Mutex(SeededGenerator(seed: seed))
+        self.loss = loss
+    }
+
+    func next(_ range: Range<Int>) -> Int { state.withLock { Int.random(in: range, using: &$0) } }
+    func chance(_ probability: Double) -> Bool { state.withLock { Double.random(in: 0..<1, using: &$0) < probability } }
+}
+
+/// The server processes a load balancer spreads requests over (a restart replaces one).
+final class Processes: Sendable {
+    let list: Mutex<[ReplicatedSyncStore]>
+    init(_ processes: [ReplicatedSyncStore]) { list = Mutex(processes) }
+    var all: [ReplicatedSyncStore] { list.withLock { $0 } }
+    func replace(_ slot: Int, with process: ReplicatedSyncStore) { list.withLock { $0[slot] = process } }
+}
+
+struct RoutedTransport: SyncTransport {
+    let processes: Processes
+    let chaos: Chaos
+    let token: String
+
+    func route() throws -> ReplicatedSyncStore {
+        let all = processes.all
+        return all[chaos.next(0..<all.count)]
+    }
+
+    func session(_ store: ReplicatedSyncStore) async throws -> Session {
+        guard let session = try await store.authenticate(token: token, now: Date()) else { throw LocalityError(.unauthenticated, "bad token") }
+        return session
+    }
+
+    func push(_ request: PushRequest) async throws -> PushResponse {
+        let store = try route()
+        if chaos.chance(chaos.loss) { throw LocalityError(.unavailable, "request lost on the way") }
+        let response = try await store.push(request, from: try await session(store), now: Date())
+        if chaos.chance(chaos.loss) { throw LocalityError(.unavailable, "response lost on the way back") }
+        return response
+    }
+
+    func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
+        let store = try route()
+        if chaos.chance(chaos.loss) { throw LocalityError(.unavailable, "request lost on the way") }
+        return try await store.pull(after: cursor, limit: limit, for: try await session(store))
+    }
+}
+
+@Suite("PostgreSQL: several server processes on one database", .enabled(if: TestPostgres.url != nil, "set LOCALITY_TEST_POSTGRES_URL"))
+struct PostgresTests {
+    static let north = UUID.stable("demo:budget:north-2026-27")
+
+    @Test func whatOneProcessAcceptsAnotherServesAndARetryThereIsAnsweredNotAppliedAgain() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let first = try await TestPostgres.process(location)
+        try await first.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let second = try await TestPostgres.process(location)
+        let councillor = try await SyncedDevice("cllr-north", store: first)
+        try await councillor.sync()
+        try councillor.recordNeed(in: "brockton", title: "Flooded ford")
+        // Pushed to the first process; the answer is lost; the device asks the second.
+        let outbox = try councillor.replica.outbox()
+        let request = PushRequest(deviceId: try #require(outbox.first).deviceId, mutations: outbox)
+        let session = try #require(try await first.authenticate(token: councillor.token, now: Date()))
+        let original = try await first.push(request, from: session, now: Date())
+        let retried = try await second.push(request, from: session, now: Date())
+        #expect(original.results.map(\.outcome) == [.applied] && retried.results.map(\.changeSequence) == original.results.map(\.changeSequence))
+        let officer = try await SyncedDevice("officer", store: second)
+        try await officer.sync()
+        #expect(try officer.needTitles().filter { $0 == "Flooded ford" }.count == 1)
+        // A gap is refused whichever process sees it.
+        var gap = request
+        gap.mutations = gap.mutations.map { var later = $0; later.sequence += 5; return later }
+        await #expect(throws: LocalityError.self) { try await first.push(gap, from: session, now: Date()) }
+        // One chain, whoever wrote each entry; a process started now replays it to the same state.
+        let verification = try #require(try await second.verifyAudit())
+        #expect(verification.intact && verification.entries >= 5)
+        let third = try await TestPostgres.process(location)
+        let needs = try await third.current().database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need WHERE title = 'Flooded ford'") }
+        #expect(needs == 1)
+    }
+
+    /// Seeded schedules: devices routed at random among three processes, requests and answers
+    /// lost, processes restarted (a new one replays the log); approvals for one fund racing at
+    /// different processes. Reproduce a failure with LOCALITY_SEED.
+    @Test(arguments: (ProcessInfo.processInfo.environment["LOCALITY_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...4)))
+    func seededSchedulesConvergeAndNeverOverCommit(seed: UInt64) async throws {
+        print("PostgreSQL simulation seed \(seed) (LOCALITY_SEED=\(seed) to reproduce)")
+        let chaos = Chaos(seed: seed, loss: 0.15)
+        let location = try await TestPostgres.freshDatabase()
+        let first = try await TestPostgres.process(location)
+        try await first.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let processes = Processes([first, try await TestPostgres.process(location), try await TestPostgres.process(location)])
+        func device(_ username: String) async throws -> SyncedDevice {
+            try await SyncedDevice(username, store: first) { token in RoutedTransport(processes: processes, chaos: chaos, token: token) }
+        }
+        let councillors = [try await device("cllr-north"), try await device("cllr-north")]
+        let clerk = try await device("clerk-north")
+        let deciders = [try await device("officer"), try await device("cabinet")]
+        let everyone = councillors + [clerk] + deciders
+        func syncQuietly(_ device: SyncedDevice) async { _ = try? await device.sync() }
+        // Each device's first sync, however many tries the lossy network takes.
+        for device in everyone {
+            var synced = false
+            for _ in 0..<30 where !synced { synced = (try? await device.sync()) != nil }
+            #expect(synced, "seed \(seed): a first sync never got through")
+        }
+
+        // Six £20,000 proposals against the North fund's £75,000: at most three can be approved.
+        var proposals: [UUID] = []
+        for index in 0..<6 {
+            let id = clerk.replica.newID()
+            var draft = DraftProposal(
+                proposalId: id, budgetId: Self.north, organisationId: UUID.stable("demo:organisation:whitmere-town-council"),
+                localityId: UUID.stable("demo:locality:whitmere-town"), title: "Proposal \(index)", amountRequested: Money(pence: 2_000_000))
+            draft.summary = "Seeded proposal \(index)"
+            try clerk.replica.perform(draft)
+            try clerk.replica.perform(SubmitProposal(proposalId: id))
+            proposals.append(id)
+        }
+        var recorded = 0
+        var restarts = 0
+        for round in 0..<12 {
+            for device in everyone where chaos.chance(0.7) { await syncQuietly(device) }
+            for councillor in councillors where chaos.chance(0.5) {
+                try councillor.recordNeed(in: chaos.chance(0.5) ? "brockton" : "whitmere-town", title: "Need \(seed)-\(round)-\(recorded)")
+                recorded += 1
+            }
+            for decider in deciders where chaos.chance(0.4) {
+                let proposal = proposals[chaos.next(0..<proposals.count)]
+                if (try? decider.replica.proposals().first { $0.proposal.id == proposal }?.proposal.status) == .submitted {
+                    try? decider.replica.perform(
+                        RecordDecision(decisionId: decider.replica.newID(), proposalId: proposal, outcome: .approved, ledgerEntryId: decider.replica.newID()))
+                }
+            }
+            if chaos.chance(0.25) {
+                restarts += 1
+                // A process dies; a new one starts in its place and replays the log.
+                let slot = chaos.next(0..<3)
+                let replacement = try await TestPostgres.process(location)
+                processes.replace(slot, with: replacement)
+            }
+        }
+        // Quiescence: no more losses; sync until a round moves nothing.
+        let calm = Chaos(seed: seed, loss: 0)
+        let steady = Processes(processes.all)
+        var moved = true
+        var rounds = 0
+        while moved, rounds < 20 {
+            moved = false
+            rounds += 1
+            for device in everyone {
+                let summary = try await SyncEngine(
+                    replica: device.replica, transport: RoutedTransport(processes: steady, chaos: calm, token: device.token)
+                ).sync()
+                if summary.sent > 0 || summary.received > 0 { moved = true }
+            }
+        }
+        #expect(!moved, "seed \(seed): still syncing after 20 calm rounds")
+        for device in everyone { #expect(try device.replica.outbox().isEmpty, "seed \(seed): a mutation was never answered") }
+        // Every process, caught up, holds the same council: each need once, the fund never over-committed.
+        var digests: Set<String> = []
+        for process in steady.all {
+            let (needs, duplicates, position) = try await process.current().database.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM need WHERE title LIKE 'Need %'") ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT title FROM need GROUP BY title HAVING COUNT(*) > 1)") ?? 0,
+                    try BudgetPosition.of(budget: Self.north, in: db)
+                )
+            }
+            #expect(needs == recorded && duplicates == 0, "seed \(seed): \(needs) of \(recorded) needs, \(duplicates) doubled")
+            #expect(position.committed <= position.allocated && position.committed.pence <= 6_000_000, "seed \(seed): over-committed")
+            digests.insert("\(needs) \(position.committed.pence) \(position.available.pence)")
+        }
+        #expect(digests.count == 1, "seed \(seed): the processes disagree: \(digests)")
+        let refused = try deciders.map { try $0.replica.rejectedMutations().filter { $0.code == LocalityError.Code.insufficientFunds.rawValue }.count }.reduce(0, +)
+        let entries = try await first.log.head()
+        print("seed \(seed): \(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(entries) log entries")
+        let verification = try #require(try await first.verifyAudit())
+        #expect(verification.intact, "seed \(seed): the log's chain is broken")
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import GRDB
+import Logging
+import LocalityCore
+import PostgresNIO
+
+/// An operation that changes the council's state, as the log keeps it: with every input its
+/// application reads besides the state itself (the time, the token's hash, the password's hash),
+/// so that applying the log in order to an empty store reproduces the state exactly. Never a
+/// password or a raw token.
+enum LoggedOperation: Codable, Sendable {
+    case loadDemo(passwordHash: String)
+    case bindDevice(deviceId: UUID, name: String?, personId: UUID, username: String, tokenHash: String, now: Date)
+    case failedLogin(personId: UUID, failures: Int, now: Date)
+    case logout(session: Session)
+    case push(request: PushRequest, session: Session, now: Date)
+
+    var kind: String {
+        switch self {
+        case .loadDemo: "demo.load"
+        case .bindDevice: "device.bind"
+        case .failedLogin: "login.failed"
+        case .logout: "device.logout"
+        case .push: "push"
+        }
+    }
+}
+
+/// Serialises async work without actor reentrancy: one holder at a time, in arrival order.
+actor AsyncMutex {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        guard held else { held = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func unlock() {
+        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// The council's state materialised from the log in this process: an SQLite store (today's schema
+/// and rules, unchanged) that only ever advances by applying log entries in order.
+actor Materialisation {
+    private(set) var store: SQLiteSyncStore
+    private(set) var applied: Int64 = 0
+    private(set) var lastHash: String?
+    let epoch: String
+    let logger: Logger
+
+    init(epoch: String, logger: Logger) throws {
+        self.epoch = epoch
+        self.logger = logger
+        store = try Self.fresh(epoch: epoch)
+    }
+
+    static func fresh(epoch: String) throws -> SQLiteSyncStore {
+        let store = try SQLiteSyncStore.inMemory()
+        // Every process answers with the database's history id, not one of its own.
+        try store.database.write { try $0.execute(sql: "UPDATE server_history SET epoch = ? WHERE id = 1", arguments: [epoch]) }
+        return store
+    }
+
+    /// Starts again from nothing: after this process applied an operation whose entry then failed
+    /// to commit, its state is ahead of the log and cannot be trusted.
+    func reset() throws {
+        store = try Self.fresh(epoch: epoch)
+        applied = 0
+        lastHash = nil
+        logger.warning("replica reset: it will be rebuilt from the log")
+    }
+
+    /// Applies an operation to the local store; returns what it answered, as logged.
+    func apply(_ operation: LoggedOperation) async throws -> String {
+        func json(_ value: some Encodable) throws -> String { String(decoding: try JSONCoding.encode(value, sortedKeys: true), as: UTF8.self) }
+        switch operation {
+        case .loadDemo(let passwordHash):
+            return try json(["loaded": try store.loadDemoIfEmpty(passwordHash: passwordHash)])
+        case .bindDevice(let deviceId, let name, let personId, let username, let tokenHash, let now):
+            return try json(try await store.bindDevice(deviceId, name: name, personId: personId, username: username, tokenHash: tokenHash, now: now))
+        case .failedLogin(let personId, let failures, let now):
+            _ = try await store.recordFailedLogin(personId, failures: failures, now: now)
+            return try json(["failures": failures + 1])
+        case .logout(let session):
+            try await store.logout(session)
+            return "{}"
+        case .push(let request, let session, let now):
+            return try json(try await store.push(request, from: session, now: now))
+        }
+    }
+
+    /// Applies the log's entries after what this process has, in order, checking that each gives
+    /// the answer it gave when it was appended (replay is deterministic, or this says where not).
+    func catchUp(_ log: PostgresLog, on connection: PostgresConnection?) async throws {
+        while true {
+            let entries = try await log.entries(after: applied, on: connection)
+            guard !entries.isEmpty else { return }
+            for entry in entries {
+                guard entry.sequence == applied + 1 else {
+                    throw LocalityError(.unavailable, "the log has no entry \(applied + 1); this process cannot catch up")
+                }
+                let operation = try JSONCoding.decode(LoggedOperation.self, from: Array(entry.body.utf8))
+                let result = try await apply(operation)
+                if result != entry.result {
+                    logger.error(
+                        "replay diverged", metadata: ["sequence": "\(entry.sequence)", "kind": "\(entry.kind)", "logged": "\(entry.result.prefix(300))",
+                                                      "replayed": "\(result.prefix(300))"])
+                    throw LocalityError(.unavailable, "replaying entry \(entry.sequence) (\(entry.kind)) gave another answer than the log's")
+                }
+                applied = entry.sequence
+                lastHash = entry.hash
+            }
+        }
+    }
+
+    /// Records that an operation applied here has been appended as `sequence`.
+    func appended(_ sequence: Int64, hash: String) {
+        applied = sequence
+        lastHash = hash
+    }
+}
+
+/// The store for several server processes on one PostgreSQL database. PostgreSQL holds the log of
+/// every state-changing operation; each process keeps the council's state in a local SQLite store
+/// (the same schema and rules as the single-process store — nothing is written twice) and brings
+/// it up to the log's head before answering. A write takes the council's lock in PostgreSQL,
+/// catches up, applies the operation with the shared rules, appends it with its answer in the same
+/// PostgreSQL transaction and only then answers: so a mutation retried on another process finds
+/// its stored result, a gap is refused, and approvals for one fund are judged one at a time
+/// whichever process they reach.
+public final class ReplicatedSyncStore: SyncStore {
+    public let log: PostgresLog
+    let materialisation: Materialisation
+    let mutex = AsyncMutex()
+    let logger: Logger
+
+    public init(log: PostgresLog, logger: Logger = Logger(label: "locality.replica")) async throws {
+        self.log = log
+        self.logger = logger
+        materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger)
+        try await caughtUp()
+    }
+
+    /// Holding this process's lock.
+    func locked<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        await mutex.lock()
+        do {
+            let value = try await body()
+            await mutex.unlock()
+            return value
+        } catch {
+            await mutex.unlock()
+            throw error
+        }
+    }
+
+    /// Brings the local state up to the log's head as it is now.
+    func caughtUp() async throws {
+        try await unavailableOnFailure {
+            let head = try await log.head()
+            guard await materialisation.applied < head else { return }
+            try await locked { try await materialisation.catchUp(log, on: nil) }
+        }
+    }
+
+    /// PostgreSQL's failures (unreachable, restarting, a lost connection) as a 503 naming them:
+    /// nothing was changed, and the device retries.
+    func unavailableOnFailure<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as LocalityError {
+            throw error
+        } catch {
+            throw LocalityError(.unavailable, "the council's database is unavailable (\(PostgresLog.describe(error))); nothing was changed: try again")
+        }
+    }
+
+    /// The local store, up to date with the log.
+    public func current() async throws -> SQLiteSyncStore {
+        try await caughtUp()
+        return await materialisation.store
+    }
+
+    /// Applies an operation and appends it to the log, as one: see the type's documentation.
+    @discardableResult
+    func perform(_ operation: LoggedOperation) async throws -> String {
+        try await unavailableOnFailure { try await performLocked(operation) }
+    }
+
+    private func performLocked(_ operation: LoggedOperation) async throws -> String {
+        try await locked {
+            var pending = false
+            do {
+                let result = try await log.withWriteLock { connection in
+                    try await materialisation.catchUp(log, on: connection)
+                    let result = try await materialisation.apply(operation)
+                    pending = true
+                    let sequence = await materialisation.applied + 1
+                    let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
+                    let hash = try await log.append(
+                        sequence: sequence, kind: operation.kind, body: body, result: result, previousHash: await materialisation.lastHash,
+                        on: connection)
+                    await materialisation.appended(sequence, hash: hash)
+                    return result
+                }
+                return result
+            } catch {
+                // Applied here but not committed there: this state is ahead of the log.
+                if pending { try? await materialisation.reset() }
+                throw error
+            }
+        }
+    }
+
+    // MARK: SyncStore
+
+    public func loadDemoIfEmpty(passwordHash: String) async throws {
+        guard try await current().database.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") }) == 0 else { return }
+        try await perform(.loadDemo(passwordHash: passwordHash))
+    }
+
+    public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
+        switch try await current().checkPassword(request, now: now) {
+        case .unknown: return .failure(failures: 0)
+        case .wrong(let personId, let failures):
+            try await perform(.failedLogin(personId: personId, failures: failures, now: now))
+            return .failure(failures: failures + 1)
+        case .right(let personId, let username):
+            let result = try await perform(
+                .bindDevice(
+                    deviceId: request.deviceId, name: request.deviceName, personId: personId, username: username,
+                    tokenHash: SQLiteSyncStore.hash(token: token), now: now))
+            return try JSONCoding.decode(BoundDevice.self, from: Array(result.utf8)).map(token: token)
+        }
+    }
+
+    public func authenticate(token: String, now: Date) async throws -> Session? {
+        try await current().authenticate(token: token, now: now)
+    }
+
+    public func logout(_ session: Session) async throws {
+        try await perform(.logout(session: session))
+    }
+
+    public func push(_ request: PushRequest, from session: Session, now: Date) async throws -> PushResponse {
+        guard request.deviceId == session.deviceId else {
+            throw LocalityError.forbidden("a device may push only its own mutations; this token belongs to another device")
+        }
+        let result = try await perform(.push(request: request, session: session, now: now))
+        return try JSONCoding.decode(PushResponse.self, from: Array(result.utf8))
+    }
+
+    public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {
+        try await current().pull(after: cursor, limit: limit, for: session)
+    }
+
+    public func checkHealth() async throws {
+        _ = try await log.head()
+    }
+
+    public func refusal(token: String) async throws -> LocalityError? { try await current().refusal(token: token) }
+    public func councilName() async throws -> String? { try await current().councilName() }
+    public func figures() async throws -> StoreFigures? { try await current().figures() }
+    /// The log's own hash chain: one chain, whichever process wrote each entry.
+    public func verifyAudit() async throws -> Audit.Verification? { try await log.verify() }
+    public func readiness() async throws -> [String] {
+        do {
+            _ = try await current()
+            return []
+        } catch {
+            return ["cannot catch up with the PostgreSQL log: \(PostgresLog.describe(error))"]
+        }
+    }
+    public func publicContent(_ resource: PublicResource) async throws -> PublicContent? { try await current().publicContent(resource) }
+}
