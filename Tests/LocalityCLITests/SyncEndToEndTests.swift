@@ -27,10 +27,12 @@ final class ServerProcess: @unchecked Sendable {
 
     var url: String { "http://127.0.0.1:\(port)" }
 
+    var binary: URL { CLI.binary.deletingLastPathComponent().appendingPathComponent("locality-sync") }
+
     func start() throws {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
-        process.executableURL = CLI.binary.deletingLastPathComponent().appendingPathComponent("locality-sync")
+        process.executableURL = binary
         process.arguments = ["serve"] + (demo ? ["--demo"] : []) + (postgres.map { ["--database", $0] } ?? ["--db", database.path])
             + ["--port", port == 0 ? "0" : String(port)]
         process.standardOutput = try FileHandle(forWritingTo: log)

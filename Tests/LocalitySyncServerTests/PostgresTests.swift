@@ -19,7 +19,8 @@ enum TestPostgres {
 
     /// One server process on the database: its own connection pool and local state.
     static func process(_ location: PostgresLocation) async throws -> ReplicatedSyncStore {
-        try await ReplicatedSyncStore(log: try await PostgresLog(location))
+        // A generous limit: the whole suite runs in parallel on two cores, and a start-up waits its turn.
+        try await ReplicatedSyncStore(log: try await PostgresLog(location, timeout: .seconds(300)))
     }
 }
 
@@ -75,7 +76,7 @@ struct RoutedTransport: SyncTransport {
     }
 }
 
-@Suite("PostgreSQL: several server processes on one database", .enabled(if: TestPostgres.url != nil, "set LOCALITY_TEST_POSTGRES_URL"))
+@Suite("PostgreSQL: several server processes on one database", .serialized, .enabled(if: TestPostgres.url != nil, "set LOCALITY_TEST_POSTGRES_URL"))
 struct PostgresTests {
     static let north = UUID.stable("demo:budget:north-2026-27")
 
@@ -158,7 +159,7 @@ struct PostgresTests {
             for decider in deciders where chaos.chance(0.4) {
                 let proposal = proposals[chaos.next(0..<proposals.count)]
                 if (try? decider.replica.proposals().first { $0.proposal.id == proposal }?.proposal.status) == .submitted {
-                    try? decider.replica.perform(
+                    _ = try? decider.replica.perform(
                         RecordDecision(decisionId: decider.replica.newID(), proposalId: proposal, outcome: .approved, ledgerEntryId: decider.replica.newID()))
                 }
             }

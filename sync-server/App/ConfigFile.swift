@@ -11,6 +11,7 @@ enum ConfigFile {
         "log-level": "LOCALITY_SYNC_LOG_LEVEL", "log-format": "LOCALITY_SYNC_LOG_FORMAT",
         "metrics-token-file": "LOCALITY_SYNC_METRICS_TOKEN_FILE", "backup-dir": "LOCALITY_SYNC_BACKUP_DIR",
         "backup-every": "LOCALITY_SYNC_BACKUP_EVERY", "keep": "LOCALITY_SYNC_BACKUP_KEEP",
+        "database": "LOCALITY_SYNC_DATABASE_URL",
     ]
 
     struct Problem: Error, CustomStringConvertible {

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the sync server on its embedded SQLite database.",
         discussion: """
-            Each setting can come from an option, the environment (LOCALITY_SYNC_DB, LOCALITY_SYNC_HOST, \
+            Each setting can come from an option, the environment (LOCALITY_SYNC_DB, LOCALITY_SYNC_DATABASE_URL, LOCALITY_SYNC_HOST, \
             LOCALITY_SYNC_PORT, LOCALITY_SYNC_LOG_LEVEL, LOCALITY_SYNC_LOG_FORMAT, LOCALITY_SYNC_METRICS_TOKEN or \
             LOCALITY_SYNC_METRICS_TOKEN_FILE, LOCALITY_SYNC_BACKUP_DIR, LOCALITY_SYNC_BACKUP_EVERY, \
             LOCALITY_SYNC_BACKUP_KEEP) or a file (--config FILE or LOCALITY_SYNC_CONFIG: `key = value` lines with \

@@ -63,14 +63,15 @@ public final class PostgresLog: Sendable {
     public init(_ location: PostgresLocation, logger: Logger = Logger(label: "locality.postgres"), timeout: Duration = .seconds(15)) async throws {
         self.location = location
         self.logger = logger
-        // The pool's own retries are not news: only its warnings and errors are logged.
+        // The pool's own retries and start-up are not news: only its errors are logged (failures are thrown).
         var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .warning)
+        quiet.logLevel = max(logger.logLevel, .error)
         let client = PostgresClient(configuration: location.configuration, backgroundLogger: quiet)
         self.client = client
         runner = Task { await client.run() }
         do {
-            try await Self.within(timeout, what: "reach PostgreSQL") { try await Self.prepare(client, logger: logger) }
+            let setupLogger = quiet
+            try await Self.within(timeout, what: "reach PostgreSQL") { try await Self.prepare(client, logger: setupLogger) }
         } catch let error as LocalityError {
             runner.cancel()
             throw LocalityError.invalidInput("cannot use the PostgreSQL database at \(location.redacted): \(error.message)")
@@ -228,10 +229,12 @@ public final class PostgresLog: Sendable {
         guard name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }), !name.isEmpty else {
             throw LocalityError.invalidInput("a database name here is lowercase letters, digits and underscores")
         }
-        let client = PostgresClient(configuration: base.configuration, backgroundLogger: logger)
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: base.configuration, backgroundLogger: quiet)
         let runner = Task { await client.run() }
         defer { runner.cancel() }
-        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: quiet)
         var location = base
         location.database = name
         return location
