@@ -11,6 +11,9 @@ import Testing
 struct AuthorizationTests {
     /// The records the attempts act on, made through the rules by the people entitled to.
     struct Fixtures {
+        /// The server the devices talk to: the SQLite store, or a process on PostgreSQL.
+        var server: any SyncStore
+        /// Its state, where the attempts are made and rolled back.
         var store: SQLiteSyncStore
         var brocktonNeed: UUID  // in cllr-north's ward, recorded by the officer
         var personalNeed: UUID  // holds personal data, in cllr-north's ward
@@ -26,9 +29,20 @@ struct AuthorizationTests {
         var vote: UUID  // Ledwyche's You Decide, open today only
     }
 
-    static func fixtures() async throws -> Fixtures {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+    /// The stores the matrix runs on: SQLite always, PostgreSQL when the tests have one.
+    static let stores = TestPostgres.url == nil ? ["sqlite"] : ["sqlite", "postgres"]
+
+    static func fixtures(on kind: String = "sqlite") async throws -> Fixtures {
+        let store: any SyncStore
+        if kind == "postgres" {
+            let process = try await TestPostgres.process(try await TestPostgres.freshDatabase())
+            try await process.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+            store = process
+        } else {
+            let sqlite = try SQLiteSyncStore.inMemory()
+            try sqlite.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+            store = sqlite
+        }
         let officer = try await SyncedDevice("officer", store: store)
         let north = try await SyncedDevice("cllr-north", store: store)
         let clerkNorth = try await SyncedDevice("clerk-north", store: store)
@@ -116,8 +130,9 @@ struct AuthorizationTests {
                 amount: Money(pence: 1_000_000), opensOn: Timestamps.day(today), closesOn: Timestamps.day(today),
                 proposalIds: DemoCouncil.youDecideProposals.map { UUID.stable("demo:proposal:" + $0.slug) }))
         try await officer.sync()
+        let state = try await (store as? ReplicatedSyncStore)?.current() ?? (store as! SQLiteSyncStore)
         return Fixtures(
-            store: store, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
+            server: store, store: state, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
             clunburySubmitted: clunbury, conflict: conflict, approved: approved, award: award, awardDecision: awardDecision,
             round: round, roundProposal: roundProposal, commission: commission, vote: vote)
     }
@@ -326,8 +341,8 @@ struct AuthorizationTests {
         },
     ]
 
-    @Test func everyRoleAgainstEveryMutation() async throws {
-        let fixtures = try await Self.fixtures()
+    @Test(arguments: Self.stores) func everyRoleAgainstEveryMutation(on kind: String) async throws {
+        let fixtures = try await Self.fixtures(on: kind)
         var checked = 0
         for testCase in Self.cases {
             for username in DemoCouncil.usernames {
@@ -357,8 +372,8 @@ struct AuthorizationTests {
     }
 
     /// Reads, by kind of record: what each role's device receives.
-    @Test func everyRoleReceivesOnlyWhatItMaySee() async throws {
-        let fixtures = try await Self.fixtures()
+    @Test(arguments: Self.stores) func everyRoleReceivesOnlyWhatItMaySee(on kind: String) async throws {
+        let fixtures = try await Self.fixtures(on: kind)
         let expectations: [(String, needs: Set<String>, proposals: Int)] = [
             ("admin", ["Ford floods (councillor)"], 1),
             ("officer", ["Ford floods (councillor)", "Carer needs respite"], 1),
@@ -369,7 +384,7 @@ struct AuthorizationTests {
             ("clerk-south", ["Ford floods (councillor)"], 1),
         ]
         for (username, needs, proposals) in expectations {
-            let device = try await SyncedDevice(username, store: fixtures.store)
+            let device = try await SyncedDevice(username, store: fixtures.server)
             try await device.sync()
             let titles = try device.needTitles().filter { $0.hasPrefix("Ford") || $0.hasPrefix("Carer") }
             #expect(titles == needs, "\(username)")

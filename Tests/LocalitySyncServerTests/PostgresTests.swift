@@ -111,8 +111,9 @@ struct PostgresTests {
     }
 
     /// Seeded schedules: devices routed at random among three processes, requests and answers
-    /// lost, processes restarted (a new one replays the log); approvals for one fund racing at
-    /// different processes. Reproduce a failure with LOCALITY_SEED.
+    /// lost, processes restarted (a new one replays the log), every connection to PostgreSQL
+    /// dropped as a restart of it would; approvals for one fund racing at different processes.
+    /// Reproduce a failure with LOCALITY_SEED.
     @Test(arguments: (ProcessInfo.processInfo.environment["LOCALITY_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...4)))
     func seededSchedulesConvergeAndNeverOverCommit(seed: UInt64) async throws {
         print("PostgreSQL simulation seed \(seed) (LOCALITY_SEED=\(seed) to reproduce)")
@@ -150,6 +151,8 @@ struct PostgresTests {
         }
         var recorded = 0
         var restarts = 0
+        var disconnections = 0
+        let operatorLog = try await PostgresLog(location, timeout: .seconds(300))
         for round in 0..<12 {
             for device in everyone where chaos.chance(0.7) { await syncQuietly(device) }
             for councillor in councillors where chaos.chance(0.5) {
@@ -162,6 +165,11 @@ struct PostgresTests {
                     _ = try? decider.replica.perform(
                         RecordDecision(decisionId: decider.replica.newID(), proposalId: proposal, outcome: .approved, ledgerEntryId: decider.replica.newID()))
                 }
+            }
+            if chaos.chance(0.2) {
+                // PostgreSQL restarts under them: every connection dropped, whatever it was doing.
+                disconnections += 1
+                try await operatorLog.disconnectEveryone()
             }
             if chaos.chance(0.25) {
                 restarts += 1
@@ -180,10 +188,15 @@ struct PostgresTests {
             moved = false
             rounds += 1
             for device in everyone {
-                let summary = try await SyncEngine(
-                    replica: device.replica, transport: RoutedTransport(processes: steady, chaos: calm, token: device.token)
-                ).sync()
-                if summary.sent > 0 || summary.received > 0 { moved = true }
+                do {
+                    let summary = try await SyncEngine(
+                        replica: device.replica, transport: RoutedTransport(processes: steady, chaos: calm, token: device.token)
+                    ).sync()
+                    if summary.sent > 0 || summary.received > 0 { moved = true }
+                } catch let error as LocalityError where error.code == .unavailable {
+                    // A connection PostgreSQL dropped before the calm is found dead on first use: a 503, and the device retries.
+                    moved = true
+                }
             }
         }
         #expect(!moved, "seed \(seed): still syncing after 20 calm rounds")
@@ -205,7 +218,7 @@ struct PostgresTests {
         #expect(digests.count == 1, "seed \(seed): the processes disagree: \(digests)")
         let refused = try deciders.map { try $0.replica.rejectedMutations().filter { $0.code == LocalityError.Code.insufficientFunds.rawValue }.count }.reduce(0, +)
         let entries = try await first.log.head()
-        print("seed \(seed): \(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(entries) log entries")
+        print("seed \(seed): \(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(disconnections) PostgreSQL disconnections, \(entries) log entries")
         let verification = try #require(try await first.verifyAudit())
         #expect(verification.intact, "seed \(seed): the log's chain is broken")
     }

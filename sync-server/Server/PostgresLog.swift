@@ -222,6 +222,14 @@ public final class PostgresLog: Sendable {
 
     public func shutdown() { runner.cancel() }
 
+    /// Ends every other connection to this database, as a PostgreSQL restart does to its clients
+    /// (for fault tests; needs a superuser or the connections' own role).
+    public func disconnectEveryone() async throws {
+        try await client.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            logger: logger)
+    }
+
     /// Makes an empty database beside `base` (for tests and first installs); returns where it is.
     public static func createDatabase(_ name: String, beside base: PostgresLocation, logger: Logger = Logger(label: "locality.postgres"))
         async throws -> PostgresLocation
