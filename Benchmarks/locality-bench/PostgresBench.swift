@@ -36,6 +36,10 @@ struct PostgresBench: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("A PostgreSQL database to make the benchmark's database beside.", valueName: "url")) var database: String
     @Option(help: "Mutations to push from one device.") var pushCount = 20_000
+    @Flag(help: "Also run the paced fleet over one, two and three `locality-sync serve --database` processes (release build beside this one).")
+    var fleet = false
+    @Option(help: "Devices in the fleet.") var devices = 200
+    @Option(help: "Seconds the fleet syncs for, on each number of processes.") var seconds = 20
 
     func run() async throws {
         let base = try PostgresLocation(url: database)
@@ -89,11 +93,36 @@ struct PostgresBench: AsyncParsableCommand {
                 "\(label): push \(Int(Double(outbox.count) / pushed.seconds)) mutations/s (\(outbox.count) in \(String(format: "%.2f", pushed.seconds)) s); "
                     + "no-op sync p50 \(String(format: "%.2f", times[500])) ms, p99 \(String(format: "%.2f", times[990])) ms")
         }
+        if fleet { try await fleetRuns(location, folder: folder) }
         let entries = try await postgres.log.head()
         let started = ContinuousClock.now
         _ = try await ReplicatedSyncStore(log: try await PostgresLog(location))
         let ready = ContinuousClock.now - started
         print("PostgreSQL: a new process ready in \(String(format: "%.2f", ready.seconds)) s, replaying \(entries) log entries (\(pushCount) pushed mutations and the demo)")
+    }
+
+    /// The paced fleet (each device syncing every second, a quarter of the councillors' syncs
+    /// carrying a new need) spread round-robin over one, two and three server processes.
+    private func fleetRuns(_ location: PostgresLocation, folder: URL) async throws {
+        let url = "postgres://\(location.username)\(location.password.map { ":" + $0 } ?? "")@\(location.host):\(location.port)/\(location.database)"
+        let runner = try SyncBench.parse([])
+        for count in 1...3 {
+            let servers = try (0..<count).map { index in
+                try ServerProcess(database: folder.appendingPathComponent("fleet-\(count)-\(index)").path, arguments: ["--database", url])
+            }
+            defer { for server in servers { server.stop() } }
+            note("logging in \(devices) devices over \(count) process(es)…")
+            var fleet: [Device] = []
+            for index in 0..<devices {
+                let device = try await Device.login(
+                    ["cllr-north", "cllr-south", "clerk-north", "clerk-south"][index % 4], url: "http://127.0.0.1:\(servers[index % count].port)")
+                _ = try await device.engine.sync()
+                fleet.append(device)
+            }
+            let result = try await runner.run(fleet, seconds: seconds, pacing: .every(.milliseconds(1_000)))
+            print("PostgreSQL fleet over \(count) process\(count == 1 ? "" : "es"): \(devices) devices for \(seconds) s, each syncing every second: "
+                + "\(result.summary) (target 0 errors, p99 < 250 ms); peak memory \(servers.map { "\($0.peakMemoryMB()) MB" }.joined(separator: ", "))")
+        }
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data("  \(text)\n".utf8)) }

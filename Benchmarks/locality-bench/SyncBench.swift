@@ -247,7 +247,7 @@ struct SyncBench: AsyncParsableCommand {
         }
     }
 
-    private func run(_ fleet: [Device], seconds: Int, pacing: Pacing) async throws -> FleetResult {
+    func run(_ fleet: [Device], seconds: Int, pacing: Pacing) async throws -> FleetResult {
         note("\(fleet.count) devices syncing for \(seconds) s (\(pacing))…")
         let results = Recorder()
         let start = ContinuousClock.now
