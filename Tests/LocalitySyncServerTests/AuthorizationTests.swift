@@ -29,20 +29,8 @@ struct AuthorizationTests {
         var vote: UUID  // Ledwyche's You Decide, open today only
     }
 
-    /// The stores the matrix runs on: SQLite always, PostgreSQL when the tests have one.
-    static let stores = TestPostgres.url == nil ? ["sqlite"] : ["sqlite", "postgres"]
-
     static func fixtures(on kind: String = "sqlite") async throws -> Fixtures {
-        let store: any SyncStore
-        if kind == "postgres" {
-            let process = try await TestPostgres.process(try await TestPostgres.freshDatabase())
-            try await process.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-            store = process
-        } else {
-            let sqlite = try SQLiteSyncStore.inMemory()
-            try sqlite.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-            store = sqlite
-        }
+        let store = try await TestStores.demo(kind)
         let officer = try await SyncedDevice("officer", store: store)
         let north = try await SyncedDevice("cllr-north", store: store)
         let clerkNorth = try await SyncedDevice("clerk-north", store: store)
@@ -130,7 +118,7 @@ struct AuthorizationTests {
                 amount: Money(pence: 1_000_000), opensOn: Timestamps.day(today), closesOn: Timestamps.day(today),
                 proposalIds: DemoCouncil.youDecideProposals.map { UUID.stable("demo:proposal:" + $0.slug) }))
         try await officer.sync()
-        let state = try await (store as? ReplicatedSyncStore)?.current() ?? (store as! SQLiteSyncStore)
+        let state = try await TestStores.state(store)
         return Fixtures(
             server: store, store: state, brocktonNeed: brocktonNeed, personalNeed: personal.needId, whitmereDraft: whitmereDraft,
             clunburySubmitted: clunbury, conflict: conflict, approved: approved, award: award, awardDecision: awardDecision,
@@ -341,7 +329,7 @@ struct AuthorizationTests {
         },
     ]
 
-    @Test(arguments: Self.stores) func everyRoleAgainstEveryMutation(on kind: String) async throws {
+    @Test(arguments: TestStores.kinds) func everyRoleAgainstEveryMutation(on kind: String) async throws {
         let fixtures = try await Self.fixtures(on: kind)
         var checked = 0
         for testCase in Self.cases {
@@ -372,7 +360,7 @@ struct AuthorizationTests {
     }
 
     /// Reads, by kind of record: what each role's device receives.
-    @Test(arguments: Self.stores) func everyRoleReceivesOnlyWhatItMaySee(on kind: String) async throws {
+    @Test(arguments: TestStores.kinds) func everyRoleReceivesOnlyWhatItMaySee(on kind: String) async throws {
         let fixtures = try await Self.fixtures(on: kind)
         let expectations: [(String, needs: Set<String>, proposals: Int)] = [
             ("admin", ["Ford floods (councillor)"], 1),

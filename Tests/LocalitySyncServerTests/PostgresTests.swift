@@ -24,6 +24,29 @@ enum TestPostgres {
     }
 }
 
+/// The stores a suite runs on: SQLite always, a PostgreSQL process too when the tests have one.
+enum TestStores {
+    static let kinds = TestPostgres.url == nil ? ["sqlite"] : ["sqlite", "postgres"]
+
+    /// A server with the demo council loaded.
+    static func demo(_ kind: String) async throws -> any SyncStore {
+        if kind == "postgres" {
+            let process = try await TestPostgres.process(try await TestPostgres.freshDatabase())
+            try await process.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+            return process
+        }
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        return store
+    }
+
+    /// The server's state as it stands, to look at (never to change behind its back).
+    static func state(_ store: any SyncStore) async throws -> SQLiteSyncStore {
+        if let process = store as? ReplicatedSyncStore { return try await process.current() }
+        return try #require(store as? SQLiteSyncStore)
+    }
+}
+
 /// Requests routed at random among server processes, some lost on the way there or back.
 final class Chaos: Sendable {
     let state: Mutex<SeededGenerator>

@@ -65,8 +65,8 @@ struct SyncEngineTests {
         return store
     }
 
-    @Test func aNeedRecordedOfflineReachesEveryoneEntitledToIt() async throws {
-        let store = try store()
+    @Test(arguments: TestStores.kinds) func aNeedRecordedOfflineReachesEveryoneEntitledToIt(on kind: String) async throws {
+        let store = try await TestStores.demo(kind)
         let councillor = try await SyncedDevice("cllr-north", store: store)
         try await councillor.sync()
         #expect(try councillor.replica.whoami().username == "cllr-north")
@@ -103,8 +103,8 @@ struct SyncEngineTests {
         #expect(try councillor.replica.outbox().isEmpty)
     }
 
-    @Test func pendingWorkStaysVisibleOnTopOfWhatArrives() async throws {
-        let store = try store()
+    @Test(arguments: TestStores.kinds) func pendingWorkStaysVisibleOnTopOfWhatArrives(on kind: String) async throws {
+        let store = try await TestStores.demo(kind)
         let north = try await SyncedDevice("cllr-north", store: store)
         let officer = try await SyncedDevice("officer", store: store)
         try await north.sync()
@@ -125,8 +125,8 @@ struct SyncEngineTests {
         #expect(try north.needTitles().isSuperset(of: ["From the officer", "Not yet sent"]))
     }
 
-    @Test func aLostResponseIsHarmless() async throws {
-        let store = try store()
+    @Test(arguments: TestStores.kinds) func aLostResponseIsHarmless(on kind: String) async throws {
+        let store = try await TestStores.demo(kind)
         let device = try await SyncedDevice("cllr-south", store: store)
         try await device.sync()
         try device.recordNeed(in: "clunbury", title: "Once only")
@@ -136,7 +136,7 @@ struct SyncEngineTests {
         _ = try await device.engine.transport.push(PushRequest(deviceId: deviceId, mutations: outbox))
         let summary = try await device.sync()
         #expect(summary.accepted == 1)
-        let count = try await store.database.read { db in
+        let count = try await TestStores.state(store).database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM need WHERE title = 'Once only'")
         }
         #expect(count == 1)
@@ -146,9 +146,8 @@ struct SyncEngineTests {
 
 @Suite("Rebase across small pages")
 struct SmallPageTests {
-    @Test func appliedChangesTheFirstPagesDoNotYetIncludeStayVisible() async throws {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+    @Test(arguments: TestStores.kinds) func appliedChangesTheFirstPagesDoNotYetIncludeStayVisible(on kind: String) async throws {
+        let store = try await TestStores.demo(kind)
         // One row per page: after the push, the first pages hold older changes, so the applied
         // mutations wait in the outbox and are re-applied on top of each page.
         let device = try await SyncedDevice("cllr-north", store: store, pullLimit: 1)
