@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import LocalityCore
@@ -35,10 +34,7 @@ public enum Audit {
         ]
         // Unit separators between fields, and a marker for absent ones, so no two entries share a text.
         let text = fields.map { $0.map { "v" + $0 } ?? "-" }.joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
+        return SHA256Hex.of(text)
     }
 
     /// What `verify` found.

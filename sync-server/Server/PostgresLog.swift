@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import LocalityCore
@@ -192,7 +191,7 @@ public final class PostgresLog: Sendable {
 
     static func digest(sequence: Int64, kind: String, body: String, result: String, previous: String?) -> String {
         let text = [previous ?? "-", String(sequence), kind, body, result].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256Hex.of(text)
     }
 
     /// Walks the whole log, recomputing every hash and checking the sequence has no gap.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import Hummingbird
@@ -192,7 +191,7 @@ public enum PublicPages {
     }
 
     static func respond(_ request: Request, bytes: [UInt8], contentType: String) -> Response {
-        let tag = "\"" + SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+        let tag = "\"" + SHA256Hex.of(bytes, bytes: 12) + "\""
         if request.headers[.ifNoneMatch] == tag {
             return Response(status: .notModified, headers: [.eTag: tag])
         }

@@ -134,11 +134,9 @@ public final class ReplicatedSyncStore: SyncStore {
     public let log: PostgresLog
     let materialisation: Materialisation
     let mutex = AsyncMutex()
-    let logger: Logger
 
     public init(log: PostgresLog, logger: Logger = Logger(label: "locality.replica")) async throws {
         self.log = log
-        self.logger = logger
         materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger)
         try await caughtUp()
     }

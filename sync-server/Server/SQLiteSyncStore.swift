@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import LocalityCore
@@ -86,20 +85,7 @@ public struct SQLiteSyncStore: SyncStore {
         return Passwords.verify(DemoCouncil.password, hash: hash)
     }
 
-    public static func hash(token: String) -> String {
-        // Every request hashes its token: hex by hand rather than through String(format:).
-        let digits = Array("0123456789abcdef".utf8)
-        let digest = SHA256.hash(data: Data(token.utf8))
-        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
-            var index = 0
-            for byte in digest {
-                buffer[index] = digits[Int(byte >> 4)]
-                buffer[index + 1] = digits[Int(byte & 0x0F)]
-                index += 2
-            }
-            return index
-        }
-    }
+    public static func hash(token: String) -> String { SHA256Hex.of(token) }
 
     public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
         switch try checkPassword(request, now: now) {
