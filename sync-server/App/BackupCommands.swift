@@ -21,6 +21,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the backup (replaced if it exists).", valueName: "file")) var to: String
 
     func run() throws {
+        try database.requireSQLite("backup", instead: "back up with PostgreSQL's own tools (pg_dump, or the managed service's snapshots and point-in-time recovery): every server process rebuilds its state from the database")
         try database.requireFile()
         guard URL(fileURLWithPath: to).standardizedFileURL.path != URL(fileURLWithPath: database.db).standardizedFileURL.path else {
             throw OperatorError("--to names the database itself; give the backup its own file")
@@ -56,6 +57,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Replace an existing database.") var force = false
 
     func run() throws {
+        try database.requireSQLite("restore", instead: "restore with PostgreSQL's own tools (pg_restore into a new database), then start the server processes on it")
         guard FileManager.default.fileExists(atPath: from) else { throw OperatorError("there is no backup at \(from)") }
         if FileManager.default.fileExists(atPath: database.db), !force {
             throw OperatorError("\(database.db) exists; restoring replaces it with the backup: give --force if that is what you want")
@@ -75,12 +77,13 @@ struct RestoreCommand: ParsableCommand {
     }
 }
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check the database: integrity, foreign keys, the ledger's invariants and the audit chain.",
         discussion: """
-            Read-only. Exit codes: 0 all well; 3 the database is damaged (integrity or foreign keys); 4 a ledger \
+            Read-only. With --database postgres://…, the log is replayed into a fresh copy of the state — every \
+            entry must give the answer it gave when it was written — and that copy is checked. Exit codes: 0 all well; 3 the database is damaged (integrity or foreign keys); 4 a ledger \
             invariant is broken (committed above allocated, paid above committed, transfers that do not balance); \
             2 the audit chain is broken.
             """)
@@ -88,11 +91,21 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOption
     @OptionGroup var output: JSONFlag
 
-    func run() throws {
-        try database.requireFile()
+    func run() async throws {
         let check: DatabaseCheck
-        do { check = try DatabaseCheck.run(databaseAt: database.db) } catch {
-            throw OperatorError("cannot check \(database.db): \(DatabaseProblem.describe(error))")
+        if database.databaseURL != nil {
+            check = try await database.with { database in
+                guard case .postgres(let store, _) = database else { throw OperatorError("not a PostgreSQL database") }
+                var check = try await store.current().database.read { try DatabaseCheck.run($0) }
+                // The chain that matters across processes is the log's.
+                check.audit = try await store.log.verify()
+                return check
+            }
+        } else {
+            try database.requireFile()
+            do { check = try DatabaseCheck.run(databaseAt: database.db) } catch {
+                throw OperatorError("cannot check \(database.db): \(DatabaseProblem.describe(error))")
+            }
         }
         if output.json {
             try printJSON(check)

@@ -37,7 +37,7 @@ struct CouncilCommand: ParsableCommand {
         commandName: "council", abstract: "The council this server serves: set it up once, then see it.",
         subcommands: [Init.self, Show.self])
 
-    struct Init: ParsableCommand {
+    struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set up the council on an empty database (created if need be).",
             discussion: """
@@ -52,22 +52,24 @@ struct CouncilCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Its ONS GSS code: E10… a county, E06…/E07…/E08…/E09… a unitary or district, W06… Wales.", valueName: "code"))
         var gss: String
 
-        func run() throws {
-            let council = try setUpStore(database).initialiseCouncil(name: name, orgId: orgId, gss: gss, now: Date())
+        func run() async throws {
+            let council = try await database.with(creating: true) { database in
+                try await database.administer(.initialiseCouncil(name: name, orgId: orgId, gss: gss), as: CouncilSummary.self)
+            }
             if output.json { return try printJSON(council) }
             print("Set up \(council.name) (\(council.gssCode ?? "")\(council.orgId.map { ", \($0)" } ?? "")).")
             print("Next: `locality-sync localities import FILE.csv --lad \(council.gssCode ?? "CODE")` with ONS's Parish to Ward to LAD lookup.")
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The council, and how many wards, parishes and areas it has.")
         @OptionGroup var database: DatabaseOption
         @OptionGroup var output: JSONFlag
 
-        func run() throws {
-            guard let council = try database.open().council() else {
-                throw OperatorError("no council is set up in \(database.db); run `locality-sync council init --name … --gss …`")
+        func run() async throws {
+            guard let council = try await database.with({ try await $0.reading().council() }) else {
+                throw OperatorError("no council is set up in \(database.databaseURL.flatMap { try? PostgresLocation(url: $0).redacted } ?? database.db); run `locality-sync council init --name … --gss …`")
             }
             if output.json { return try printJSON(council) }
             print("\(council.name) (\(council.gssCode ?? "no GSS code")\(council.orgId.map { ", \($0)" } ?? ""))")
@@ -84,7 +86,7 @@ struct LocalitiesCommand: ParsableCommand {
         commandName: "localities", abstract: "The council's places, from ONS's lookups, kept current.",
         subcommands: [Import.self, Areas.self])
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import (or re-import) ONS's Parish to Ward to Local Authority District lookup.",
             discussion: """
@@ -104,14 +106,17 @@ struct LocalitiesCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only this district's rows (repeat for more), e.g. E06000051.", valueName: "code")) var lad: [String] = []
         @Flag(help: "Print what would change, and change nothing.") var dryRun = false
 
-        func run() throws {
+        func run() async throws {
             let text = try readSetUpFile(file)
-            let store = try database.open()
-            let changes: GeographyChanges
-            do {
-                changes = try store.importLocalities(text, districts: Set(lad), dryRun: dryRun, today: Timestamps.day(Date()))
-            } catch let error as LocalityError {
-                throw OperatorError("\(file): \(error.message)")
+            let today = Timestamps.day(Date())
+            let changes: GeographyChanges = try await database.with { database in
+                guard dryRun else {
+                    return try await database.administer(
+                        .importLocalities(text: text, districts: lad, today: today), as: GeographyChanges.self, context: file)
+                }
+                do { return try await database.reading().importLocalities(text, districts: Set(lad), dryRun: true, today: today) } catch let error as LocalityError {
+                    throw OperatorError("\(file): \(error.message)")
+                }
             }
             if output.json { return try printJSON(changes) }
             let verb = dryRun ? "Would change" : "Imported"
@@ -130,7 +135,7 @@ struct LocalitiesCommand: ParsableCommand {
         }
     }
 
-    struct Areas: ParsableCommand {
+    struct Areas: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Group the council's wards into its own areas, for its locality budgets.",
             discussion: """
@@ -142,11 +147,16 @@ struct LocalitiesCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The file: ward code, area name.", valueName: "file.csv")) var file: String
         @Flag(help: "Check the file and say what would change, changing nothing.") var dryRun = false
 
-        func run() throws {
+        func run() async throws {
             let text = try readSetUpFile(file)
-            let result: (areas: [String], wardsMoved: Int)
-            do { result = try database.open().assignAreas(text, dryRun: dryRun) } catch let error as LocalityError {
-                throw OperatorError("\(file): \(error.message); nothing was changed")
+            let result: AssignedAreas = try await database.with { database in
+                guard dryRun else { return try await database.administer(.assignAreas(text: text), as: AssignedAreas.self, context: file) }
+                do {
+                    let result = try await database.reading().assignAreas(text, dryRun: true)
+                    return AssignedAreas(areas: result.areas, wardsMoved: result.wardsMoved)
+                } catch let error as LocalityError {
+                    throw OperatorError("\(file): \(error.message); nothing was changed")
+                }
             }
             if output.json { return try printJSON(["areas": JSONValue.array(result.areas.map(JSONValue.string)), "wardsMoved": .int(Int64(result.wardsMoved))]) }
             print("\(dryRun ? "Would group" : "Grouped") \(result.wardsMoved) ward\(result.wardsMoved == 1 ? "" : "s") into \(result.areas.count) area\(result.areas.count == 1 ? "" : "s"): \(result.areas.joined(separator: ", ")).")

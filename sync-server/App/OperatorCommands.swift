@@ -14,6 +14,10 @@ struct OperatorError: Error, CustomStringConvertible {
 struct DatabaseOption: ParsableArguments {
     @Option(help: "The server's database file (default: $LOCALITY_SYNC_DB, else locality-sync.sqlite).")
     var db = ProcessInfo.processInfo.environment["LOCALITY_SYNC_DB"] ?? "locality-sync.sqlite"
+    @Option(
+        name: .customLong("database"),
+        help: ArgumentHelp("A PostgreSQL database (postgres://user:password@host:5432/name) instead of --db; also $LOCALITY_SYNC_DATABASE_URL.", valueName: "url"))
+    var postgres: String?
 
     /// Refuses a path that is not an existing file, in words.
     func requireFile() throws {
@@ -72,7 +76,7 @@ struct UserCommand: ParsableCommand {
         commandName: "user", abstract: "Accounts: add, list, change roles, disable.",
         subcommands: [Add.self, Import.self, Activation.self, List.self, SetRoles.self, Disable.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an account. The password is read from the first line of standard input.",
             discussion: """
@@ -91,12 +95,18 @@ struct UserCommand: ParsableCommand {
         var activation = false
         @Option(help: "With --activation: how many days the code is valid.") var validDays = 14
 
-        func run() throws {
+        func run() async throws {
             let role = try roles.parsedRole()
             if activation {
-                let issued = try database.open().addAccountsForActivation(
-                    [(nil, NewAccount(username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org, passwordHash: ""))],
-                    days: validDays, now: Date(), dryRun: false)
+                let code = ActivationCodes.make()
+                let account = NewAccount(
+                    username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org, passwordHash: "")
+                var issued = try await database.with { database in
+                    try await database.administer(
+                        .addAccountsForActivation(accounts: [AccountLine(line: nil, account: account)], days: validDays, codeHashes: [ActivationCodes.hash(code)]),
+                        as: [IssuedCode].self)
+                }
+                issued[0].code = code
                 if output.json { return try printJSON(issued) }
                 print("Added \(username). Activation code (give it to them; it works once, until \(Timestamps.day(issued[0].expiresAt))): \(issued[0].code)")
                 print("They run: locality login --server URL --user \(username) --activate CODE")
@@ -105,17 +115,16 @@ struct UserCommand: ParsableCommand {
             guard let password = readLine(strippingNewline: true), password.count >= 10 else {
                 throw ValidationError("give a password of at least 10 characters on standard input (never as an argument), or use --activation")
             }
-            let account = try database.open().addAccount(
-                NewAccount(
-                    username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org,
-                    passwordHash: Passwords.hash(password)),
-                now: Date())
+            let new = NewAccount(
+                username: username, displayName: displayName, role: role, localities: roles.locality, organisations: roles.org,
+                passwordHash: Passwords.hash(password))
+            let account = try await database.with { database in try await database.administer(.addAccount(new), as: AccountSummary.self) }
             if output.json { return try printJSON(account) }
             print("Added \(account.username) (\(account.roles.joined(separator: "; "))).")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add the accounts in a file, each with a one-time activation code: all of them, or none.",
             discussion: """
@@ -132,17 +141,26 @@ struct UserCommand: ParsableCommand {
         @Option(help: "How many days the codes are valid.") var validDays = 14
         @Flag(help: "Check the whole file and say what would be added, adding nothing.") var dryRun = false
 
-        func run() throws {
+        func run() async throws {
             let text = try readSetUpFile(file)
-            let accounts: [(line: Int?, account: NewAccount)]
-            do { accounts = try AccountFile.parse(text) } catch let error as LocalityError {
+            let accounts: [AccountLine]
+            do { accounts = try AccountFile.parse(text).map { AccountLine(line: $0.line, account: $0.account) } } catch let error as LocalityError {
                 throw OperatorError("\(file): \(error.message); nothing was added")
             }
-            let issued: [IssuedCode]
-            do {
-                issued = try database.open().addAccountsForActivation(accounts, days: validDays, now: Date(), dryRun: dryRun)
-            } catch let error as LocalityError {
-                throw OperatorError("\(file): \(error.message); nothing was added")
+            let codes = accounts.map { _ in ActivationCodes.make() }
+            let issued: [IssuedCode] = try await database.with { database in
+                if dryRun {
+                    do {
+                        return try await database.reading().addAccountsForActivation(
+                            accounts, days: validDays, codeHashes: codes.map(ActivationCodes.hash), now: Date(), dryRun: true, seed: 0)
+                    } catch let error as LocalityError {
+                        throw OperatorError("\(file): \(error.message); nothing was added")
+                    }
+                }
+                let added = try await database.administer(
+                    .addAccountsForActivation(accounts: accounts, days: validDays, codeHashes: codes.map(ActivationCodes.hash)), as: [IssuedCode].self,
+                    context: file)
+                return zip(added, codes).map { IssuedCode(username: $0.username, code: $1, expiresAt: $0.expiresAt) }
             }
             if let codesTo, !dryRun {
                 let lines = ["username,activation code,valid until"] + issued.map { "\($0.username),\($0.code),\(Timestamps.day($0.expiresAt))" }
@@ -159,7 +177,7 @@ struct UserCommand: ParsableCommand {
         }
     }
 
-    struct Activation: ParsableCommand {
+    struct Activation: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "activation",
             abstract: "Issue a fresh one-time activation code for an account (a forgotten password, a lost code).",
@@ -169,17 +187,19 @@ struct UserCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The username.", valueName: "username")) var username: String
         @Option(help: "How many days the code is valid.") var validDays = 14
 
-        func run() throws {
-            let issued: IssuedCode
-            do { issued = try database.open().issueActivation(for: username, days: validDays, now: Date()) } catch let error as LocalityError {
-                throw OperatorError(error.message)
+        func run() async throws {
+            let code = ActivationCodes.make()
+            var issued = try await database.with { database in
+                try await database.administer(
+                    .issueActivation(username: username, days: validDays, codeHash: ActivationCodes.hash(code)), as: IssuedCode.self)
             }
+            issued.code = code
             if output.json { return try printJSON(issued) }
             print("Activation code for \(issued.username) (works once, until \(Timestamps.day(issued.expiresAt))): \(issued.code)")
         }
     }
 
-    struct SetRoles: ParsableCommand {
+    struct SetRoles: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-roles",
             abstract: "Replace an account's roles, e.g. after an election or a change of wards.",
@@ -196,22 +216,24 @@ struct UserCommand: ParsableCommand {
         var username: String
         @OptionGroup var roles: RoleOptions
 
-        func run() throws {
+        func run() async throws {
             let role = try roles.parsedRole()
-            let account = try database.open().setRoles(
-                username, role: role, localities: roles.locality, organisations: roles.org, now: Date())
+            let account = try await database.with { database in
+                try await database.administer(
+                    .setRoles(username: username, role: role, localities: roles.locality, organisations: roles.org), as: AccountSummary.self)
+            }
             if output.json { return try printJSON(account) }
             print("\(account.username) is now: \(account.roles.joined(separator: "; ")). Their devices follow at their next sync.")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts with their roles and devices.")
         @OptionGroup var database: DatabaseOption
         @OptionGroup var output: JSONFlag
 
-        func run() throws {
-            let accounts = try database.open().accounts()
+        func run() async throws {
+            let accounts = try await database.with { try await $0.reading().accounts() }
             if output.json { return try printJSON(accounts) }
             let rows = accounts.map { account in
                 [account.username, account.displayName, account.roles.joined(separator: "; "), String(account.devices),
@@ -221,7 +243,7 @@ struct UserCommand: ParsableCommand {
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "End an account's access: at once, or from a day to come (a councillor leaving office).",
             discussion: "Example, after an election: locality-sync user disable cllr-north --on 2027-05-07")
@@ -231,7 +253,7 @@ struct UserCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The first day without access (YYYY-MM-DD); today if not given.", valueName: "day"))
         var on: String?
 
-        func run() throws {
+        func run() async throws {
             var from: Date?
             if let on {
                 guard on.count == 10, let day = Timestamps.parse(on + "T00:00:00.000Z") else {
@@ -239,8 +261,8 @@ struct UserCommand: ParsableCommand {
                 }
                 from = day
             }
-            do { try database.open().disableAccount(username, from: from, now: Date()) } catch let error as LocalityError {
-                throw OperatorError(error.message)
+            _ = try await database.with { database in
+                try await database.administer(.disableAccount(username: username, from: from), as: [String: String].self)
             }
             if let from, from > Date() {
                 print("\(username) keeps access until \(Timestamps.day(from)); from that day their devices can no longer sync.")
@@ -255,13 +277,13 @@ struct DeviceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device", abstract: "Devices: list, revoke.", subcommands: [List.self, Revoke.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices, their users and when they last synced.")
         @OptionGroup var database: DatabaseOption
         @OptionGroup var output: JSONFlag
 
-        func run() throws {
-            let devices = try database.open().devices()
+        func run() async throws {
+            let devices = try await database.with { try await $0.reading().devices() }
             if output.json { return try printJSON(devices) }
             guard !devices.isEmpty else { return print("No device has logged in yet.") }
             for device in devices {
@@ -271,14 +293,14 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a device: its token stops working at once.")
         @OptionGroup var database: DatabaseOption
         @Argument(help: ArgumentHelp("The device id (or at least its last 6 characters).", valueName: "id"))
         var id: String
 
-        func run() throws {
-            let device = try database.open().revokeDevice(id, now: Date())
+        func run() async throws {
+            let device = try await database.with { try await $0.administer(.revokeDevice(reference: id), as: DeviceSummary.self) }
             print("Revoked \(device.id.key) (\(device.username)).")
         }
     }
@@ -300,15 +322,11 @@ struct AuditCommand: ParsableCommand {
                 """)
         @OptionGroup var database: DatabaseOption
         @OptionGroup var output: JSONFlag
-        @Option(
-            name: .customLong("database"),
-            help: ArgumentHelp("A PostgreSQL database (postgres://…) instead of --db; also $LOCALITY_SYNC_DATABASE_URL.", valueName: "url"))
-        var postgres: String?
 
         func run() async throws {
             let result: Audit.Verification
             do {
-                if let url = postgres ?? ProcessInfo.processInfo.environment["LOCALITY_SYNC_DATABASE_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                if let url = database.databaseURL {
                     let log = try await PostgresLog(try PostgresLocation(url: url))
                     defer { log.shutdown() }
                     result = try await log.verify()
@@ -345,15 +363,15 @@ struct PBServerCommand: ParsableCommand {
             """,
         subcommands: [Export.self, Import.self])
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a vote's proposals and anonymous ballots as a Pabulib file.")
         @OptionGroup var database: DatabaseOption
         @Argument(help: ArgumentHelp("The vote: its id, short reference or title.", valueName: "vote")) var vote: String
         @Option(help: ArgumentHelp("Where to write the file.", valueName: "file.pb")) var out: String
 
-        func run() throws {
-            let store = try database.open()
-            let (text, title) = try store.database.read { db -> (String, String) in
+        func run() async throws {
+            let store = try await database.with { try await $0.reading() }
+            let (text, title) = try await store.database.read { db -> (String, String) in
                 let vote = try References.vote(vote, db)
                 return (try Pabulib.export(vote: vote.id, db), vote.title)
             }
@@ -367,7 +385,7 @@ struct PBServerCommand: ParsableCommand {
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a Pabulib file's ballots to an open vote: all of them, or none.",
             discussion: """
@@ -381,26 +399,20 @@ struct PBServerCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The open vote to add its ballots to.", valueName: "vote")) var vote: String
         @OptionGroup var output: JSONFlag
 
-        func run() throws {
+        func run() async throws {
             let text: String
             do { text = try String(contentsOfFile: file, encoding: .utf8) } catch { throw OperatorError("cannot read \(file): \(error.localizedDescription)") }
-            let instance: PBInstance
-            do { instance = try Pabulib.parse(text) } catch let error as PabulibError {
+            do { _ = try Pabulib.parse(text) } catch let error as PabulibError {
                 throw OperatorError("\(file): \(error.description); nothing was imported")
             }
-            let store = try database.open()
             let source = URL(fileURLWithPath: file).lastPathComponent
             let count: Int
             do {
-                count = try store.database.write { db in
-                    let vote = try References.vote(vote, db)
-                    let operatorId = try String.fetchOne(
-                        db, sql: "SELECT person_id FROM role_assignment WHERE role IN ('operator', 'officer') ORDER BY role DESC LIMIT 1")
-                        .flatMap(UUID.init(key:)) ?? vote.createdBy
-                    return try Pabulib.importBallots(instance, into: vote.id, source: source, importedBy: operatorId, at: Date(), db)
+                count = try await database.with { database in
+                    try await database.administer(.importBallots(pabulib: text, vote: vote, source: source), as: ImportedBallots.self).imported
                 }
-            } catch let error as LocalityError {
-                throw OperatorError("\(error.message); nothing was imported")
+            } catch let error as OperatorError {
+                throw OperatorError("\(error.description); nothing was imported")
             }
             if output.json { return try printJSON(["imported": count]) }
             print("Imported \(count) ballot\(count == 1 ? "" : "s") from \(file).")

@@ -8,7 +8,7 @@ struct OrgServerCommand: ParsableCommand {
         commandName: "org", abstract: "Organisations: parish and town councils, groups, charities — one by one or from a file.",
         subcommands: [Add.self, Import.self])
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an organisation.",
             discussion: """
@@ -24,17 +24,15 @@ struct OrgServerCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Its org-id, e.g. GB-CHC-1090095 (none for an unregistered group).", valueName: "org-id")) var orgId: String?
         @Option(help: ArgumentHelp("A place it serves (slug, GSS code or name); repeat for more.", valueName: "ref")) var locality: [String] = []
 
-        func run() throws {
-            let added: OrganisationSummary
-            do {
-                added = try database.open().addOrganisation(NewOrganisation(name: name, kind: kind, orgId: orgId, localities: locality))
-            } catch let error as LocalityError { throw OperatorError(error.message) }
+        func run() async throws {
+            let organisation = NewOrganisation(name: name, kind: kind, orgId: orgId, localities: locality)
+            let added = try await database.with { try await $0.administer(.addOrganisation(organisation), as: OrganisationSummary.self) }
             if output.json { return try printJSON(added) }
             print("Added \(added.name) (\(added.kind)\(added.orgId.map { ", \($0)" } ?? "")), serving \(added.localities.isEmpty ? "nowhere yet" : added.localities.joined(separator: ", ")); slug \(added.slug).")
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add the organisations in a file: all of them, or none.",
             discussion: """
@@ -46,11 +44,17 @@ struct OrgServerCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The file (CSV).", valueName: "file.csv")) var file: String
         @Flag(help: "Check the whole file and say what would be added, adding nothing.") var dryRun = false
 
-        func run() throws {
+        func run() async throws {
             let text = try readSetUpFile(file)
-            let added: [OrganisationSummary]
-            do { added = try database.open().importOrganisations(text, dryRun: dryRun) } catch let error as LocalityError {
-                throw OperatorError("\(file): \(error.message); nothing was added")
+            let added: [OrganisationSummary] = try await database.with { database in
+                do {
+                    if dryRun { return try await database.reading().importOrganisations(text, dryRun: true) }
+                    return try await database.administer(.importOrganisations(text: text), as: [OrganisationSummary].self)
+                } catch let error as LocalityError {
+                    throw OperatorError("\(file): \(error.message); nothing was added")
+                } catch let error as OperatorError {
+                    throw OperatorError("\(file): \(error.description); nothing was added")
+                }
             }
             if output.json { return try printJSON(added) }
             print("\(dryRun ? "Would add" : "Added") \(added.count) organisation\(added.count == 1 ? "" : "s") from \(file).")

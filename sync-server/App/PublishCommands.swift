@@ -8,7 +8,7 @@ struct PublishCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish", abstract: "Publish what was decided as open data.", subcommands: [ThreeSixtyGivingCommand.self, OCDSCommand.self, VotesCommand.self])
 
-    struct ThreeSixtyGivingCommand: ParsableCommand {
+    struct ThreeSixtyGivingCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "360giving",
             abstract: "Every award as a 360Giving grant (data standard 1.4), in a 360Giving JSON package.",
@@ -24,13 +24,14 @@ struct PublishCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the package here instead of standard output.", valueName: "file")) var out: String?
         @Option(help: ArgumentHelp("The council's registered 360Giving prefix, e.g. 360G-shropshire.", valueName: "prefix")) var prefix: String?
 
-        func run() throws {
+        func run() async throws {
             let financialYear = try year.map { try FinancialYear(parsing: $0) }
-            let package: JSONValue
-            do {
-                package = try database.open().threeSixtyGiving(prefix: prefix, year: financialYear, now: Date())
-            } catch let error as LocalityError {
-                throw OperatorError(error.message)
+            let package: JSONValue = try await database.with { database in
+                // A new prefix is remembered as a change like any other (on PostgreSQL, in the log).
+                if let prefix { _ = try await database.administer(.setGrantPrefix(prefix), as: [String: String].self) }
+                do { return try await database.reading().threeSixtyGiving(prefix: nil, year: financialYear, now: Date()) } catch let error as LocalityError {
+                    throw OperatorError(error.message)
+                }
             }
             let text = JSONWriter.pretty(package) + "\n"
             guard let out else { return Swift.print(text, terminator: "") }
@@ -41,7 +42,7 @@ struct PublishCommand: ParsableCommand {
         }
     }
 
-    struct OCDSCommand: ParsableCommand {
+    struct OCDSCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ocds",
             abstract: "Each commission that has reached tender as an OCDS 1.1.5 contracting process, in a release package.",
@@ -57,12 +58,12 @@ struct PublishCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the package here instead of standard output.", valueName: "file")) var out: String?
         @Option(help: ArgumentHelp("The council's registered OCID prefix, e.g. ocds-213czf.", valueName: "prefix")) var prefix: String?
 
-        func run() throws {
-            let package: JSONValue
-            do {
-                package = try database.open().openContracting(prefix: prefix, now: Date())
-            } catch let error as LocalityError {
-                throw OperatorError(error.message)
+        func run() async throws {
+            let package: JSONValue = try await database.with { database in
+                if let prefix { _ = try await database.administer(.setOcidPrefix(prefix), as: [String: String].self) }
+                do { return try await database.reading().openContracting(prefix: nil, now: Date()) } catch let error as LocalityError {
+                    throw OperatorError(error.message)
+                }
             }
             let text = JSONWriter.pretty(package) + "\n"
             guard let out else { return Swift.print(text, terminator: "") }
@@ -77,7 +78,7 @@ struct PublishCommand: ParsableCommand {
         }
     }
 
-    struct VotesCommand: ParsableCommand {
+    struct VotesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "votes",
             abstract: "Every closed residents' vote as a Pabulib file, named by the vote's id, in a folder.",
@@ -93,9 +94,9 @@ struct PublishCommand: ParsableCommand {
         var outDir: String
         @Flag(help: "Print what was written as JSON.") var json = false
 
-        func run() throws {
-            let store = try database.open()
-            let files = try store.database.read { db in
+        func run() async throws {
+            let store = try await database.with { try await $0.reading() }
+            let files = try await store.database.read { db in
                 try Vote.fetchAll(db, sql: "SELECT * FROM vote WHERE status = 'closed' ORDER BY closes_on, id").compactMap { vote in
                     try PublicPages.pabulib(vote.id.key, db).map { (vote, $0) }
                 }

@@ -15,14 +15,33 @@ public enum ActivationCodes {
         return stride(from: 0, to: 16, by: 4).map { String(characters[$0..<($0 + 4)]) }.joined(separator: "-")
     }
 
+    /// What is stored of a code: its hash, as typed in any case or spacing.
+    public static func hash(_ code: String) -> String { SQLiteSyncStore.hash(token: normalised(code)) }
+
     /// As typed: case, spaces and dashes do not matter.
     static func normalised(_ code: String) -> String {
         String(code.uppercased().filter { $0.isLetter || $0.isNumber })
     }
 }
 
+/// An account from a file, with the line it came from.
+public struct AccountLine: Codable, Sendable {
+    public var line: Int?
+    public var account: NewAccount
+    public init(line: Int?, account: NewAccount) {
+        self.line = line
+        self.account = account
+    }
+}
+
 /// An account's activation code as issued: shown once, stored only as its hash.
 public struct IssuedCode: Codable, Sendable {
+    public init(username: String, code: String, expiresAt: Date) {
+        self.username = username
+        self.code = code
+        self.expiresAt = expiresAt
+    }
+
     public var username: String
     public var code: String
     public var expiresAt: Date
@@ -31,35 +50,58 @@ public struct IssuedCode: Codable, Sendable {
 extension SQLiteSyncStore {
     /// A fresh code for an account (any earlier code stops working), valid for `days`.
     public func issueActivation(for username: String, days: Int, now: Date) throws -> IssuedCode {
-        try database.write { db in try Self.issueActivation(for: username, days: days, now: now, db) }
+        let code = ActivationCodes.make()
+        var issued = try issueActivation(for: username, days: days, codeHash: ActivationCodes.hash(code), now: now)
+        issued.code = code
+        return issued
     }
 
-    static func issueActivation(for username: String, days: Int, now: Date, _ db: Database) throws -> IssuedCode {
+    /// The same, given only the code's hash (the code itself is never written anywhere but to the
+    /// operator): the answer's `code` is empty.
+    public func issueActivation(for username: String, days: Int, codeHash: String, now: Date) throws -> IssuedCode {
+        try database.write { db in try Self.issueActivation(for: username, days: days, codeHash: codeHash, now: now, db) }
+    }
+
+    static func issueActivation(for username: String, days: Int, codeHash: String, now: Date, _ db: Database) throws -> IssuedCode {
         guard (1...90).contains(days) else { throw LocalityError.invalidInput("an activation code is valid for 1 to 90 days, not \(days)") }
         guard
             let row = try Row.fetchOne(
                 db, sql: "SELECT person.id, person.username FROM person JOIN account ON account.person_id = person.id WHERE username = ? COLLATE NOCASE",
                 arguments: [username])
         else { throw LocalityError.notFound("there is no account called '\(TerminalText.safe(username))'") }
-        let code = ActivationCodes.make()
         let expires = now.addingTimeInterval(Double(days) * 86_400)
         try db.execute(
             sql: "UPDATE account SET activation_hash = ?, activation_expires_at = ? WHERE person_id = ?",
-            arguments: [hash(token: ActivationCodes.normalised(code)), Timestamps.format(expires), row["id"] as String])
-        return IssuedCode(username: row["username"], code: code, expiresAt: expires)
+            arguments: [codeHash, Timestamps.format(expires), row["id"] as String])
+        return IssuedCode(username: row["username"], code: "", expiresAt: expires)
     }
 
     /// Adds accounts without passwords, each with an activation code: all of them, or none.
     public func addAccountsForActivation(_ accounts: [(line: Int?, account: NewAccount)], days: Int, now: Date, dryRun: Bool) throws -> [IssuedCode] {
+        let codes = accounts.map { _ in ActivationCodes.make() }
+        let lines = accounts.map { AccountLine(line: $0.line, account: $0.account) }
+        let issued = try addAccountsForActivation(
+            lines, days: days, codeHashes: codes.map(ActivationCodes.hash), now: now, dryRun: dryRun, seed: .random(in: 0 ... UInt64(Int64.max)))
+        return dryRun ? issued : zip(issued, codes).map { IssuedCode(username: $0.username, code: $1, expiresAt: $0.expiresAt) }
+    }
+
+    /// The same, given only the codes' hashes, one for each account, and the seed its ids come from:
+    /// the answers' `code` is empty.
+    public func addAccountsForActivation(
+        _ accounts: [AccountLine], days: Int, codeHashes: [String], now: Date, dryRun: Bool, seed: UInt64
+    ) throws -> [IssuedCode] {
+        guard codeHashes.count == accounts.count else { throw LocalityError.invalidInput("one activation code is needed for each account") }
+        var ids = SeededGenerator(seed: seed)
         do {
             return try database.write { db in
                 var issued: [IssuedCode] = []
-                for (line, account) in accounts {
+                for (entry, codeHash) in zip(accounts, codeHashes) {
+                    let (line, account) = (entry.line, entry.account)
                     do {
                         var account = account
                         account.passwordHash = ""  // no password until the person chooses one
-                        _ = try Self.insertAccount(account, now: now, db)
-                        issued.append(try Self.issueActivation(for: account.username, days: days, now: now, db))
+                        _ = try Self.insertAccount(account, now: now, ids: &ids, db)
+                        issued.append(try Self.issueActivation(for: account.username, days: days, codeHash: codeHash, now: now, db))
                     } catch let error as LocalityError {
                         throw LocalityError(error.code, (line.map { "line \($0): " } ?? "") + error.message)
                     }
@@ -75,6 +117,28 @@ extension SQLiteSyncStore {
     private enum ActivationDryRun: Error { case done([IssuedCode]) }
 
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
+        switch try checkActivation(request, now: now) {
+        case .unknown: return .failure(failures: 0)
+        case .wrong(let personId, let failures): return try await recordFailedLogin(personId, failures: failures, now: now)
+        case .right(let personId, let codeHash, let failures):
+            // The password is hashed outside any transaction (bcrypt is slow on purpose); the code is
+            // spent in the same transaction that sets it, so it works once.
+            guard try spendActivation(personId, codeHash: codeHash, passwordHash: Passwords.hash(request.password)) else {
+                return .failure(failures: failures + 1)
+            }
+            return try await login(request.login, token: token, now: now)
+        }
+    }
+
+    /// What an activation code is, for an account: unknown account, wrong (or ended), or right.
+    /// An expired code is refused here, naming the day.
+    public enum ActivationCheck: Sendable {
+        case unknown
+        case wrong(personId: UUID, failures: Int)
+        case right(personId: UUID, codeHash: String, failures: Int)
+    }
+
+    public func checkActivation(_ request: ActivateRequest, now: Date) throws -> ActivationCheck {
         guard request.password.count >= 10 else {
             throw LocalityError.invalidInput("choose a password of at least 10 characters")
         }
@@ -86,33 +150,34 @@ extension SQLiteSyncStore {
                     FROM person JOIN account ON account.person_id = person.id WHERE person.username = ? COLLATE NOCASE
                     """, arguments: [request.username])
         }
-        guard let account, let personId = UUID(key: account["id"]) else { return .failure(failures: 0) }
+        guard let account, let personId = UUID(key: account["id"]) else { return .unknown }
         let failures: Int = account["failed_logins"]
         let stored: String? = account["activation_hash"]
         let expires = (account["activation_expires_at"] as String?).flatMap(Timestamps.parse)
-        let matches = stored.map { $0 == Self.hash(token: ActivationCodes.normalised(request.code)) } ?? false
         let ended = (account["disabled_at"] as String?).flatMap(Timestamps.parse).map { $0 <= now } ?? false
-        guard matches, !ended else {
-            return try await recordFailedLogin(personId, failures: failures, now: now)
-        }
+        guard let stored, stored == ActivationCodes.hash(request.code), !ended else { return .wrong(personId: personId, failures: failures) }
         guard let expires, expires > now else {
             throw LocalityError(
                 .unauthenticated, "this activation code expired on \(Timestamps.day(expires ?? now)); ask the council for a new one")
         }
-        // The password is hashed outside any transaction (bcrypt is slow on purpose); the code is
-        // spent in the same transaction that sets it, so it works once.
-        let hash = Passwords.hash(request.password)
-        let spent = try await database.write { db in
+        return .right(personId: personId, codeHash: stored, failures: failures)
+    }
+
+    /// Sets the chosen password and spends the code, if it is still the account's code: false when
+    /// another device spent it first.
+    public func spendActivation(_ personId: UUID, codeHash: String, passwordHash: String) throws -> Bool {
+        try database.write { db in
             try db.execute(
                 sql: """
                     UPDATE account SET password_hash = ?, activation_hash = NULL, activation_expires_at = NULL, failed_logins = 0
                     WHERE person_id = ? AND activation_hash = ?
-                    """, arguments: [hash, personId.key, stored])
+                    """, arguments: [passwordHash, personId.key, codeHash])
             return db.changesCount == 1
         }
-        guard spent else { return .failure(failures: failures + 1) }
-        return try await login(
-            LoginRequest(username: request.username, password: request.password, deviceId: request.deviceId, deviceName: request.deviceName),
-            token: token, now: now)
     }
+}
+
+extension ActivateRequest {
+    /// The login that follows a spent code.
+    var login: LoginRequest { LoginRequest(username: username, password: password, deviceId: deviceId, deviceName: deviceName) }
 }

@@ -27,7 +27,7 @@ public struct DeviceSummary: Codable, Sendable {
 }
 
 /// What an operator asks for when adding an account.
-public struct NewAccount: Sendable {
+public struct NewAccount: Codable, Sendable {
     public var username: String
     public var displayName: String
     public var role: Role
@@ -52,12 +52,14 @@ public struct NewAccount: Sendable {
 extension SQLiteSyncStore {
     /// Adds a person, their role and their account in one transaction. The person and role reach
     /// devices with the next pull, like any other change.
-    public func addAccount(_ account: NewAccount, now: Date) throws -> AccountSummary {
-        try database.write { db in try Self.insertAccount(account, now: now, db) }
+    public func addAccount(_ account: NewAccount, now: Date, seed: UInt64 = .random(in: 0 ... UInt64(Int64.max))) throws -> AccountSummary {
+        var ids = SeededGenerator(seed: seed)
+        return try database.write { db in try Self.insertAccount(account, now: now, ids: &ids, db) }
     }
 
     /// The same, inside the caller's transaction (an import of many accounts, all or none).
-    static func insertAccount(_ account: NewAccount, now: Date, _ db: Database) throws -> AccountSummary {
+    /// Ids come from `ids`, seeded by the caller: replaying the same operation makes the same ids.
+    static func insertAccount(_ account: NewAccount, now: Date, ids: inout SeededGenerator, _ db: Database) throws -> AccountSummary {
         let username = account.username.trimmingCharacters(in: .whitespaces)
         guard !username.isEmpty, username.count <= 64,
             username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
@@ -74,11 +76,10 @@ extension SQLiteSyncStore {
             throw LocalityError.invalidInput(
                 "there is already an account called '\(existing)' (usernames are the same whatever their capitals)")
         }
-        var generator = SystemRandomNumberGenerator()
-        let personId = UUID.v7(at: now, using: &generator)
+        let personId = UUID.v7(at: now, using: &ids)
         try Person(id: personId, username: username, displayName: displayName.isEmpty ? username : displayName)
             .insert(db)
-        try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, db)
+        try Self.assign(account.role, localities: account.localities, organisations: account.organisations, to: personId, now: now, ids: &ids, db)
         try db.execute(
             sql: "INSERT INTO account (person_id, password_hash) VALUES (?, ?)", arguments: [personId.key, account.passwordHash])
         return try Self.summaries(db, username: username)[0]
@@ -87,9 +88,10 @@ extension SQLiteSyncStore {
     /// Replaces an account's roles. Its devices learn at their next sync: they receive what the
     /// new roles let them see, and what the old roles let them see and the new do not leaves them.
     public func setRoles(
-        _ username: String, role: Role, localities: [String], organisations: [String], now: Date
+        _ username: String, role: Role, localities: [String], organisations: [String], now: Date, seed: UInt64 = .random(in: 0 ... UInt64(Int64.max))
     ) throws -> AccountSummary {
         try Self.requireScopes(role, localities: localities, organisations: organisations)
+        var ids = SeededGenerator(seed: seed)
         return try database.write { db in
             guard let personId = try String.fetchOne(
                 db, sql: "SELECT person.id FROM person JOIN account ON account.person_id = person.id WHERE username = ? COLLATE NOCASE",
@@ -98,7 +100,7 @@ extension SQLiteSyncStore {
                 throw LocalityError.notFound("there is no account called '\(username)'")
             }
             try db.execute(sql: "DELETE FROM role_assignment WHERE person_id = ?", arguments: [personId.key])
-            try Self.assign(role, localities: localities, organisations: organisations, to: personId, now: now, db)
+            try Self.assign(role, localities: localities, organisations: organisations, to: personId, now: now, ids: &ids, db)
             return try Self.summaries(db, username: username)[0]
         }
     }
@@ -116,9 +118,8 @@ extension SQLiteSyncStore {
     }
 
     private static func assign(
-        _ role: Role, localities: [String], organisations: [String], to personId: UUID, now: Date, _ db: Database
+        _ role: Role, localities: [String], organisations: [String], to personId: UUID, now: Date, ids: inout SeededGenerator, _ db: Database
     ) throws {
-        var generator = SystemRandomNumberGenerator()
         var scopes: [(UUID?, UUID?)] = []
         for ref in localities {
             let locality = try References.locality(ref, db)
@@ -132,7 +133,7 @@ extension SQLiteSyncStore {
         if scopes.isEmpty { scopes = [(nil, nil)] }
         for (locality, organisation) in scopes {
             try RoleAssignment(
-                id: UUID.v7(at: now, using: &generator), personId: personId, role: role,
+                id: UUID.v7(at: now, using: &ids), personId: personId, role: role,
                 localityId: role == .councillor || role == .resident ? locality : nil,
                 organisationId: role == .member ? organisation : nil
             ).insert(db)

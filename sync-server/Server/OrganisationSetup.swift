@@ -3,7 +3,7 @@ import GRDB
 import LocalityCore
 
 /// An organisation as the operator adds it: from the command line or a row of a file.
-public struct NewOrganisation: Sendable {
+public struct NewOrganisation: Codable, Sendable {
     public var name: String
     public var kind: String
     public var orgId: String?

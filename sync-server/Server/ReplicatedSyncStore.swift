@@ -13,7 +13,11 @@ enum LoggedOperation: Codable, Sendable {
     case bindDevice(deviceId: UUID, name: String?, personId: UUID, username: String, tokenHash: String, now: Date)
     case failedLogin(personId: UUID, failures: Int, now: Date)
     case logout(session: Session)
+    /// A one-time activation code spent: the password's hash (never the password) is set.
+    case spendActivation(personId: UUID, codeHash: String, passwordHash: String)
     case push(request: PushRequest, session: Session, now: Date)
+    /// An operator's command (`locality-sync user add --database …` and the rest).
+    case administer(command: AdminCommand, now: Date, seed: UInt64)
 
     var kind: String {
         switch self {
@@ -21,7 +25,9 @@ enum LoggedOperation: Codable, Sendable {
         case .bindDevice: "device.bind"
         case .failedLogin: "login.failed"
         case .logout: "device.logout"
+        case .spendActivation: "account.activate"
         case .push: "push"
+        case .administer(let command, _, _): command.name
         }
     }
 }
@@ -86,8 +92,12 @@ actor Materialisation {
         case .logout(let session):
             try await store.logout(session)
             return "{}"
+        case .spendActivation(let personId, let codeHash, let passwordHash):
+            return try json(["spent": try store.spendActivation(personId, codeHash: codeHash, passwordHash: passwordHash)])
         case .push(let request, let session, let now):
             return try json(try await store.push(request, from: session, now: now))
+        case .administer(let command, let now, let seed):
+            return try store.administer(command, now: now, seed: seed)
         }
     }
 
@@ -191,12 +201,15 @@ public final class ReplicatedSyncStore: SyncStore {
         try await locked {
             var pending = false
             do {
+                // Applied as the log will hold it (times to the millisecond, as written), so that
+                // this process and every replay read exactly the same inputs.
+                let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
+                let logged = try JSONCoding.decode(LoggedOperation.self, from: Array(body.utf8))
                 let result = try await log.withWriteLock { connection in
                     try await materialisation.catchUp(log, on: connection)
-                    let result = try await materialisation.apply(operation)
+                    let result = try await materialisation.apply(logged)
                     pending = true
                     let sequence = await materialisation.applied + 1
-                    let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
                     let hash = try await log.append(
                         sequence: sequence, kind: operation.kind, body: body, result: result, previousHash: await materialisation.lastHash,
                         on: connection)
@@ -210,6 +223,11 @@ public final class ReplicatedSyncStore: SyncStore {
                 throw error
             }
         }
+    }
+
+    /// Applies an operator's command as one more entry of the log; answers its result as JSON.
+    public func administer(_ command: AdminCommand, now: Date) async throws -> String {
+        try await perform(.administer(command: command, now: now, seed: .random(in: 0 ... UInt64(Int64.max))))
     }
 
     // MARK: SyncStore
@@ -231,6 +249,20 @@ public final class ReplicatedSyncStore: SyncStore {
                     deviceId: request.deviceId, name: request.deviceName, personId: personId, username: username,
                     tokenHash: SQLiteSyncStore.hash(token: token), now: now))
             return try JSONCoding.decode(BoundDevice.self, from: Array(result.utf8)).map(token: token)
+        }
+    }
+
+    public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
+        switch try await current().checkActivation(request, now: now) {
+        case .unknown: return .failure(failures: 0)
+        case .wrong(let personId, let failures):
+            try await perform(.failedLogin(personId: personId, failures: failures, now: now))
+            return .failure(failures: failures + 1)
+        case .right(let personId, let codeHash, let failures):
+            let result = try await perform(
+                .spendActivation(personId: personId, codeHash: codeHash, passwordHash: Passwords.hash(request.password)))
+            guard result.contains("true") else { return .failure(failures: failures + 1) }
+            return try await login(request.login, token: token, now: now)
         }
     }
 
