@@ -4,7 +4,9 @@
 #   scripts/postgres-simulation.sh [FIRST] [LAST]      # default seeds 1 to 200
 #
 # Needs LOCALITY_TEST_POSTGRES_URL (see scripts/postgres-test-cluster.sh) and a build
-# (`swift build --build-tests`). Prints each seed's figures, and for a failing seed the line that
+# (`swift build --build-tests`). With LOCALITY_TEST_POSTGRES_DIR (the cluster's folder, as given to
+# postgres-test-cluster.sh), PostgreSQL itself is restarted under the devices instead of only
+# having its connections dropped (CI cannot: other suites share its cluster). Prints each seed's figures, and for a failing seed the line that
 # reruns it alone; exits 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +14,12 @@ cd "$(dirname "$0")/.."
 first="${1:-1}"
 last="${2:-200}"
 failed=()
+if [ -n "${LOCALITY_TEST_POSTGRES_DIR:-}" ]; then
+    export LOCALITY_TEST_POSTGRES_RESTART="$PWD/scripts/postgres-test-cluster.sh restart $LOCALITY_TEST_POSTGRES_DIR"
+fi
 for seed in $(seq "$first" "$last"); do
     out="$(LOCALITY_SEED=$seed swift test --skip-build --filter seededSchedulesConverge 2>&1)"
-    echo "$out" | grep -E "^seed " || true
+    echo "$out" | grep -E "^seed [0-9]+:" || true
     if echo "$out" | grep -q "recorded an issue"; then
         failed+=("$seed")
         echo "$out" | grep "recorded an issue" | head -5

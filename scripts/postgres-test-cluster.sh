@@ -3,6 +3,7 @@
 # user, listening on loopback only, trusting local connections. Prints the URL to use.
 #
 #   scripts/postgres-test-cluster.sh start [DIR] [PORT]   # prints postgres://USER@127.0.0.1:PORT/postgres
+#   scripts/postgres-test-cluster.sh restart DIR     # fast shutdown and start: every session ends
 #   scripts/postgres-test-cluster.sh stop DIR
 #
 # Needs Debian's postgresql (15 or later). As root, runs the cluster as the user `locality-pg`
@@ -35,11 +36,14 @@ start)
         || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://$user@127.0.0.1:$port/postgres"
     ;;
+restart)
+    run "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    ;;
 stop)
     run "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null
     ;;
 *)
-    echo "usage: $0 start [DIR] [PORT] | stop DIR" >&2
+    echo "usage: $0 start [DIR] [PORT] | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

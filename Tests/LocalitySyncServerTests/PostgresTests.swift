@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import LocalityCore
-import LocalitySyncServer
+import Logging
+@testable import LocalitySyncServer
 import Synchronization
 import Testing
 
@@ -73,6 +74,8 @@ struct RoutedTransport: SyncTransport {
     let processes: Processes
     let chaos: Chaos
     let token: String
+    /// How often a push is delivered twice: to another process first (a retry racing its original).
+    var duplicates = 0.0
 
     func route() throws -> ReplicatedSyncStore {
         let all = processes.all
@@ -87,6 +90,10 @@ struct RoutedTransport: SyncTransport {
     func push(_ request: PushRequest) async throws -> PushResponse {
         let store = try route()
         if chaos.chance(chaos.loss) { throw LocalityError(.unavailable, "request lost on the way") }
+        if duplicates > 0, chaos.chance(duplicates) {
+            let other = try route()
+            _ = try? await other.push(request, from: try await session(other), now: Date())
+        }
         let response = try await store.push(request, from: try await session(store), now: Date())
         if chaos.chance(chaos.loss) { throw LocalityError(.unavailable, "response lost on the way back") }
         return response
@@ -134,19 +141,57 @@ struct PostgresTests {
     }
 
     /// Seeded schedules: devices routed at random among three processes, requests and answers
-    /// lost, processes restarted (a new one replays the log), every connection to PostgreSQL
-    /// dropped as a restart of it would; approvals for one fund racing at different processes.
-    /// Reproduce a failure with LOCALITY_SEED.
+    /// lost, pushes delivered twice (to two processes), processes restarted (a new one replays
+    /// the log), every connection to PostgreSQL dropped as a restart of it would (or PostgreSQL
+    /// itself restarted, with LOCALITY_TEST_POSTGRES_RESTART); approvals for one fund racing at
+    /// different processes. Reproduce a failure with LOCALITY_SEED.
     @Test(arguments: (ProcessInfo.processInfo.environment["LOCALITY_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...4)))
     func seededSchedulesConvergeAndNeverOverCommit(seed: UInt64) async throws {
-        print("PostgreSQL simulation seed \(seed) (LOCALITY_SEED=\(seed) to reproduce)")
+        let run = await Self.simulate(seed: seed, guards: .all)
+        print("seed \(seed): \(run.figures)")
+        #expect(run.violations.isEmpty, "seed \(seed) (LOCALITY_SEED=\(seed) to reproduce): \(run.violations.joined(separator: "; "))")
+    }
+
+    /// Each guard matters: with it removed, the same schedules break an invariant.
+    @Test(arguments: [("the write lock", ReplicatedSyncStore.Guards.storedResults), ("the stored results", ReplicatedSyncStore.Guards.writeLock)])
+    func withoutAGuardTheSchedulesFail(removed: String, guards: ReplicatedSyncStore.Guards) async throws {
+        // Seeds until one fails.
+        var failures: [String] = []
+        for seed in UInt64(1)...6 where failures.isEmpty {
+            let run = await Self.simulate(seed: seed, guards: guards, rounds: 8)
+            if !run.violations.isEmpty { failures.append("seed \(seed): \(run.violations.prefix(3).joined(separator: "; "))") }
+        }
+        print("without \(removed): \(failures.joined(separator: " | "))")
+        #expect(!failures.isEmpty, "without \(removed) every seed still held every invariant: the simulation cannot see that guard")
+    }
+
+    struct Run {
+        var violations: [String] = []
+        var figures = ""
+    }
+
+    static func simulate(seed: UInt64, guards: ReplicatedSyncStore.Guards, rounds: Int = 12) async -> Run {
+        var run = Run()
+        do {
+            try await simulate(seed: seed, guards: guards, rounds: rounds, into: &run)
+        } catch {
+            run.violations.append("stopped: \(error)")
+        }
+        return run
+    }
+
+    static func simulate(seed: UInt64, guards: ReplicatedSyncStore.Guards, rounds roundCount: Int, into run: inout Run) async throws {
         let chaos = Chaos(seed: seed, loss: 0.15)
         let location = try await TestPostgres.freshDatabase()
-        let first = try await TestPostgres.process(location)
+        func process() async throws -> ReplicatedSyncStore {
+            try await ReplicatedSyncStore(
+                log: try await PostgresLog(location, timeout: .seconds(300)), logger: Logger(label: "test"), guards: guards, deadline: .seconds(guards == .all ? 60 : 5))
+        }
+        let first = try await process()
         try await first.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let processes = Processes([first, try await TestPostgres.process(location), try await TestPostgres.process(location)])
+        let processes = Processes([first, try await process(), try await process()])
         func device(_ username: String) async throws -> SyncedDevice {
-            try await SyncedDevice(username, store: first) { token in RoutedTransport(processes: processes, chaos: chaos, token: token) }
+            try await SyncedDevice(username, store: first) { token in RoutedTransport(processes: processes, chaos: chaos, token: token, duplicates: 0.1) }
         }
         let councillors = [try await device("cllr-north"), try await device("cllr-north")]
         let clerk = try await device("clerk-north")
@@ -157,7 +202,7 @@ struct PostgresTests {
         for device in everyone {
             var synced = false
             for _ in 0..<30 where !synced { synced = (try? await device.sync()) != nil }
-            #expect(synced, "seed \(seed): a first sync never got through")
+            if !synced { run.violations.append("a first sync never got through") }
         }
 
         // Six £20,000 proposals against the North fund's £75,000: at most three can be approved.
@@ -176,8 +221,13 @@ struct PostgresTests {
         var restarts = 0
         var disconnections = 0
         let operatorLog = try await PostgresLog(location, timeout: .seconds(300))
-        for round in 0..<12 {
-            for device in everyone where chaos.chance(0.7) { await syncQuietly(device) }
+        defer { operatorLog.shutdown() }
+        let restartCommand = ProcessInfo.processInfo.environment["LOCALITY_TEST_POSTGRES_RESTART"].flatMap { $0.isEmpty ? nil : $0 }
+        for round in 0..<roundCount {
+            // The devices sync at once: pushes reach different processes together.
+            await withTaskGroup(of: Void.self) { group in
+                for device in everyone where chaos.chance(0.7) { group.addTask { _ = try? await device.sync() } }
+            }
             for councillor in councillors where chaos.chance(0.5) {
                 try councillor.recordNeed(in: chaos.chance(0.5) ? "brockton" : "whitmere-town", title: "Need \(seed)-\(round)-\(recorded)")
                 recorded += 1
@@ -190,16 +240,25 @@ struct PostgresTests {
                 }
             }
             if chaos.chance(0.2) {
-                // PostgreSQL restarts under them: every connection dropped, whatever it was doing.
                 disconnections += 1
-                try await operatorLog.disconnectEveryone()
+                if let restartCommand {
+                    // PostgreSQL itself restarts (fast shutdown: every session ends, in-flight transactions roll back).
+                    let restart = Process()
+                    restart.executableURL = URL(fileURLWithPath: "/bin/sh")
+                    restart.arguments = ["-c", restartCommand]
+                    try restart.run()
+                    restart.waitUntilExit()
+                    if restart.terminationStatus != 0 { run.violations.append("`\(restartCommand)` failed") }
+                } else {
+                    // As a restart does to its clients: every connection dropped, whatever it was doing.
+                    try await operatorLog.disconnectEveryone()
+                }
             }
             if chaos.chance(0.25) {
                 restarts += 1
                 // A process dies; a new one starts in its place and replays the log.
                 let slot = chaos.next(0..<3)
-                let replacement = try await TestPostgres.process(location)
-                processes.replace(slot, with: replacement)
+                processes.replace(slot, with: try await process())
             }
         }
         // Quiescence: no more losses; sync until a round moves nothing.
@@ -207,7 +266,8 @@ struct PostgresTests {
         let steady = Processes(processes.all)
         var moved = true
         var rounds = 0
-        while moved, rounds < 20 {
+        let calmRounds = guards == .all ? 20 : 6
+        while moved, rounds < calmRounds {
             moved = false
             rounds += 1
             for device in everyone {
@@ -222,11 +282,11 @@ struct PostgresTests {
                 }
             }
         }
-        #expect(!moved, "seed \(seed): still syncing after 20 calm rounds")
-        for device in everyone { #expect(try device.replica.outbox().isEmpty, "seed \(seed): a mutation was never answered") }
+        if moved { run.violations.append("still syncing after \(calmRounds) calm rounds") }
+        for device in everyone where try !device.replica.outbox().isEmpty { run.violations.append("a mutation was never answered") }
         // Every process, caught up, holds the same council: each need once, the fund never over-committed.
         var digests: Set<String> = []
-        for process in steady.all {
+        for process in steady.all + [try await process()] {
             let (needs, duplicates, position) = try await process.current().database.read { db in
                 (
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM need WHERE title LIKE 'Need %'") ?? 0,
@@ -234,15 +294,15 @@ struct PostgresTests {
                     try BudgetPosition.of(budget: Self.north, in: db)
                 )
             }
-            #expect(needs == recorded && duplicates == 0, "seed \(seed): \(needs) of \(recorded) needs, \(duplicates) doubled")
-            #expect(position.committed <= position.allocated && position.committed.pence <= 6_000_000, "seed \(seed): over-committed")
+            if needs != recorded || duplicates != 0 { run.violations.append("\(needs) of \(recorded) needs, \(duplicates) doubled") }
+            if position.committed > position.allocated || position.committed.pence > 6_000_000 { run.violations.append("the fund is over-committed: \(position.committed.pence)p") }
             digests.insert("\(needs) \(position.committed.pence) \(position.available.pence)")
         }
-        #expect(digests.count == 1, "seed \(seed): the processes disagree: \(digests)")
+        if digests.count != 1 { run.violations.append("the processes disagree: \(digests.sorted())") }
         let refused = try deciders.map { try $0.replica.rejectedMutations().filter { $0.code == LocalityError.Code.insufficientFunds.rawValue }.count }.reduce(0, +)
         let entries = try await first.log.head()
-        print("seed \(seed): \(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(disconnections) PostgreSQL disconnections, \(entries) log entries")
-        let verification = try #require(try await first.verifyAudit())
-        #expect(verification.intact, "seed \(seed): the log's chain is broken")
+        run.figures = "\(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(disconnections) PostgreSQL disconnections, \(entries) log entries"
+        let verification = try await first.log.verify()
+        if !verification.intact { run.violations.append("the log's chain is broken") }
     }
 }

@@ -176,6 +176,11 @@ public final class PostgresLog: Sendable {
         }
     }
 
+    /// Runs `body` in one PostgreSQL transaction, without the write lock.
+    func withTransaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+    }
+
     /// Appends the next entry, chained to the one before by SHA-256. The caller holds the write lock.
     public func append(
         sequence: Int64, kind: String, body: String, result: String, previousHash: String?, on connection: PostgresConnection

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import LocalityCore
 import PostgresNIO
+import Synchronization
 
 /// An operation that changes the council's state, as the log keeps it: with every input its
 /// application reads besides the state itself (the time, the token's hash, the password's hash),
@@ -32,6 +33,19 @@ enum LoggedOperation: Codable, Sendable {
     }
 }
 
+/// Who answers first: the work or the clock.
+final class Race<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let timer = Mutex<Task<Void, Never>?>(nil)
+
+    func finish(_ result: Result<T, any Error>) {
+        waiting.withLock { continuation in
+            continuation?.resume(with: result)
+            continuation = nil
+        }
+    }
+}
+
 /// Serialises async work without actor reentrancy: one holder at a time, in arrival order.
 actor AsyncMutex {
     private var held = false
@@ -56,14 +70,18 @@ actor Materialisation {
     let epoch: String
     let logger: Logger
 
-    init(epoch: String, logger: Logger) throws {
+    let storedResults: Bool
+
+    init(epoch: String, logger: Logger, storedResults: Bool = true) throws {
         self.epoch = epoch
         self.logger = logger
-        store = try Self.fresh(epoch: epoch)
+        self.storedResults = storedResults
+        store = try Self.fresh(epoch: epoch, storedResults: storedResults)
     }
 
-    static func fresh(epoch: String) throws -> SQLiteSyncStore {
-        let store = try SQLiteSyncStore.inMemory()
+    static func fresh(epoch: String, storedResults: Bool = true) throws -> SQLiteSyncStore {
+        var store = try SQLiteSyncStore.inMemory()
+        store.answersRetriesFromStoredResults = storedResults
         // Every process answers with the database's history id, not one of its own.
         try store.database.write { try $0.execute(sql: "UPDATE server_history SET epoch = ? WHERE id = 1", arguments: [epoch]) }
         return store
@@ -72,7 +90,7 @@ actor Materialisation {
     /// Starts again from nothing: after this process applied an operation whose entry then failed
     /// to commit, its state is ahead of the log and cannot be trusted.
     func reset() throws {
-        store = try Self.fresh(epoch: epoch)
+        store = try Self.fresh(epoch: epoch, storedResults: storedResults)
         applied = 0
         lastHash = nil
         logger.warning("replica reset: it will be rebuilt from the log")
@@ -144,11 +162,34 @@ public final class ReplicatedSyncStore: SyncStore {
     public let log: PostgresLog
     let materialisation: Materialisation
     let mutex = AsyncMutex()
+    let guards: Guards
+    /// The longest a request waits for PostgreSQL.
+    let deadline: Duration
 
-    public init(log: PostgresLog, logger: Logger = Logger(label: "locality.replica")) async throws {
+    /// What keeps several processes correct, each removable only by a test that shows the seeded
+    /// simulation failing without it. A server always runs with `.all`.
+    struct Guards: OptionSet, Sendable {
+        let rawValue: Int
+        /// The council's write lock in PostgreSQL, and catching up to the log's head under it before
+        /// applying. Without it a process applies to the state it happens to have and appends at
+        /// whatever the head is.
+        static let writeLock = Guards(rawValue: 1)
+        /// A retried mutation is answered with its stored result, never applied again.
+        static let storedResults = Guards(rawValue: 2)
+        static let all: Guards = [.writeLock, .storedResults]
+    }
+
+    public convenience init(log: PostgresLog, logger: Logger = Logger(label: "locality.replica")) async throws {
+        try await self.init(log: log, logger: logger, guards: .all, deadline: .seconds(30))
+    }
+
+    init(log: PostgresLog, logger: Logger, guards: Guards, deadline: Duration) async throws {
         self.log = log
-        materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger)
-        try await caughtUp()
+        self.guards = guards
+        self.deadline = deadline
+        materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger, storedResults: guards.contains(.storedResults))
+        // Starting takes as long as the log takes to replay: no deadline here.
+        try await locked { try await materialisation.catchUp(log, on: nil) }
     }
 
     /// Holding this process's lock.
@@ -166,22 +207,48 @@ public final class ReplicatedSyncStore: SyncStore {
 
     /// Brings the local state up to the log's head as it is now.
     func caughtUp() async throws {
-        try await unavailableOnFailure {
+        try await unavailableOnFailure { [self] in
             let head = try await log.head()
             guard await materialisation.applied < head else { return }
-            try await locked { try await materialisation.catchUp(log, on: nil) }
+            try await locked {
+                try await materialisation.catchUp(log, on: nil)
+            }
         }
     }
 
     /// PostgreSQL's failures (unreachable, restarting, a lost connection) as a 503 naming them:
-    /// nothing was changed, and the device retries.
-    func unavailableOnFailure<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    /// nothing was changed, and the device retries. A request waits at most `deadline` for
+    /// PostgreSQL: past it the device is answered 503 whatever the database is doing, so a stalled
+    /// connection never holds a device forever (the work itself carries on, and if it commits, the
+    /// device's retry is answered from the log).
+    func unavailableOnFailure<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await Self.racing(deadline, body)
         } catch let error as LocalityError {
             throw error
         } catch {
             throw LocalityError(.unavailable, "the council's database is unavailable (\(PostgresLog.describe(error))); nothing was changed: try again")
+        }
+    }
+
+    /// `body`'s answer, or a 503 once `limit` has passed, without waiting for `body` to notice.
+    static func racing<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = Race<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.waiting.withLock { $0 = continuation }
+            let work = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await body()) } catch { result = .failure(error) }
+                race.timer.withLock { $0?.cancel() }
+                race.finish(result)
+            }
+            race.timer.withLock {
+                $0 = Task {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
+                    race.finish(.failure(LocalityError(.unavailable, "the council's database did not answer within \(limit.components.seconds) s; try again")))
+                    work.cancel()
+                }
+            }
         }
     }
 
@@ -194,7 +261,7 @@ public final class ReplicatedSyncStore: SyncStore {
     /// Applies an operation and appends it to the log, as one: see the type's documentation.
     @discardableResult
     func perform(_ operation: LoggedOperation) async throws -> String {
-        try await unavailableOnFailure { try await performLocked(operation) }
+        try await unavailableOnFailure { [self] in try await performLocked(operation) }
     }
 
     private func performLocked(_ operation: LoggedOperation) async throws -> String {
@@ -205,6 +272,7 @@ public final class ReplicatedSyncStore: SyncStore {
                 // this process and every replay read exactly the same inputs.
                 let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
                 let logged = try JSONCoding.decode(LoggedOperation.self, from: Array(body.utf8))
+                guard guards.contains(.writeLock) else { return try await performUnguarded(logged, kind: operation.kind, body: body, pending: &pending) }
                 let result = try await log.withWriteLock { connection in
                     try await materialisation.catchUp(log, on: connection)
                     let result = try await materialisation.apply(logged)
@@ -223,6 +291,20 @@ public final class ReplicatedSyncStore: SyncStore {
                 throw error
             }
         }
+    }
+
+    /// Without the write lock (for the test that shows it is needed): applied to this process's
+    /// state as it is, appended after whatever the head is now.
+    private func performUnguarded(_ operation: LoggedOperation, kind: String, body: String, pending: inout Bool) async throws -> String {
+        let result = try await materialisation.apply(operation)
+        pending = true
+        let head = try await log.entries(after: max(0, try await log.head() - 1), limit: 1).last
+        let sequence = (head?.sequence ?? 0) + 1
+        let hash = try await log.withTransaction { connection in
+            try await log.append(sequence: sequence, kind: kind, body: body, result: result, previousHash: head?.hash, on: connection)
+        }
+        await materialisation.appended(sequence, hash: hash)
+        return result
     }
 
     /// Applies an operator's command as one more entry of the log; answers its result as JSON.
