@@ -36,6 +36,8 @@ struct PostgresBench: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("A PostgreSQL database to make the benchmark's database beside.", valueName: "url")) var database: String
     @Option(help: "Mutations to push from one device.") var pushCount = 20_000
+    @Option(help: "Mutations in each push (a log entry each): \(SyncProtocol.maxPushBatch) at most, as a device catching up sends them; fewer, as devices syncing often do.")
+    var batch = SyncProtocol.maxPushBatch
     @Flag(help: "Also run the paced fleet over one, two and three `locality-sync serve --database` processes (release build beside this one).")
     var fleet = false
     @Option(help: "Devices in the fleet.") var devices = 200
@@ -70,9 +72,10 @@ struct PostgresBench: AsyncParsableCommand {
             let outbox = try replica.outbox()
             let clock = ContinuousClock()
             let pushed = try await clock.measure {
-                for start in stride(from: 0, to: outbox.count, by: SyncProtocol.maxPushBatch) {
-                    let batch = Array(outbox[start..<min(start + SyncProtocol.maxPushBatch, outbox.count)])
-                    _ = try await transport.push(PushRequest(deviceId: login.deviceId, mutations: batch))
+                let size = max(1, min(batch, SyncProtocol.maxPushBatch))
+                for start in stride(from: 0, to: outbox.count, by: size) {
+                    let slice = Array(outbox[start..<min(start + size, outbox.count)])
+                    _ = try await transport.push(PushRequest(deviceId: login.deviceId, mutations: slice))
                 }
             }
             // Caught up: the no-op pull a device makes when nothing has changed.
@@ -95,10 +98,20 @@ struct PostgresBench: AsyncParsableCommand {
         }
         if fleet { try await fleetRuns(location, folder: folder) }
         let entries = try await postgres.log.head()
+        let before = Self.residentMB()
         let started = ContinuousClock.now
-        _ = try await ReplicatedSyncStore(log: try await PostgresLog(location))
+        let fresh = try await ReplicatedSyncStore(log: try await PostgresLog(location))
         let ready = ContinuousClock.now - started
-        print("PostgreSQL: a new process ready in \(String(format: "%.2f", ready.seconds)) s, replaying \(entries) log entries (\(pushCount) pushed mutations and the demo)")
+        let after = Self.residentMB()
+        print("PostgreSQL: a new process ready in \(String(format: "%.2f", ready.seconds)) s, replaying \(entries) log entries (\(pushCount) pushed mutations in pushes of \(batch), and the demo); its state holds about \(after - before) MB in memory")
+        withExtendedLifetime(fresh) {}
+    }
+
+    /// This process's resident memory now.
+    static func residentMB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
     }
 
     /// The paced fleet (each device syncing every second, a quarter of the councillors' syncs

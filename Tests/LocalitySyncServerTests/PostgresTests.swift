@@ -140,6 +140,42 @@ struct PostgresTests {
         #expect(needs == 1)
     }
 
+    /// A new process starts from the newest snapshot the log vouches for and replays only the tail;
+    /// a snapshot the log does not vouch for is ignored and the whole log replayed.
+    @Test func aNewProcessStartsFromASnapshotAndReplaysOnlyTheTail() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let first = try await TestPostgres.process(location)
+        try await first.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let councillor = try await SyncedDevice("cllr-north", store: first)
+        try await councillor.sync()
+        for index in 0..<5 { try councillor.recordNeed(in: "brockton", title: "Before \(index)") }
+        try await councillor.sync()
+        let info = try await first.snapshot()
+        let head = try await first.log.head()
+        #expect(info.sequence == head && info.bytes > 0)
+        for index in 0..<3 { try councillor.recordNeed(in: "brockton", title: "After \(index)") }
+        try await councillor.sync()
+        func titles(_ process: ReplicatedSyncStore) async throws -> [String] {
+            try await process.current().database.read { try String.fetchAll($0, sql: "SELECT title FROM need WHERE title LIKE 'Before %' OR title LIKE 'After %' ORDER BY title") }
+        }
+        let second = try await TestPostgres.process(location)
+        #expect(await second.materialisation.restoredFrom == info.sequence)
+        let (fromSnapshot, fromLog) = (try await titles(second), try await titles(first))
+        #expect(fromSnapshot == fromLog && fromSnapshot.count == 8)
+        // What it serves is the same: an officer's first sync from it sees every need once.
+        let officer = try await SyncedDevice("officer", store: second)
+        try await officer.sync()
+        #expect(try officer.needTitles().filter { $0.hasPrefix("Before ") || $0.hasPrefix("After ") }.count == 8)
+        // A snapshot whose hash the log does not have is ignored.
+        let log = try await PostgresLog(location)
+        defer { log.shutdown() }
+        try await log.client.query("UPDATE locality_snapshot SET hash = 'not-the-log'", logger: log.logger)
+        let third = try await TestPostgres.process(location)
+        #expect(await third.materialisation.restoredFrom == nil)
+        let replayed = try await titles(third)
+        #expect(replayed.count == 8)
+    }
+
     /// Seeded schedules: devices routed at random among three processes, requests and answers
     /// lost, pushes delivered twice (to two processes), processes restarted (a new one replays
     /// the log), every connection to PostgreSQL dropped as a restart of it would (or PostgreSQL

@@ -77,6 +77,37 @@ struct RestoreCommand: ParsableCommand {
     }
 }
 
+struct SnapshotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "On PostgreSQL: store a copy of the council's state, so that a new server process replays only what came after.",
+        discussion: """
+            Replays the log (from the newest snapshot, if any), copies the state as of the log's head into \
+            PostgreSQL and keeps the newest --keep copies. Serving processes are not paused: run it from a timer \
+            (nightly, or after every hundred thousand mutations). A process trusts a snapshot only when the log's \
+            entry at its sequence has the hash it names; otherwise it replays the whole log.
+              locality-sync snapshot --database postgres://locality@db.internal/locality
+            """)
+
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var output: JSONFlag
+    @Option(help: "How many snapshots to keep.") var keep = 2
+
+    func run() async throws {
+        guard database.databaseURL != nil else {
+            throw OperatorError("snapshots are for PostgreSQL (--database); the SQLite file is its own state: use `backup`")
+        }
+        let started = ContinuousClock.now
+        let info = try await database.with { database in
+            guard case .postgres(let store, _) = database else { throw OperatorError("not a PostgreSQL database") }
+            do { return try await store.snapshot(keep: keep) } catch let error as LocalityError { throw OperatorError(error.message) }
+        }
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        if output.json { return try printJSON(info) }
+        print("Snapshot at log entry \(info.sequence): \(megabytes(info.bytes)) in \(info.parts) part\(info.parts == 1 ? "" : "s"), \(String(format: "%.2f", seconds)) s. New server processes start from it.")
+    }
+}
+
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",

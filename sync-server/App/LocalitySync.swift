@@ -17,7 +17,7 @@ struct LocalitySync: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, CouncilCommand.self, LocalitiesCommand.self, OrgServerCommand.self, UserCommand.self, DeviceCommand.self,
-            AuditCommand.self, BackupCommand.self, RestoreCommand.self, CheckCommand.self, OpenAPICommand.self, PublishCommand.self,
+            AuditCommand.self, BackupCommand.self, RestoreCommand.self, SnapshotCommand.self, CheckCommand.self, OpenAPICommand.self, PublishCommand.self,
             PBServerCommand.self,
         ])
 

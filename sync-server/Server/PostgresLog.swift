@@ -121,6 +121,7 @@ public final class PostgresLog: Sendable {
                         previous_hash text,
                         hash text NOT NULL)
                     """, logger: logger)
+                try await prepareSnapshots(connection, logger: logger)
             }
     }
 

@@ -71,6 +71,8 @@ actor Materialisation {
     let logger: Logger
 
     let storedResults: Bool
+    /// The snapshot this process started from, if any.
+    var restoredFrom: Int64?
 
     init(epoch: String, logger: Logger, storedResults: Bool = true) throws {
         self.epoch = epoch
@@ -143,6 +145,13 @@ actor Materialisation {
         }
     }
 
+    /// Takes `store` as the state at log entry `applied`.
+    func replace(with store: SQLiteSyncStore, applied: Int64, hash: String) {
+        self.store = store
+        self.applied = applied
+        lastHash = hash
+    }
+
     /// Records that an operation applied here has been appended as `sequence`.
     func appended(_ sequence: Int64, hash: String) {
         applied = sequence
@@ -188,8 +197,12 @@ public final class ReplicatedSyncStore: SyncStore {
         self.guards = guards
         self.deadline = deadline
         materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger, storedResults: guards.contains(.storedResults))
-        // Starting takes as long as the log takes to replay: no deadline here.
-        try await locked { try await materialisation.catchUp(log, on: nil) }
+        // From the newest snapshot, if there is one, then the log's tail. Starting takes as long as
+        // that takes: no deadline here.
+        try await locked {
+            _ = await materialisation.restoreSnapshot(from: log)
+            try await materialisation.catchUp(log, on: nil)
+        }
     }
 
     /// Holding this process's lock.
