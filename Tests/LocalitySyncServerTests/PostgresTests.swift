@@ -232,7 +232,9 @@ struct PostgresTests {
         let councillors = [try await device("cllr-north"), try await device("cllr-north")]
         let clerk = try await device("clerk-north")
         let deciders = [try await device("officer"), try await device("cabinet")]
-        let everyone = councillors + [clerk] + deciders
+        // Two officers' tablets capture paper ballots; some voters' cards turn up at both.
+        let capturers = [try await device("officer"), try await device("officer")]
+        let everyone = councillors + [clerk] + deciders + capturers
         func syncQuietly(_ device: SyncedDevice) async { _ = try? await device.sync() }
         // Each device's first sync, however many tries the lossy network takes.
         for device in everyone {
@@ -253,6 +255,17 @@ struct PostgresTests {
             try clerk.replica.perform(SubmitProposal(proposalId: id))
             proposals.append(id)
         }
+        // A residents' vote, opened on the officer's device, for the ballots.
+        let today = Date(milliseconds: Timestamps.milliseconds(Date()) / 86_400_000 * 86_400_000)
+        let vote = deciders[0].replica.newID()
+        let choices = DemoCouncil.youDecideProposals.map { UUID.stable("demo:proposal:" + $0.slug) }
+        try deciders[0].replica.perform(
+            OpenVote(
+                voteId: vote, roundId: UUID.stable("demo:round:ledwyche-you-decide"), title: "Ledwyche: You Decide", maxChoices: 3,
+                rule: .mes, amount: Money(pence: 1_000_000), opensOn: Timestamps.day(today),
+                closesOn: Timestamps.day(today.addingTimeInterval(30 * 86_400)), proposalIds: choices))
+        var cards: Set<String> = []
+        var serial = 0
         var recorded = 0
         var restarts = 0
         var disconnections = 0
@@ -267,6 +280,15 @@ struct PostgresTests {
             for councillor in councillors where chaos.chance(0.5) {
                 try councillor.recordNeed(in: chaos.chance(0.5) ? "brockton" : "whitmere-town", title: "Need \(seed)-\(round)-\(recorded)")
                 recorded += 1
+            }
+            for capturer in capturers where chaos.chance(0.6) {
+                let card = "CARD-\(chaos.next(0..<8))"
+                serial += 1
+                let captured = try? capturer.replica.perform(
+                    CastBallot(
+                        ballotId: capturer.replica.newID(), voteId: vote, proposalIds: [choices[chaos.next(0..<choices.count)]],
+                        paperSerial: "P\(serial)", voterCode: card))
+                if captured != nil { cards.insert("CODE:" + card) }
             }
             for decider in deciders where chaos.chance(0.4) {
                 let proposal = proposals[chaos.next(0..<proposals.count)]
@@ -323,21 +345,25 @@ struct PostgresTests {
         // Every process, caught up, holds the same council: each need once, the fund never over-committed.
         var digests: Set<String> = []
         for process in steady.all + [try await process()] {
-            let (needs, duplicates, position) = try await process.current().database.read { db in
+            let (needs, duplicates, position, voters) = try await process.current().database.read { db in
                 (
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM need WHERE title LIKE 'Need %'") ?? 0,
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT title FROM need GROUP BY title HAVING COUNT(*) > 1)") ?? 0,
-                    try BudgetPosition.of(budget: Self.north, in: db)
+                    try BudgetPosition.of(budget: Self.north, in: db),
+                    try String.fetchAll(db, sql: "SELECT upper(voter_reference) FROM ballot WHERE vote_id = ?", arguments: [vote.key])
                 )
             }
+            // One ballot per voter, and one for every card captured.
+            if voters.count != Set(voters).count { run.violations.append("\(voters.count - Set(voters).count) voters counted twice") }
+            if Set(voters) != cards { run.violations.append("ballots for \(Set(voters).count) voters, cards captured for \(cards.count)") }
             if needs != recorded || duplicates != 0 { run.violations.append("\(needs) of \(recorded) needs, \(duplicates) doubled") }
             if position.committed > position.allocated || position.committed.pence > 6_000_000 { run.violations.append("the fund is over-committed: \(position.committed.pence)p") }
-            digests.insert("\(needs) \(position.committed.pence) \(position.available.pence)")
+            digests.insert("\(needs) \(position.committed.pence) \(position.available.pence) \(voters.count)")
         }
         if digests.count != 1 { run.violations.append("the processes disagree: \(digests.sorted())") }
         let refused = try deciders.map { try $0.replica.rejectedMutations().filter { $0.code == LocalityError.Code.insufficientFunds.rawValue }.count }.reduce(0, +)
         let entries = try await first.log.head()
-        run.figures = "\(recorded) needs, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(disconnections) PostgreSQL disconnections, \(entries) log entries"
+        run.figures = "\(recorded) needs, \(cards.count) voters' ballots from \(serial) papers, \(digests.first ?? ""), \(refused) approvals refused for money, \(restarts) restarts, \(disconnections) PostgreSQL disconnections, \(entries) log entries"
         let verification = try await first.log.verify()
         if !verification.intact { run.violations.append("the log's chain is broken") }
     }
