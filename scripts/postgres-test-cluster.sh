@@ -37,7 +37,9 @@ start)
     echo "postgres://$user@127.0.0.1:$port/postgres"
     ;;
 restart)
-    run "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 restart >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    # -l: the restarted server logs to its file, and holds none of the caller's pipes open.
+    run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart </dev/null >/dev/null 2>&1 \
+        || { tail -20 "$dir/server.log" >&2; exit 1; }
     ;;
 stop)
     run "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null

@@ -272,6 +272,12 @@ struct Serve: AsyncParsableCommand {
             throw OperatorError(error.message)
         }
         logger.info("database ready", metadata: ["sync.database": "\(location.redacted)"])
+        store.wedged.withLock {
+            $0 = { [logger] in
+                logger.critical("a PostgreSQL operation has held this process's lock for three deadlines without answering or failing; exiting so that the supervisor starts it again (it replays the log; nothing acknowledged is lost)")
+                Foundation.exit(75)  // EX_TEMPFAIL
+            }
+        }
         if demo {
             try await store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 10))
             logger.notice("demo accounts: \(DemoCouncil.usernames.joined(separator: ", ")) — each with the password '\(DemoCouncil.password)'")

@@ -171,6 +171,15 @@ public final class ReplicatedSyncStore: SyncStore {
     public let log: PostgresLog
     let materialisation: Materialisation
     let mutex = AsyncMutex()
+    /// Since when this process's lock has been held, if it is.
+    let lockedSince = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether this process has found itself wedged (see `wedged`).
+    let isWedged = Atomic<Bool>(false)
+    /// Called once if an operation holds this process's lock for three deadlines: a PostgreSQL
+    /// connection that neither answers nor fails (seen after PostgreSQL restarts mid-transaction)
+    /// would otherwise leave every later request waiting for it. `serve` exits, for its supervisor
+    /// to start it again (it replays the log; nothing acknowledged is lost).
+    public let wedged = Mutex<(@Sendable () -> Void)?>(nil)
     let guards: Guards
     /// The longest a request waits for PostgreSQL.
     let deadline: Duration
@@ -189,7 +198,7 @@ public final class ReplicatedSyncStore: SyncStore {
     }
 
     public convenience init(log: PostgresLog, logger: Logger = Logger(label: "locality.replica")) async throws {
-        try await self.init(log: log, logger: logger, guards: .all, deadline: .seconds(30))
+        try await self.init(log: log, logger: logger, guards: .all, deadline: .seconds(10))
     }
 
     init(log: PostgresLog, logger: Logger, guards: Guards, deadline: Duration) async throws {
@@ -208,14 +217,24 @@ public final class ReplicatedSyncStore: SyncStore {
     /// Holding this process's lock.
     func locked<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
         await mutex.lock()
+        lockedSince.withLock { $0 = .now }
         do {
             let value = try await body()
+            lockedSince.withLock { $0 = nil }
             await mutex.unlock()
             return value
         } catch {
+            lockedSince.withLock { $0 = nil }
             await mutex.unlock()
             throw error
         }
+    }
+
+    /// After a request gave up waiting: is the lock's holder stuck for good?
+    func checkWedged() {
+        guard let since = lockedSince.withLock({ $0 }), ContinuousClock.now - since > deadline * 3 else { return }
+        guard isWedged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        wedged.withLock { $0 }?()
     }
 
     /// Brings the local state up to the log's head as it is now.
@@ -238,6 +257,7 @@ public final class ReplicatedSyncStore: SyncStore {
         do {
             return try await Self.racing(deadline, body)
         } catch let error as LocalityError {
+            if error.code == .unavailable { checkWedged() }
             throw error
         } catch {
             throw LocalityError(.unavailable, "the council's database is unavailable (\(PostgresLog.describe(error))); nothing was changed: try again")
