@@ -243,6 +243,8 @@ public final class ReplicatedSyncStore: SyncStore {
             let head = try await log.head()
             guard await materialisation.applied < head else { return }
             try await locked {
+                // Requests that queued behind one catch-up find it done: no query each.
+                guard await materialisation.applied < head else { return }
                 try await materialisation.catchUp(log, on: nil)
             }
         }
