@@ -92,3 +92,13 @@ struct CLI {
 
     func cleanUp() { try? FileManager.default.removeItem(at: home) }
 }
+
+extension CLI {
+    /// `locality login` to a server, the password on standard input as a person types it (with
+    /// `activate`, a first login with a one-time code, choosing that password).
+    func login(_ user: String, at server: ServerProcess, password: String = "demo-password", activate code: String? = nil) throws -> Result {
+        try run(
+            ["--home", home.path, "login", "--server", server.url, "--user", user] + (code.map { ["--activate", $0] } ?? []) + ["--password-stdin"],
+            withHome: false, stdin: password + "\n")
+    }
+}

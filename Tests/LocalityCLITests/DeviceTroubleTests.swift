@@ -30,9 +30,7 @@ func operatorCommand(_ arguments: [String], environment: [String: String] = [:],
 @Suite("Devices in trouble, and the operator's edges, through the built binaries", .serialized)
 struct DeviceTroubleTests {
     private func login(_ cli: CLI, _ user: String, _ server: ServerProcess) throws -> CLI.Result {
-        try cli.run(
-            ["--home", cli.home.path, "login", "--server", server.url, "--user", user, "--password-stdin"], withHome: false,
-            stdin: "demo-password\n")
+        try cli.login(user, at: server)
     }
 
     @Test func aRevokedDeviceSaysSoAndItsChangesCarryToANewHome() throws {

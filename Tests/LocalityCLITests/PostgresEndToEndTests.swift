@@ -32,9 +32,7 @@ struct PostgresEndToEndTests {
         var devices: [CLI] = []
         for index in 0..<6 {
             let cli = try CLI()
-            let login = try cli.run(
-                ["--home", cli.home.path, "login", "--server", servers[index % 3].url, "--user", "cllr-north", "--password-stdin"], withHome: false,
-                stdin: "demo-password\n")
+            let login = try cli.login("cllr-north", at: servers[index % 3])
             #expect(login.status == 0, "login: \(login.stderr)")
             for need in 0..<10 {
                 let added = try cli.run("need", "add", "--locality", need % 2 == 0 ? "brockton" : "whitmere-town", "--title", "E2E \(index)-\(need)")
@@ -58,9 +56,7 @@ struct PostgresEndToEndTests {
         }
         let officer = try CLI()
         defer { officer.cleanUp() }
-        let login = try officer.run(
-            ["--home", officer.home.path, "login", "--server", servers[2].url, "--user", "officer", "--password-stdin"], withHome: false,
-            stdin: "demo-password\n")
+        let login = try officer.login("officer", at: servers[2])
         #expect(login.status == 0, "\(login.stderr)")
         try officer.run("sync")
         let titles = try officer.run("need", "list", "--json").array().compactMap { $0["title"] as? String }.filter { $0.hasPrefix("E2E ") }

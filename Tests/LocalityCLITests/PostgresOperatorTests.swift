@@ -56,17 +56,13 @@ struct PostgresOperatorTests {
         for server in servers { try server.start() }
         let councillor = try CLI()
         defer { councillor.cleanUp() }
-        let activated = try councillor.run(
-            ["--home", councillor.home.path, "login", "--server", servers[0].url, "--user", "cllr-copthorne", "--activate", code, "--password-stdin"],
-            withHome: false, stdin: "my-own-password\n")
+        let activated = try councillor.login("cllr-copthorne", at: servers[0], password: "my-own-password", activate: code)
         #expect(activated.status == 0, "\(activated.stderr)")
         #expect(try councillor.run("need", "add", "--locality", "shrewsbury", "--title", "Riverside path floods").status == 0)
         #expect(try councillor.run("sync", "--json").object()["accepted"] as? Int == 1)
         let officer = try CLI()
         defer { officer.cleanUp() }
-        let login = try officer.run(
-            ["--home", officer.home.path, "login", "--server", servers[1].url, "--user", "shr-officer", "--password-stdin"], withHome: false,
-            stdin: "officer-password\n")
+        let login = try officer.login("shr-officer", at: servers[1], password: "officer-password")
         #expect(login.status == 0, "\(login.stderr)")
         try officer.run("sync")
         #expect(try officer.run("need", "list", "--json").array().contains { $0["title"] as? String == "Riverside path floods" })

@@ -73,9 +73,7 @@ final class ServerProcess: @unchecked Sendable {
 @Suite("Sync end to end through the built binaries", .serialized)
 struct SyncEndToEndTests {
     private func login(_ cli: CLI, _ user: String, _ server: ServerProcess) throws {
-        let result = try cli.run(
-            ["--home", cli.home.path, "login", "--server", server.url, "--user", user, "--password-stdin"], withHome: false,
-            stdin: "demo-password\n")
+        let result = try cli.login(user, at: server)
         #expect(result.status == 0, "login as \(user): \(result.stderr)")
     }
 

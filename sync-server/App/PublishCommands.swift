@@ -27,9 +27,10 @@ struct PublishCommand: ParsableCommand {
         func run() async throws {
             let financialYear = try year.map { try FinancialYear(parsing: $0) }
             let package: JSONValue = try await database.with { database in
-                // A new prefix is remembered as a change like any other (on PostgreSQL, in the log).
+                // A new prefix is remembered as a change like any other (on PostgreSQL, in the log);
+                // the demo council keeps none, so the package is also made with the one given.
                 if let prefix { _ = try await database.administer(.setGrantPrefix(prefix), as: [String: String].self) }
-                do { return try await database.reading().threeSixtyGiving(prefix: nil, year: financialYear, now: Date()) } catch let error as LocalityError {
+                do { return try await database.reading().threeSixtyGiving(prefix: prefix, year: financialYear, now: Date()) } catch let error as LocalityError {
                     throw OperatorError(error.message)
                 }
             }
@@ -61,7 +62,7 @@ struct PublishCommand: ParsableCommand {
         func run() async throws {
             let package: JSONValue = try await database.with { database in
                 if let prefix { _ = try await database.administer(.setOcidPrefix(prefix), as: [String: String].self) }
-                do { return try await database.reading().openContracting(prefix: nil, now: Date()) } catch let error as LocalityError {
+                do { return try await database.reading().openContracting(prefix: prefix, now: Date()) } catch let error as LocalityError {
                     throw OperatorError(error.message)
                 }
             }

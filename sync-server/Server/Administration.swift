@@ -94,7 +94,7 @@ extension SQLiteSyncStore {
         case .importBallots(let text, let vote, let source):
             return try json(ImportedBallots(imported: try importBallots(text, into: vote, source: source, now: now)))
         case .setGrantPrefix(let prefix):
-            _ = try threeSixtyGiving(prefix: prefix, year: nil, now: now)
+            try rememberGrantPrefix(prefix)
             return try json(["prefix": prefix])
         case .setOcidPrefix(let prefix):
             _ = try contractingPublisher(prefix: prefix)

@@ -38,11 +38,16 @@ final class Race<T: Sendable>: Sendable {
     let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
     let timer = Mutex<Task<Void, Never>?>(nil)
 
+    /// Whether the answer has been given.
+    var isFinished: Bool { waiting.withLock { $0 == nil } }
+
+    /// Gives the first answer (later ones are dropped) and stops the clock.
     func finish(_ result: Result<T, any Error>) {
         waiting.withLock { continuation in
             continuation?.resume(with: result)
             continuation = nil
         }
+        timer.withLock { $0?.cancel() }
     }
 }
 
@@ -274,16 +279,15 @@ public final class ReplicatedSyncStore: SyncStore {
             let work = Task {
                 let result: Result<T, any Error>
                 do { result = .success(try await body()) } catch { result = .failure(error) }
-                race.timer.withLock { $0?.cancel() }
                 race.finish(result)
             }
-            race.timer.withLock {
-                $0 = Task {
-                    guard (try? await Task.sleep(for: limit)) != nil else { return }
-                    race.finish(.failure(LocalityError(.unavailable, "the council's database did not answer within \(limit.components.seconds) s; try again")))
-                    work.cancel()
-                }
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                race.finish(.failure(LocalityError(.unavailable, "the council's database did not answer within \(limit.components.seconds) s; try again")))
+                work.cancel()
             }
+            // Work that finished before the timer was set stops it here; later work stops it in `finish`.
+            if race.timer.withLock({ set in set = timer; return race.isFinished }) { timer.cancel() }
         }
     }
 
@@ -357,9 +361,7 @@ public final class ReplicatedSyncStore: SyncStore {
     public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
         switch try await current().checkPassword(request, now: now) {
         case .unknown: return .failure(failures: 0)
-        case .wrong(let personId, let failures):
-            try await perform(.failedLogin(personId: personId, failures: failures, now: now))
-            return .failure(failures: failures + 1)
+        case .wrong(let personId, let failures): return try await failedLogin(personId, failures: failures, now: now)
         case .right(let personId, let username):
             let result = try await perform(
                 .bindDevice(
@@ -372,15 +374,21 @@ public final class ReplicatedSyncStore: SyncStore {
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
         switch try await current().checkActivation(request, now: now) {
         case .unknown: return .failure(failures: 0)
-        case .wrong(let personId, let failures):
-            try await perform(.failedLogin(personId: personId, failures: failures, now: now))
-            return .failure(failures: failures + 1)
+        case .wrong(let personId, let failures): return try await failedLogin(personId, failures: failures, now: now)
         case .right(let personId, let codeHash, let failures):
             let result = try await perform(
                 .spendActivation(personId: personId, codeHash: codeHash, passwordHash: Passwords.hash(request.password)))
-            guard result.contains("true") else { return .failure(failures: failures + 1) }
+            guard try JSONCoding.decode([String: Bool].self, from: Array(result.utf8))["spent"] == true else {
+                return .failure(failures: failures + 1)
+            }
             return try await login(request.login, token: token, now: now)
         }
+    }
+
+    /// A wrong password or code, counted in the log like any other change.
+    private func failedLogin(_ personId: UUID, failures: Int, now: Date) async throws -> LoginOutcome {
+        try await perform(.failedLogin(personId: personId, failures: failures, now: now))
+        return .failure(failures: failures + 1)
     }
 
     public func authenticate(token: String, now: Date) async throws -> Session? {

@@ -190,17 +190,23 @@ extension SQLiteSyncStore {
 
     /// The 360Giving package of this server's awards.
     public func threeSixtyGiving(prefix: String?, year: FinancialYear?, now: Date) throws -> JSONValue {
-        if let prefix {
-            guard prefix.hasPrefix("360G-"), prefix.count > 5, prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
-                throw LocalityError.invalidInput("'\(TerminalText.safe(prefix))' is not a 360Giving prefix: they look like 360G-shropshire")
-            }
+        let publisher = try prefix.map(rememberGrantPrefix) ?? grantPublisher(prefix: nil)
+        return try database.read { db in try ThreeSixtyGiving.package(db, publisher: publisher, year: year, now: now) }
+    }
+
+    /// Checks a 360Giving prefix and keeps it as the council's (the demo council keeps none);
+    /// answers who publishes with it.
+    @discardableResult
+    public func rememberGrantPrefix(_ prefix: String) throws -> GrantPublisher {
+        guard prefix.hasPrefix("360G-"), prefix.count > 5, prefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw LocalityError.invalidInput("'\(TerminalText.safe(prefix))' is not a 360Giving prefix: they look like 360G-shropshire")
         }
         let publisher = try grantPublisher(prefix: prefix)
-        if prefix != nil, (try database.read { db in try db.tableExists("council") }) {
+        if try database.read({ db in try db.tableExists("council") }) {
             try database.write { db in
                 try db.execute(sql: "UPDATE council SET grant_prefix = ? WHERE id = 1", arguments: [publisher.prefix])
             }
         }
-        return try database.read { db in try ThreeSixtyGiving.package(db, publisher: publisher, year: year, now: now) }
+        return publisher
     }
 }
