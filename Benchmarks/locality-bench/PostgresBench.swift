@@ -103,7 +103,7 @@ struct PostgresBench: AsyncParsableCommand {
         let fresh = try await ReplicatedSyncStore(log: try await PostgresLog(location))
         let ready = ContinuousClock.now - started
         let after = Self.residentMB()
-        print("PostgreSQL: a new process ready in \(String(format: "%.2f", ready.seconds)) s, replaying \(entries) log entries (\(pushCount) pushed mutations in pushes of \(batch), and the demo); its state holds about \(after - before) MB in memory")
+        print("PostgreSQL: a new process ready in \(String(format: "%.2f", ready.seconds)) s, replaying \(entries) log entries (\(pushCount) pushed mutations in pushes of \(batch), and the demo); its state holds about \(max(after - before, 0)) MB in memory (the bench process's resident size grew by that much; 0 when the allocator reused freed memory)")
         withExtendedLifetime(fresh) {}
     }
 

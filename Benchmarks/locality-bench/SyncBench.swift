@@ -276,7 +276,10 @@ struct SyncBench: AsyncParsableCommand {
                             let elapsed = ContinuousClock.now - started
                             results.state.withLock { $0.latencies.append(elapsed) }
                         } catch {
-                            results.state.withLock { $0.errors += 1 }
+                            results.state.withLock {
+                                if $0.errors == 0 { note("first error: \(error)") }
+                                $0.errors += 1
+                            }
                         }
                         round += 1
                         switch pacing {

@@ -144,6 +144,35 @@ struct PostgresTests {
         #expect(needs == 1)
     }
 
+    /// A process's readers never see what it applied but then failed to commit: a device shown such
+    /// a change would keep it, and its cursor would pass a sequence number the rebuilt state gives
+    /// to another change.
+    @Test func aReaderNeverSeesAWriteWhoseCommitFailed() async throws {
+        let process = try await TestPostgres.process(try await TestPostgres.freshDatabase())
+        try await process.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let councillor = try await SyncedDevice("cllr-north", store: process)
+        let officer = try await SyncedDevice("officer", store: process)
+        _ = try await (councillor.sync(), officer.sync())
+        try councillor.recordNeed(in: "brockton", title: "Never committed")
+        let reader = Mutex<Task<SyncSummary, any Error>?>(nil)
+        process.beforeCommit.withLock {
+            $0 = {
+                // The officer syncs with this process while the push waits to commit, which then fails.
+                reader.withLock { $0 = Task { try await officer.sync() } }
+                try await Task.sleep(for: .milliseconds(300))
+                throw LocalityError(.unavailable, "connection lost at commit")
+            }
+        }
+        await #expect(throws: LocalityError.self) { try await councillor.sync() }
+        process.beforeCommit.withLock { $0 = nil }
+        _ = try await #require(reader.withLock { $0 }).value
+        #expect(try !officer.needTitles().contains("Never committed"))
+        // The retry commits; both see it once.
+        _ = try await councillor.sync()
+        _ = try await officer.sync()
+        #expect(try officer.needTitles().contains("Never committed") && councillor.replica.outbox().isEmpty)
+    }
+
     /// A new process starts from the newest snapshot the log vouches for and replays only the tail;
     /// a snapshot the log does not vouch for is ignored and the whole log replayed.
     @Test func aNewProcessStartsFromASnapshotAndReplaysOnlyTheTail() async throws {

@@ -33,39 +33,6 @@ enum LoggedOperation: Codable, Sendable {
     }
 }
 
-/// Who answers first: the work or the clock.
-final class Race<T: Sendable>: Sendable {
-    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
-    let timer = Mutex<Task<Void, Never>?>(nil)
-
-    /// Whether the answer has been given.
-    var isFinished: Bool { waiting.withLock { $0 == nil } }
-
-    /// Gives the first answer (later ones are dropped) and stops the clock.
-    func finish(_ result: Result<T, any Error>) {
-        waiting.withLock { continuation in
-            continuation?.resume(with: result)
-            continuation = nil
-        }
-        timer.withLock { $0?.cancel() }
-    }
-}
-
-/// Serialises async work without actor reentrancy: one holder at a time, in arrival order.
-actor AsyncMutex {
-    private var held = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    func lock() async {
-        guard held else { held = true; return }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func unlock() {
-        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
-    }
-}
-
 /// The council's state materialised from the log in this process: an SQLite store (today's schema
 /// and rules, unchanged) that only ever advances by applying log entries in order.
 actor Materialisation {
@@ -175,9 +142,13 @@ actor Materialisation {
 public final class ReplicatedSyncStore: SyncStore {
     public let log: PostgresLog
     let materialisation: Materialisation
+    /// Held to change the local state: to catch up, or to apply and append under the council's lock.
     let mutex = AsyncMutex()
-    /// Since when this process's lock has been held, if it is.
-    let lockedSince = Mutex<ContinuousClock.Instant?>(nil)
+    /// One writer of this process at a time goes to PostgreSQL for the council's lock (the others
+    /// wait here, holding no connection, so reads always find one in the pool).
+    let writers = AsyncMutex()
+    let heads: SharedReads
+    let gate = ReadGate()
     /// Whether this process has found itself wedged (see `wedged`).
     let isWedged = Atomic<Bool>(false)
     /// Called once if an operation holds this process's lock for three deadlines: a PostgreSQL
@@ -186,6 +157,8 @@ public final class ReplicatedSyncStore: SyncStore {
     /// to start it again (it replays the log; nothing acknowledged is lost).
     public let wedged = Mutex<(@Sendable () -> Void)?>(nil)
     let guards: Guards
+    /// For a test: runs after an entry is appended and before its transaction commits (to fail it).
+    let beforeCommit = Mutex<(@Sendable () async throws -> Void)?>(nil)
     /// The longest a request waits for PostgreSQL.
     let deadline: Duration
 
@@ -210,6 +183,7 @@ public final class ReplicatedSyncStore: SyncStore {
         self.log = log
         self.guards = guards
         self.deadline = deadline
+        heads = SharedReads { try await log.head() }
         materialisation = try Materialisation(epoch: try await log.epoch(), logger: logger, storedResults: guards.contains(.storedResults))
         // From the newest snapshot, if there is one, then the log's tail. Starting takes as long as
         // that takes: no deadline here.
@@ -221,37 +195,42 @@ public final class ReplicatedSyncStore: SyncStore {
 
     /// Holding this process's lock.
     func locked<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        try await holding(mutex, body)
+    }
+
+    private func holding<T: Sendable>(_ mutex: AsyncMutex, _ body: () async throws -> T) async rethrows -> T {
         await mutex.lock()
-        lockedSince.withLock { $0 = .now }
         do {
             let value = try await body()
-            lockedSince.withLock { $0 = nil }
             await mutex.unlock()
             return value
         } catch {
-            lockedSince.withLock { $0 = nil }
             await mutex.unlock()
             throw error
         }
     }
 
-    /// After a request gave up waiting: is the lock's holder stuck for good?
+    /// After a request gave up waiting: is the lock's holder, the writer going to PostgreSQL, or
+    /// the commit readers wait for, stuck for good?
     func checkWedged() {
-        guard let since = lockedSince.withLock({ $0 }), ContinuousClock.now - since > deadline * 3 else { return }
+        let oldest = [mutex.heldSince.withLock { $0 }, writers.heldSince.withLock { $0 }, gate.closedSince].compactMap { $0 }.min()
+        guard let since = oldest, ContinuousClock.now - since > deadline * 3 else { return }
         guard isWedged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         wedged.withLock { $0 }?()
     }
 
-    /// Brings the local state up to the log's head as it is now.
-    func caughtUp() async throws {
+    /// Brings the local state up to the log's head as it is now; answers that head.
+    @discardableResult
+    func caughtUp() async throws -> Int64 {
         try await unavailableOnFailure { [self] in
-            let head = try await log.head()
-            guard await materialisation.applied < head else { return }
+            let head = try await heads.read()
+            guard await materialisation.applied < head else { return head }
             try await locked {
                 // Requests that queued behind one catch-up find it done: no query each.
                 guard await materialisation.applied < head else { return }
                 try await materialisation.catchUp(log, on: nil)
             }
+            return head
         }
     }
 
@@ -291,10 +270,31 @@ public final class ReplicatedSyncStore: SyncStore {
         }
     }
 
-    /// The local store, up to date with the log.
+    /// The local store, up to date with the log — for a process that writes nothing meanwhile (an
+    /// operator's command); a server reads through `reading`.
     public func current() async throws -> SQLiteSyncStore {
         try await caughtUp()
         return await materialisation.store
+    }
+
+    /// Reads the local state once it holds every entry committed before this call, and nothing
+    /// this process has applied but not yet committed.
+    func reading<T: Sendable>(_ body: (SQLiteSyncStore) async throws -> T) async throws -> T {
+        while true {
+            let head = try await caughtUp()
+            await gate.enter()
+            // A failed commit resets the state while the gate is closed: catch up again if so.
+            guard await materialisation.applied >= head else { gate.leave(); continue }
+            let store = await materialisation.store
+            do {
+                let value = try await body(store)
+                gate.leave()
+                return value
+            } catch {
+                gate.leave()
+                throw error
+            }
+        }
     }
 
     /// Applies an operation and appends it to the log, as one: see the type's documentation.
@@ -304,29 +304,41 @@ public final class ReplicatedSyncStore: SyncStore {
     }
 
     private func performLocked(_ operation: LoggedOperation) async throws -> String {
-        try await locked {
-            var pending = false
+        // Applied as the log will hold it (times to the millisecond, as written), so that this
+        // process and every replay read exactly the same inputs.
+        let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
+        let logged = try JSONCoding.decode(LoggedOperation.self, from: Array(body.utf8))
+        guard guards.contains(.writeLock) else {
+            return try await locked { try await performUnguarded(logged, kind: operation.kind, body: body) }
+        }
+        return try await holding(writers) {
+            var closed = false, pending = false
             do {
-                // Applied as the log will hold it (times to the millisecond, as written), so that
-                // this process and every replay read exactly the same inputs.
-                let body = String(decoding: try JSONCoding.encode(operation, sortedKeys: true), as: UTF8.self)
-                let logged = try JSONCoding.decode(LoggedOperation.self, from: Array(body.utf8))
-                guard guards.contains(.writeLock) else { return try await performUnguarded(logged, kind: operation.kind, body: body, pending: &pending) }
+                // The council's lock first, then this process's: reads catching up wait only for the
+                // apply and the append, never for another process's write.
                 let result = try await log.withWriteLock { connection in
-                    try await materialisation.catchUp(log, on: connection)
-                    let result = try await materialisation.apply(logged)
-                    pending = true
-                    let sequence = await materialisation.applied + 1
-                    let hash = try await log.append(
-                        sequence: sequence, kind: operation.kind, body: body, result: result, previousHash: await materialisation.lastHash,
-                        on: connection)
-                    await materialisation.appended(sequence, hash: hash)
+                    let result = try await locked {
+                        try await materialisation.catchUp(log, on: connection)
+                        await gate.close()
+                        closed = true
+                        let result = try await materialisation.apply(logged)
+                        pending = true
+                        let sequence = await materialisation.applied + 1
+                        let hash = try await log.append(
+                            sequence: sequence, kind: operation.kind, body: body, result: result,
+                            previousHash: await materialisation.lastHash, on: connection)
+                        await materialisation.appended(sequence, hash: hash)
+                        return result
+                    }
+                    if let hook = beforeCommit.withLock({ $0 }) { try await hook() }
                     return result
                 }
+                gate.open()
                 return result
             } catch {
                 // Applied here but not committed there: this state is ahead of the log.
-                if pending { try? await materialisation.reset() }
+                if pending { await locked { try? await materialisation.reset() } }
+                if closed { gate.open() }
                 throw error
             }
         }
@@ -334,9 +346,8 @@ public final class ReplicatedSyncStore: SyncStore {
 
     /// Without the write lock (for the test that shows it is needed): applied to this process's
     /// state as it is, appended after whatever the head is now.
-    private func performUnguarded(_ operation: LoggedOperation, kind: String, body: String, pending: inout Bool) async throws -> String {
+    private func performUnguarded(_ operation: LoggedOperation, kind: String, body: String) async throws -> String {
         let result = try await materialisation.apply(operation)
-        pending = true
         let head = try await log.entries(after: max(0, try await log.head() - 1), limit: 1).last
         let sequence = (head?.sequence ?? 0) + 1
         let hash = try await log.withTransaction { connection in
@@ -354,12 +365,12 @@ public final class ReplicatedSyncStore: SyncStore {
     // MARK: SyncStore
 
     public func loadDemoIfEmpty(passwordHash: String) async throws {
-        guard try await current().database.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") }) == 0 else { return }
+        guard try await reading({ try await $0.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") } }) == 0 else { return }
         try await perform(.loadDemo(passwordHash: passwordHash))
     }
 
     public func login(_ request: LoginRequest, token: String, now: Date) async throws -> LoginOutcome {
-        switch try await current().checkPassword(request, now: now) {
+        switch try await reading({ try $0.checkPassword(request, now: now) }) {
         case .unknown: return .failure(failures: 0)
         case .wrong(let personId, let failures): return try await failedLogin(personId, failures: failures, now: now)
         case .right(let personId, let username):
@@ -372,7 +383,7 @@ public final class ReplicatedSyncStore: SyncStore {
     }
 
     public func activate(_ request: ActivateRequest, token: String, now: Date) async throws -> LoginOutcome {
-        switch try await current().checkActivation(request, now: now) {
+        switch try await reading({ try $0.checkActivation(request, now: now) }) {
         case .unknown: return .failure(failures: 0)
         case .wrong(let personId, let failures): return try await failedLogin(personId, failures: failures, now: now)
         case .right(let personId, let codeHash, let failures):
@@ -392,7 +403,7 @@ public final class ReplicatedSyncStore: SyncStore {
     }
 
     public func authenticate(token: String, now: Date) async throws -> Session? {
-        try await current().authenticate(token: token, now: now)
+        try await reading { try await $0.authenticate(token: token, now: now) }
     }
 
     public func logout(_ session: Session) async throws {
@@ -408,25 +419,27 @@ public final class ReplicatedSyncStore: SyncStore {
     }
 
     public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {
-        try await current().pull(after: cursor, limit: limit, for: session)
+        try await reading { try await $0.pull(after: cursor, limit: limit, for: session) }
     }
 
     public func checkHealth() async throws {
         _ = try await log.head()
     }
 
-    public func refusal(token: String) async throws -> LocalityError? { try await current().refusal(token: token) }
-    public func councilName() async throws -> String? { try await current().councilName() }
-    public func figures() async throws -> StoreFigures? { try await current().figures() }
+    public func refusal(token: String) async throws -> LocalityError? { try await reading { try await $0.refusal(token: token) } }
+    public func councilName() async throws -> String? { try await reading { try await $0.councilName() } }
+    public func figures() async throws -> StoreFigures? { try await reading { try await $0.figures() } }
     /// The log's own hash chain: one chain, whichever process wrote each entry.
     public func verifyAudit() async throws -> Audit.Verification? { try await log.verify() }
     public func readiness() async throws -> [String] {
         do {
-            _ = try await current()
+            try await caughtUp()
             return []
         } catch {
             return ["cannot catch up with the PostgreSQL log: \(PostgresLog.describe(error))"]
         }
     }
-    public func publicContent(_ resource: PublicResource) async throws -> PublicContent? { try await current().publicContent(resource) }
+    public func publicContent(_ resource: PublicResource) async throws -> PublicContent? {
+        try await reading { try await $0.publicContent(resource) }
+    }
 }
