@@ -30,6 +30,11 @@ struct SyncBench: AsyncParsableCommand {
         "Run only these parts (comma-separated): initial, noop, push, fleet, pull, observability. All by default.", valueName: "parts"))
     var only: String?
 
+    @Option(help: ArgumentHelp(
+        "A PostgreSQL database: run the PostgreSQL store beside SQLite instead (push, no-op sync, the paced fleet over one, two and three processes, a new process's start), as `locality-bench postgres --fleet` does.",
+        valueName: "url"))
+    var database: String?
+
     private func runs(_ part: String) -> Bool {
         guard let only else { return true }
         return only.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == part }
@@ -40,6 +45,12 @@ struct SyncBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
+        if let database {
+            var postgres = try PostgresBench.parse(["--database", database, "--push-count", String(pushCount), "--devices", String(devices)])
+            postgres.fleet = true
+            try await postgres.run()
+            return
+        }
         if let only {
             let parts = Set(["initial", "noop", "push", "fleet", "pull", "observability"])
             let unknown = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !parts.contains($0) }

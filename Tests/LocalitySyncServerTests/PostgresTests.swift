@@ -173,6 +173,57 @@ struct PostgresTests {
         #expect(try officer.needTitles().contains("Never committed") && councillor.replica.outbox().isEmpty)
     }
 
+    /// A process cut off from PostgreSQL by the network while it holds the council's write lock
+    /// (its commit on the way) does not stop the others: PostgreSQL ends the quiet session after the
+    /// deadline and so frees the lock, and nothing of the cut-off write commits. Healed, the process
+    /// rebuilds from the log, the device's retry is applied once, and every process agrees.
+    @Test func aProcessCutOffWhileHoldingTheLockDoesNotStopTheOthers() async throws {
+        let location = try await TestPostgres.freshDatabase()
+        let proxy = PartitionProxy()
+        var routed = location
+        routed.port = try await proxy.start(to: location.host, port: location.port)
+        defer { proxy.stop() }
+        func process(_ location: PostgresLocation) async throws -> ReplicatedSyncStore {
+            try await ReplicatedSyncStore(
+                log: try await PostgresLog(location, timeout: .seconds(60)), logger: Logger(label: "test"), guards: .all, deadline: .seconds(2))
+        }
+        let direct = try await process(location)
+        try await direct.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let cutOff = try await process(routed)
+        let councillor = try await SyncedDevice("cllr-north", store: cutOff)
+        let officer = try await SyncedDevice("officer", store: direct)
+        _ = try await (councillor.sync(), officer.sync())
+
+        cutOff.beforeCommit.withLock { $0 = { proxy.partition() } }
+        try councillor.recordNeed(in: "brockton", title: "Sent as the network failed")
+        let clock = ContinuousClock()
+        await #expect(throws: LocalityError.self) { try await councillor.sync() }
+        cutOff.beforeCommit.withLock { $0 = nil }
+        // The other process takes writes again once PostgreSQL has ended the quiet session.
+        try officer.recordNeed(in: "brockton", title: "Recorded during the partition")
+        let started = clock.now
+        var accepted = false
+        while !accepted, clock.now - started < .seconds(20) {
+            accepted = (try? await officer.sync()) != nil
+        }
+        #expect(accepted, "the other process could not write while the cut-off one held the lock")
+        #expect(try !officer.needTitles().contains("Sent as the network failed"))
+
+        proxy.heal()
+        var retried = false
+        while !retried, clock.now - started < .seconds(40) {
+            retried = (try? await councillor.sync()) != nil
+        }
+        #expect(retried)
+        _ = try await officer.sync()
+        for device in [councillor, officer] {
+            let titles = try device.replica.needs().map(\.need.title)
+            #expect(titles.filter { $0 == "Sent as the network failed" }.count == 1 && titles.contains("Recorded during the partition"))
+        }
+        let verification = try #require(try await direct.verifyAudit())
+        #expect(verification.intact)
+    }
+
     /// A new process starts from the newest snapshot the log vouches for and replays only the tail;
     /// a snapshot the log does not vouch for is ignored and the whole log replayed.
     @Test func aNewProcessStartsFromASnapshotAndReplaysOnlyTheTail() async throws {

@@ -169,10 +169,16 @@ public final class PostgresLog: Sendable {
     }
 
     /// Runs `body` holding the council's write lock, in one PostgreSQL transaction: whatever it
-    /// appends commits with it, or not at all.
-    public func withWriteLock<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.writeLock))", logger: logger)
+    /// appends commits with it, or not at all. If this process goes quiet inside the transaction for
+    /// `idleLimit` (cut off from the database by the network, or stalled), PostgreSQL ends its
+    /// session and so releases the lock: the other processes carry on, and nothing of this
+    /// transaction commits.
+    public func withWriteLock<T: Sendable>(idleLimit: Duration = .seconds(10), _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let milliseconds = max(Int(idleLimit.components.seconds * 1_000 + idleLimit.components.attoseconds / 1_000_000_000_000_000), 1)
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "SELECT set_config('idle_in_transaction_session_timeout', \(String(milliseconds)), true), pg_advisory_xact_lock(\(Self.writeLock))",
+                logger: logger)
             return try await body(connection)
         }
     }

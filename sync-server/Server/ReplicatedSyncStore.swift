@@ -222,16 +222,18 @@ public final class ReplicatedSyncStore: SyncStore {
     /// Brings the local state up to the log's head as it is now; answers that head.
     @discardableResult
     func caughtUp() async throws -> Int64 {
-        try await unavailableOnFailure { [self] in
-            let head = try await heads.read()
-            guard await materialisation.applied < head else { return head }
-            try await locked {
-                // Requests that queued behind one catch-up find it done: no query each.
-                guard await materialisation.applied < head else { return }
-                try await materialisation.catchUp(log, on: nil)
-            }
-            return head
+        try await unavailableOnFailure { [self] in try await catchUpToHead() }
+    }
+
+    private func catchUpToHead() async throws -> Int64 {
+        let head = try await heads.read()
+        guard await materialisation.applied < head else { return head }
+        try await locked {
+            // Requests that queued behind one catch-up find it done: no query each.
+            guard await materialisation.applied < head else { return }
+            try await materialisation.catchUp(log, on: nil)
         }
+        return head
     }
 
     /// PostgreSQL's failures (unreachable, restarting, a lost connection) as a 503 naming them:
@@ -279,20 +281,23 @@ public final class ReplicatedSyncStore: SyncStore {
 
     /// Reads the local state once it holds every entry committed before this call, and nothing
     /// this process has applied but not yet committed.
-    func reading<T: Sendable>(_ body: (SQLiteSyncStore) async throws -> T) async throws -> T {
-        while true {
-            let head = try await caughtUp()
-            await gate.enter()
-            // A failed commit resets the state while the gate is closed: catch up again if so.
-            guard await materialisation.applied >= head else { gate.leave(); continue }
-            let store = await materialisation.store
-            do {
-                let value = try await body(store)
-                gate.leave()
-                return value
-            } catch {
-                gate.leave()
-                throw error
+    /// Waiting at the gate counts against the request's deadline like waiting for PostgreSQL.
+    func reading<T: Sendable>(_ body: @escaping @Sendable (SQLiteSyncStore) async throws -> T) async throws -> T {
+        try await unavailableOnFailure { [self] in
+            while true {
+                let head = try await catchUpToHead()
+                await gate.enter()
+                // A failed commit resets the state while the gate is closed: catch up again if so.
+                guard await materialisation.applied >= head else { gate.leave(); continue }
+                let store = await materialisation.store
+                do {
+                    let value = try await body(store)
+                    gate.leave()
+                    return value
+                } catch {
+                    gate.leave()
+                    throw error
+                }
             }
         }
     }
@@ -316,7 +321,7 @@ public final class ReplicatedSyncStore: SyncStore {
             do {
                 // The council's lock first, then this process's: reads catching up wait only for the
                 // apply and the append, never for another process's write.
-                let result = try await log.withWriteLock { connection in
+                let result = try await log.withWriteLock(idleLimit: deadline) { connection in
                     let result = try await locked {
                         try await materialisation.catchUp(log, on: connection)
                         await gate.close()
