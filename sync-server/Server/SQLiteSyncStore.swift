@@ -382,10 +382,11 @@ public struct SQLiteSyncStore: SyncStore {
         return try await database.read { db in
             let actor = try Actor.load(db, personId: session.personId)
             let scope = ScopeCheck(actor: actor)
-            let versions = try Row.fetchAll(
-                db,
-                sql: "SELECT table_name, row_key, sequence, deleted FROM row_version WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                arguments: [cursor, limit + 1])
+            let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")) ?? 0
+            // Partitions pay when the feed ahead is long (a first sync, a long absence); a short
+            // delta is cheaper walked.
+            let partitions = head - cursor > Int64(limit) * 2 ? try FeedPartitions.of(actor, db) : nil
+            let versions = try FeedReader.versions(after: cursor, limit: limit + 1, in: partitions, db)
             var changes: [RowChange] = []
             var next = cursor
             for version in versions.prefix(limit) {
@@ -412,10 +413,12 @@ public struct SQLiteSyncStore: SyncStore {
             }
             let clock = try String.fetchOne(db, sql: "SELECT hlc FROM clock_high_water WHERE id = 1")
                 .flatMap { try? HLCTimestamp(parsing: $0) }
+            // Read through its partitions to the end, the device has seen all it may up to the head.
+            if partitions != nil, versions.count <= limit { next = max(next, head) }
             return PullResponse(changes: changes, cursor: next, more: versions.count > limit, clock: clock,
                 scope: Visibility.scopeFingerprint(of: actor),
                 epoch: try String.fetchOne(db.cachedStatement(sql: "SELECT epoch FROM server_history WHERE id = 1")),
-                head: try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")),
+                head: head,
                 applied: try Int64.fetchOne(
                     db.cachedStatement(sql: "SELECT last_sequence FROM device WHERE id = ?"), arguments: [session.deviceId.key]))
         }

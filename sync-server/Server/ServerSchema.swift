@@ -298,7 +298,50 @@ enum ServerSchema {
                 END;
                 """)
         }
+        migrator.registerMigration("server v15 feed partitions") { db in
+            // The change feed partitioned by where a need is: each need's row, its evidence and the
+            // conflicts about it carry the need's locality and recorder, so a pull for a narrow
+            // scope reads its own partitions instead of walking the whole feed (FeedPartitions).
+            // Every other row has neither and is in everyone's partition.
+            try db.execute(sql: """
+                ALTER TABLE row_version ADD COLUMN locality_id TEXT;
+                ALTER TABLE row_version ADD COLUMN recorder TEXT;
+                CREATE INDEX row_version_locality ON row_version(locality_id, sequence);
+                CREATE INDEX row_version_recorder ON row_version(recorder, sequence) WHERE recorder IS NOT NULL;
+                """)
+            for event in ["INSERT", "UPDATE OF sequence"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER row_version_partition_\(event == "INSERT" ? "insert" : "update") AFTER \(event) ON row_version
+                    WHEN NEW.table_name IN ('need', 'need_evidence', 'conflict') BEGIN
+                        \(partition(table: "NEW.table_name", key: "NEW.row_key"))
+                    END;
+                    """)
+            }
+            // A need moved, or given to another recorder: its evidence and conflicts move with it.
+            try db.execute(sql: """
+                CREATE TRIGGER need_partition AFTER UPDATE OF locality_id, recorded_by ON need BEGIN
+                    UPDATE row_version SET locality_id = NEW.locality_id, recorder = NEW.recorded_by
+                    WHERE (table_name = 'need_evidence' AND row_key > NEW.id || ':' AND row_key < NEW.id || ';')
+                        OR (table_name = 'conflict' AND row_key IN (SELECT id FROM conflict WHERE record_type = 'need' AND record_id = NEW.id));
+                END;
+                """)
+            try db.execute(sql: partition(table: "row_version.table_name", key: "row_version.row_key")
+                .replacingOccurrences(of: "WHERE table_name = row_version.table_name AND row_key = row_version.row_key",
+                                      with: "WHERE table_name IN ('need', 'need_evidence', 'conflict')"))
+        }
         return migrator
+    }
+
+    /// Sets a feed row's partition: the locality and recorder of the need it is, or belongs to.
+    private static func partition(table: String, key: String) -> String {
+        """
+        UPDATE row_version SET (locality_id, recorder) = (
+            SELECT need.locality_id, need.recorded_by FROM need WHERE need.id = CASE \(table)
+                WHEN 'need' THEN \(key)
+                WHEN 'need_evidence' THEN substr(\(key), 1, instr(\(key), ':') - 1)
+                ELSE (SELECT conflict.record_id FROM conflict WHERE conflict.id = \(key) AND conflict.record_type = 'need') END)
+        WHERE table_name = \(table) AND row_key = \(key);
+        """
     }
 
     /// Every decision, ledger entry and change of a proposal's status lands in the audit trail by

@@ -119,3 +119,49 @@ public final class ScopeCheck {
         return true
     }
 }
+
+/// The parts of the change feed that hold everything an actor may see, when that is narrower than
+/// the whole feed. The server keeps each need's row, its evidence and the conflicts about it in the
+/// partition of the need's locality (and of its recorder); every other row is in everyone's. A
+/// councillor who is not also an officer or executive member sees needs only in their wards, the
+/// places within them and the areas above them, and the needs they recorded themselves — so their
+/// pull reads those partitions and never the rest of the feed. The rules above still judge every
+/// row read: the partitions only decide what is read.
+public struct FeedPartitions: Sendable, Equatable {
+    /// The localities whose needs the actor may see.
+    public var localities: [UUID]
+    /// Needs this person recorded are theirs wherever they are.
+    public var recorder: UUID
+
+    /// More localities than this, and reading the whole feed is as cheap.
+    static let limit = 64
+
+    /// The partitions for `actor`, or nil when they may see needs anywhere (officers, executive
+    /// members, everyone who is not a councillor): then the whole feed is read.
+    public static func of(_ actor: Actor, _ db: Database) throws -> FeedPartitions? {
+        guard actor.has(.councillor), !actor.has(.officer), !actor.has(.executive) else { return nil }
+        let wards = actor.wardIds
+        var localities = Set<UUID>()
+        // The areas above each ward (the ward itself first)…
+        for ward in wards { localities.formUnion(try Locality.ancestorIDs(of: ward, in: db)) }
+        // …and everything within a ward: the reverse of the links `Locality.ancestorIDs` follows,
+        // from one read of the places (a recursive query would scan them once per place found).
+        var children: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, parent_id, also_within FROM locality") {
+            let id: String = row["id"]
+            if let parent: String = row["parent_id"] { children[parent, default: []].append(id) }
+            if let within: String = row["also_within"], let others = try? JSONDecoder().decode([String].self, from: Data(within.utf8)) {
+                for other in others { children[other, default: []].append(id) }
+            }
+        }
+        var queue = wards.map(\.key)
+        var below = Set(queue)
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] where below.insert(child).inserted { queue.append(child) }
+            guard below.count <= limit * 4 else { return nil }
+        }
+        localities.formUnion(below.compactMap(UUID.init(key:)))
+        guard localities.count <= limit else { return nil }
+        return FeedPartitions(localities: localities.sorted { $0.key < $1.key }, recorder: actor.person.id)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import LocalityCore
+@testable import LocalitySyncServer
+import Testing
+
+/// A councillor's pull reads only their partitions of the change feed. Whatever it reads, every
+/// account must receive exactly what reading the whole feed would give it: no row it may see left
+/// out, none it may not see let in.
+@Suite("The change feed read by partitions")
+struct FeedPartitionTests {
+    @Test(arguments: (ProcessInfo.processInfo.environment["LOCALITY_SEED"].flatMap(UInt64.init).map { [$0] } ?? [1, 2, 3]))
+    func everyAccountReceivesExactlyWhatTheWholeFeedWouldGiveIt(seed: UInt64) async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        try await store.database.write { db in
+            var generator = SeededGenerator(seed: seed)
+            let localities = try String.fetchAll(db, sql: "SELECT id FROM locality ORDER BY id")
+            let people = DemoCouncil.usernames.map { DemoCouncil.personID($0).key }
+            var needs: [String] = []
+            for index in 0..<300 {
+                let id = UUID.v7(at: Date(), using: &generator).key
+                needs.append(id)
+                try db.execute(
+                    sql: """
+                        INSERT INTO need (id, locality_id, title, description, severity, holds_personal_data, status, recorded_by,
+                            recorded_at, updated_at) VALUES (?, ?, ?, '', 3, ?, 'open', ?, '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z')
+                        """,
+                    arguments: [id, localities.randomElement(using: &generator)!, "Need \(index)", Int.random(in: 0..<3, using: &generator) == 0,
+                                people.randomElement(using: &generator)!])
+                if Int.random(in: 0..<4, using: &generator) == 0 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO need_evidence (need_id, id, kind, note, observed_on, added_by, added_at)
+                            VALUES (?, ?, 'survey', 'Seen', '2026-11-30', ?, '2026-11-30T10:00:00.000Z')
+                            """, arguments: [id, UUID.v7(at: Date(), using: &generator).key, people.randomElement(using: &generator)!])
+                }
+            }
+            // Needs moved to another place, and needs that came to hold personal data, after they were recorded.
+            for _ in 0..<30 {
+                try db.execute(sql: "UPDATE need SET locality_id = ? WHERE id = ?",
+                               arguments: [localities.randomElement(using: &generator)!, needs.randomElement(using: &generator)!])
+                try db.execute(sql: "UPDATE need SET holds_personal_data = 1 WHERE id = ?", arguments: [needs.randomElement(using: &generator)!])
+            }
+        }
+        var partitioned = 0
+        for username in DemoCouncil.usernames {
+            guard case .success(let login) = try await store.login(
+                LoginRequest(username: username, password: DemoCouncil.password, deviceId: UUID()), token: UUID().uuidString, now: Date()),
+                let session = try await store.authenticate(token: login.token, now: Date())
+            else { Issue.record("\(username) cannot log in"); continue }
+            // Small pages, so partitions are merged across many of them.
+            var received = Set<String>()
+            var cursor: Int64 = 0
+            while true {
+                let page = try await store.pull(after: cursor, limit: 7, for: session)
+                for change in page.changes where !change.deleted { received.insert(change.table + "/" + change.key) }
+                #expect(page.cursor >= cursor)
+                cursor = page.cursor
+                if !page.more { break }
+            }
+            let (expected, partitions) = try await store.database.read { db in
+                let actor = try Actor.load(db, personId: session.personId)
+                let scope = ScopeCheck(actor: actor)
+                var visible = Set<String>()
+                for version in try Row.fetchAll(db, sql: "SELECT table_name, row_key FROM row_version WHERE deleted = 0") {
+                    let table: String = version["table_name"], key: String = version["row_key"]
+                    if let row = try RowLoader.load(table: table, key: key, db), try scope.canSee(table: table, row: row, db) {
+                        visible.insert(table + "/" + key)
+                    }
+                }
+                return (visible, try FeedPartitions.of(actor, db))
+            }
+            if partitions != nil { partitioned += 1 }
+            let extra = received.subtracting(expected), missing = expected.subtracting(received)
+            #expect(extra.isEmpty && missing.isEmpty, "\(username), seed \(seed): too many \(extra.sorted().prefix(3)), missing \(missing.sorted().prefix(3)) (\(extra.count), \(missing.count))")
+        }
+        // The councillors' pulls went through their partitions.
+        #expect(partitioned == 2)
+    }
+}

@@ -1,0 +1,31 @@
+import GRDB
+import LocalityCore
+
+/// Reads the change feed after a cursor: the whole of it, or only an actor's partitions.
+enum FeedReader {
+    /// The first `limit` feed rows after `cursor` in sequence order — of the whole feed, or of the
+    /// partitions given. Each partition is read in order from its own index, at most `limit` rows
+    /// from each, and the lists merged: any row the merged page leaves out comes after its last
+    /// row, so a cursor at that row passes nothing unread. The cost follows the partitions and the
+    /// page, never the rest of the feed.
+    static func versions(after cursor: Int64, limit: Int, in partitions: FeedPartitions?, _ db: Database) throws -> [Row] {
+        let columns = "SELECT table_name, row_key, sequence, deleted FROM row_version"
+        guard let partitions else {
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "\(columns) WHERE sequence > ? ORDER BY sequence LIMIT ?"), arguments: [cursor, limit])
+        }
+        var rows = try Row.fetchAll(
+            db.cachedStatement(sql: "\(columns) WHERE locality_id IS NULL AND sequence > ? ORDER BY sequence LIMIT ?"),
+            arguments: [cursor, limit])
+        let byLocality = try db.cachedStatement(sql: "\(columns) WHERE locality_id = ? AND sequence > ? ORDER BY sequence LIMIT ?")
+        for locality in partitions.localities {
+            rows += try Row.fetchAll(byLocality, arguments: [locality.key, cursor, limit])
+        }
+        rows += try Row.fetchAll(
+            db.cachedStatement(sql: "\(columns) WHERE recorder = ? AND sequence > ? ORDER BY sequence LIMIT ?"),
+            arguments: [partitions.recorder.key, cursor, limit])
+        // A need of theirs in their own ward is in two partitions: once is enough.
+        var seen = Set<Int64>()
+        return Array(rows.sorted { ($0["sequence"] as Int64) < ($1["sequence"] as Int64) }.filter { seen.insert($0["sequence"]).inserted }.prefix(limit))
+    }
+}
