@@ -15,11 +15,11 @@ enum FeedReader {
                 db.cachedStatement(sql: "\(columns) WHERE sequence > ? ORDER BY sequence LIMIT ?"), arguments: [cursor, limit])
         }
         var rows = try Row.fetchAll(
-            db.cachedStatement(sql: "\(columns) WHERE locality_id IS NULL AND sequence > ? ORDER BY sequence LIMIT ?"),
+            db.cachedStatement(sql: "\(columns) WHERE partition_key IS NULL AND sequence > ? ORDER BY sequence LIMIT ?"),
             arguments: [cursor, limit])
-        let byLocality = try db.cachedStatement(sql: "\(columns) WHERE locality_id = ? AND sequence > ? ORDER BY sequence LIMIT ?")
-        for locality in partitions.localities {
-            rows += try Row.fetchAll(byLocality, arguments: [locality.key, cursor, limit])
+        let byPartition = try db.cachedStatement(sql: "\(columns) WHERE partition_key = ? AND sequence > ? ORDER BY sequence LIMIT ?")
+        for key in partitions.keys {
+            rows += try Row.fetchAll(byPartition, arguments: [key, cursor, limit])
         }
         rows += try Row.fetchAll(
             db.cachedStatement(sql: "\(columns) WHERE recorder = ? AND sequence > ? ORDER BY sequence LIMIT ?"),

@@ -22,6 +22,9 @@ public struct SQLiteSyncStore: SyncStore {
     /// A retried mutation (a sequence already applied) is answered with its stored result. Only a
     /// test that shows what goes wrong without it turns this off.
     var answersRetriesFromStoredResults = true
+    /// A narrow scope's long pull reads its partitions of the feed (`FeedReader`). Only a test that
+    /// compares the two ways of reading turns this off.
+    var readsFeedPartitions = true
 
     public init(database: any DatabaseWriter) throws {
         self.database = database
@@ -385,7 +388,7 @@ public struct SQLiteSyncStore: SyncStore {
             let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")) ?? 0
             // Partitions pay when the feed ahead is long (a first sync, a long absence); a short
             // delta is cheaper walked.
-            let partitions = head - cursor > Int64(limit) * 2 ? try FeedPartitions.of(actor, db) : nil
+            let partitions = readsFeedPartitions && head - cursor > Int64(limit) * 2 ? try FeedPartitions.of(actor, db) : nil
             let versions = try FeedReader.versions(after: cursor, limit: limit + 1, in: partitions, db)
             var changes: [RowChange] = []
             var next = cursor

@@ -300,13 +300,14 @@ enum ServerSchema {
         }
         migrator.registerMigration("server v15 feed partitions") { db in
             // The change feed partitioned by where a need is: each need's row, its evidence and the
-            // conflicts about it carry the need's locality and recorder, so a pull for a narrow
-            // scope reads its own partitions instead of walking the whole feed (FeedPartitions).
-            // Every other row has neither and is in everyone's partition.
+            // conflicts about it carry the need's partition (`FeedPartitions.key`: its locality, and
+            // whether it was recorded holding personal data) and its recorder, so a pull for a narrow
+            // scope reads its own partitions instead of walking the whole feed. Every other row has
+            // neither and is in everyone's partition.
             try db.execute(sql: """
-                ALTER TABLE row_version ADD COLUMN locality_id TEXT;
+                ALTER TABLE row_version ADD COLUMN partition_key TEXT;
                 ALTER TABLE row_version ADD COLUMN recorder TEXT;
-                CREATE INDEX row_version_locality ON row_version(locality_id, sequence);
+                CREATE INDEX row_version_partition ON row_version(partition_key, sequence);
                 CREATE INDEX row_version_recorder ON row_version(recorder, sequence) WHERE recorder IS NOT NULL;
                 """)
             for event in ["INSERT", "UPDATE OF sequence"] {
@@ -319,8 +320,8 @@ enum ServerSchema {
             }
             // A need moved, or given to another recorder: its evidence and conflicts move with it.
             try db.execute(sql: """
-                CREATE TRIGGER need_partition AFTER UPDATE OF locality_id, recorded_by ON need BEGIN
-                    UPDATE row_version SET locality_id = NEW.locality_id, recorder = NEW.recorded_by
+                CREATE TRIGGER need_partition AFTER UPDATE OF locality_id, recorded_by, holds_personal_data, field_clocks ON need BEGIN
+                    UPDATE row_version SET partition_key = \(partitionKey("NEW")), recorder = NEW.recorded_by
                     WHERE (table_name = 'need_evidence' AND row_key > NEW.id || ':' AND row_key < NEW.id || ';')
                         OR (table_name = 'conflict' AND row_key IN (SELECT id FROM conflict WHERE record_type = 'need' AND record_id = NEW.id));
                 END;
@@ -332,11 +333,22 @@ enum ServerSchema {
         return migrator
     }
 
-    /// Sets a feed row's partition: the locality and recorder of the need it is, or belongs to.
+    /// A need's partition, as `FeedPartitions.key` makes it: its locality, marked if it was recorded
+    /// holding personal data (then only its audience ever saw it). A need that came to hold personal
+    /// data by an edit is in everyone's partition: every device that may once have held it (even
+    /// in a place it has since been moved from) must be told to drop it.
+    private static func partitionKey(_ need: String) -> String {
+        """
+        CASE WHEN \(need).holds_personal_data = 0 THEN \(need).locality_id \
+        WHEN instr(\(need).field_clocks, 'holdsPersonalData') = 0 THEN \(need).locality_id || ':p' END
+        """
+    }
+
+    /// Sets a feed row's partition: the partition and recorder of the need it is, or belongs to.
     private static func partition(table: String, key: String) -> String {
         """
-        UPDATE row_version SET (locality_id, recorder) = (
-            SELECT need.locality_id, need.recorded_by FROM need WHERE need.id = CASE \(table)
+        UPDATE row_version SET (partition_key, recorder) = (
+            SELECT \(partitionKey("need")), need.recorded_by FROM need WHERE need.id = CASE \(table)
                 WHEN 'need' THEN \(key)
                 WHEN 'need_evidence' THEN substr(\(key), 1, instr(\(key), ':') - 1)
                 ELSE (SELECT conflict.record_id FROM conflict WHERE conflict.id = \(key) AND conflict.record_type = 'need') END)

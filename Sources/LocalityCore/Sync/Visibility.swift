@@ -128,22 +128,30 @@ public final class ScopeCheck {
 /// pull reads those partitions and never the rest of the feed. The rules above still judge every
 /// row read: the partitions only decide what is read.
 public struct FeedPartitions: Sendable, Equatable {
-    /// The localities whose needs the actor may see.
-    public var localities: [UUID]
+    /// The partitions the actor reads (besides everyone's and their own).
+    public var keys: [String]
     /// Needs this person recorded are theirs wherever they are.
     public var recorder: UUID
 
     /// More localities than this, and reading the whole feed is as cheap.
     static let limit = 64
 
+    /// A need's partition: its locality, marked when it was recorded holding personal data (only its
+    /// recorder, officers and the ward's councillors ever see it). A need that came to hold personal
+    /// data by an edit is in everyone's partition instead, so every device that may once have held
+    /// it is told to drop it. The server's feed triggers write the same key.
+    public static func key(locality: UUID, recordedPersonal: Bool) -> String {
+        recordedPersonal ? locality.key + ":p" : locality.key
+    }
+
     /// The partitions for `actor`, or nil when they may see needs anywhere (officers, executive
     /// members, everyone who is not a councillor): then the whole feed is read.
     public static func of(_ actor: Actor, _ db: Database) throws -> FeedPartitions? {
         guard actor.has(.councillor), !actor.has(.officer), !actor.has(.executive) else { return nil }
         let wards = actor.wardIds
-        var localities = Set<UUID>()
+        var above = Set<UUID>()
         // The areas above each ward (the ward itself first)…
-        for ward in wards { localities.formUnion(try Locality.ancestorIDs(of: ward, in: db)) }
+        for ward in wards { above.formUnion(try Locality.ancestorIDs(of: ward, in: db)) }
         // …and everything within a ward: the reverse of the links `Locality.ancestorIDs` follows,
         // from one read of the places (a recursive query would scan them once per place found).
         var children: [String: [String]] = [:]
@@ -160,8 +168,11 @@ public struct FeedPartitions: Sendable, Equatable {
             for child in children[next] ?? [] where below.insert(child).inserted { queue.append(child) }
             guard below.count <= limit * 4 else { return nil }
         }
-        localities.formUnion(below.compactMap(UUID.init(key:)))
-        guard localities.count <= limit else { return nil }
-        return FeedPartitions(localities: localities.sorted { $0.key < $1.key }, recorder: actor.person.id)
+        // Within their wards they see every need; above them, only those recorded without personal data.
+        let within = Set(below.compactMap(UUID.init(key:)))
+        guard within.union(above).count <= limit else { return nil }
+        let keys = within.flatMap { [key(locality: $0, recordedPersonal: false), key(locality: $0, recordedPersonal: true)] }
+            + above.subtracting(within).map { key(locality: $0, recordedPersonal: false) }
+        return FeedPartitions(keys: keys.sorted(), recorder: actor.person.id)
     }
 }
