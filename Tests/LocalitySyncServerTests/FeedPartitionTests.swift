@@ -36,6 +36,10 @@ struct FeedPartitionTests {
                             """, arguments: [id, UUID.v7(at: Date(), using: &generator).key, people.randomElement(using: &generator)!])
                 }
             }
+            // Needs deleted (as a restore or a test might), their evidence with them.
+            for _ in 0..<5 {
+                try db.execute(sql: "DELETE FROM need WHERE id = ?", arguments: [needs.randomElement(using: &generator)!])
+            }
             // Needs moved to another place, and needs that came to hold personal data, after they were recorded.
             for _ in 0..<30 {
                 try db.execute(sql: "UPDATE need SET locality_id = ? WHERE id = ?",

@@ -310,11 +310,28 @@ enum ServerSchema {
                 CREATE INDEX row_version_partition ON row_version(partition_key, sequence);
                 CREATE INDEX row_version_recorder ON row_version(recorder, sequence) WHERE recorder IS NOT NULL;
                 """)
-            for event in ["INSERT", "UPDATE OF sequence"] {
+            // Each change of a need, its evidence or a conflict about it writes its partition with it
+            // (a deletion goes to everyone, as the whole feed would give it).
+            let owner: [(table: String, key: String, need: String)] = [
+                ("need", "NEW.id", "NEW.id"), ("need_evidence", "NEW.need_id || ':' || NEW.id", "NEW.need_id"),
+                ("conflict", "NEW.id", "CASE WHEN NEW.record_type = 'need' THEN NEW.record_id END"),
+            ]
+            for (table, key, need) in owner {
+                let deletedKey = key.replacingOccurrences(of: "NEW.", with: "OLD.")
+                let partition = "(SELECT \(partitionKey("need")) FROM need WHERE need.id = \(need))"
+                let recorder = "(SELECT need.recorded_by FROM need WHERE need.id = \(need))"
                 try db.execute(sql: """
-                    CREATE TRIGGER row_version_partition_\(event == "INSERT" ? "insert" : "update") AFTER \(event) ON row_version
-                    WHEN NEW.table_name IN ('need', 'need_evidence', 'conflict') BEGIN
-                        \(partition(table: "NEW.table_name", key: "NEW.row_key"))
+                    DROP TRIGGER \(table)_synced_insert;
+                    DROP TRIGGER \(table)_synced_update;
+                    DROP TRIGGER \(table)_synced_delete;
+                    CREATE TRIGGER \(table)_synced_insert AFTER INSERT ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: key, deleted: 0, partition: (partition, recorder)))
+                    END;
+                    CREATE TRIGGER \(table)_synced_update AFTER UPDATE ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: key, deleted: 0, partition: (partition, recorder)))
+                    END;
+                    CREATE TRIGGER \(table)_synced_delete AFTER DELETE ON \(table) BEGIN
+                        \(bump(table: "'\(table)'", key: deletedKey, deleted: 1, partition: ("NULL", "NULL")))
                     END;
                     """)
             }
@@ -448,6 +465,17 @@ enum ServerSchema {
         INSERT INTO row_version (table_name, row_key, sequence, deleted)
             VALUES (\(table), \(key), (SELECT value FROM change_counter WHERE id = 1), \(deleted))
             ON CONFLICT (table_name, row_key) DO UPDATE SET sequence = excluded.sequence, deleted = excluded.deleted;
+        """
+    }
+
+    /// The same, writing the row's feed partition and recorder with it ("server v15").
+    private static func bump(table: String, key: String, deleted: Int, partition: (key: String, recorder: String)) -> String {
+        """
+        UPDATE change_counter SET value = value + 1 WHERE id = 1;
+        INSERT INTO row_version (table_name, row_key, sequence, deleted, partition_key, recorder)
+            VALUES (\(table), \(key), (SELECT value FROM change_counter WHERE id = 1), \(deleted), \(partition.key), \(partition.recorder))
+            ON CONFLICT (table_name, row_key) DO UPDATE SET sequence = excluded.sequence, deleted = excluded.deleted,
+                partition_key = excluded.partition_key, recorder = excluded.recorder;
         """
     }
 }
