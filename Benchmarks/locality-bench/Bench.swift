@@ -7,7 +7,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "locality-bench",
         abstract: "Measures Locality's speed and size targets. Build with -c release; prints its figures.",
-        subcommands: [ReplicaBench.self, SyncBench.self, RulesBench.self, GeographyBench.self, PagesBench.self, PostgresBench.self], defaultSubcommand: ReplicaBench.self)
+        subcommands: [ReplicaBench.self, SyncBench.self, RulesBench.self, GeographyBench.self, PagesBench.self, PostgresBench.self, KillSoak.self], defaultSubcommand: ReplicaBench.self)
 }
 
 struct ReplicaBench: ParsableCommand {

@@ -410,12 +410,12 @@ final class ServerProcess: @unchecked Sendable {
     let process = Process()
     private(set) var port = 0
 
-    init(database: String, arguments extra: [String] = [], logLevel: String = "notice") throws {
+    init(database: String, arguments extra: [String] = [], logLevel: String = "notice", port requested: Int = 0) throws {
         let log = URL(fileURLWithPath: database + ".log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // a restart starts a fresh log
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("locality-sync")
-        process.arguments = ["serve", "--db", database, "--port", "0"] + extra
+        process.arguments = ["serve", "--db", database, "--port", String(requested)] + extra
         process.environment = ProcessInfo.processInfo.environment.merging(["LOCALITY_SYNC_LOG_LEVEL": logLevel]) { $1 }
         process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = process.standardOutput
