@@ -9,7 +9,15 @@ import Testing
 /// out, none it may not see let in.
 @Suite("The change feed read by partitions")
 struct FeedPartitionTests {
-    @Test(arguments: (ProcessInfo.processInfo.environment["LOCALITY_SEED"].flatMap(UInt64.init).map { [$0] } ?? [1, 2, 3]))
+    /// Seeds 1–3, or `LOCALITY_FEED_SEEDS` of them from `LOCALITY_SEED` (scripts/soak-seeds.sh).
+    static var seeds: [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        guard let first = environment["LOCALITY_SEED"].flatMap(UInt64.init) else { return [1, 2, 3] }
+        let count = environment["LOCALITY_FEED_SEEDS"].flatMap(UInt64.init) ?? 1
+        return Array(first..<first + max(count, 1))
+    }
+
+    @Test(arguments: seeds)
     func everyAccountReceivesExactlyWhatTheWholeFeedWouldGiveIt(seed: UInt64) async throws {
         let store = try SQLiteSyncStore.inMemory()
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))

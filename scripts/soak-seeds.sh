@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs many seeds of each seeded simulation — sync through faults, decisions and money, paper
+# ballots, and the change feed read by partitions — in chunks, printing each chunk's summary, and
+# for any failure the seed and the line that reproduces it. A soak, run by hand or nightly; CI runs
+# a few seeds of each.
+#
+#   scripts/soak-seeds.sh [SEEDS] [FIRST] [CHUNK]     # default: 10000 seeds from 1, 250 a run
+#
+# Build the tests first (swift build --build-tests). Exits 1 if any seed failed.
+set -u
+seeds="${1:-10000}"
+first="${2:-1}"
+chunk="${3:-250}"
+cd "$(dirname "$0")/.."
+
+if ! [[ "$seeds" =~ ^[0-9]+$ && "$first" =~ ^[0-9]+$ && "$chunk" =~ ^[0-9]+$ ]] || (( seeds < 1 || chunk < 1 )); then
+    echo "usage: scripts/soak-seeds.sh [SEEDS] [FIRST] [CHUNK] (whole numbers, SEEDS and CHUNK at least 1)" >&2
+    exit 2
+fi
+
+# name | test filter | variable holding how many seeds one run takes | reproduction
+simulations=(
+    "sync|everyDeviceConvergesAndEveryMutationIsAnsweredExactlyOnce|LOCALITY_SIM_SEEDS"
+    "decisions|noBudgetIsEverOverCommittedAndEveryApprovalIsAccountedFor|LOCALITY_DECISION_SIM_SEEDS"
+    "ballots|exactlyOneBallotPerVoterIsCountedAndEveryDuplicateIsShownToItsCapturer|LOCALITY_BALLOT_SIM_SEEDS"
+    "partitions|everyAccountReceivesExactlyWhatTheWholeFeedWouldGiveIt|LOCALITY_FEED_SEEDS"
+)
+failed=0
+started=$(date +%s)
+for entry in "${simulations[@]}"; do
+    IFS='|' read -r name filter variable <<<"$entry"
+    ran=0
+    for ((start = first; start < first + seeds; start += chunk)); do
+        count=$(( first + seeds - start < chunk ? first + seeds - start : chunk ))
+        out="$(env LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count" swift test --skip-build --filter "$filter" 2>&1)"
+        status=$?
+        ran=$((ran + count))
+        summary="$(grep -E "simulation: [0-9]+ seeds from|Test run with" <<<"$out" | head -1)"
+        echo "[$name] seeds $start–$((start + count - 1)): ${summary:-no summary}"
+        if (( status != 0 )); then
+            failed=1
+            # The simulations name a failing seed ("seed N failed"); the partition test, its argument ("seed → N").
+            grep -oE "seed [0-9]+ failed: .{0,300}|seed → [0-9]+" <<<"$out" | sort -u | while read -r line; do
+                seed="$(grep -oE "[0-9]+" <<<"$line" | head -1)"
+                echo "  FAILED ${line}"
+                echo "  rerun: LOCALITY_SIM_SEED=$seed LOCALITY_SEED=$seed $variable=1 swift test --skip-build --filter $filter"
+            done
+            grep -qE "seed [0-9]+ failed|seed → [0-9]+" <<<"$out" || { echo "  FAILED without a seed line; output follows"; tail -40 <<<"$out"; }
+        fi
+    done
+    echo "[$name] $ran seeds run"
+done
+
+echo "all simulations: $seeds seeds each from $first in $(( $(date +%s) - started )) s; $([[ $failed == 0 ]] && echo "no failures" || echo "FAILURES above")"
+exit $failed
