@@ -36,6 +36,10 @@ struct LocalityCommand: AsyncParsableCommand {
             exit(withError: CLIError(TerminalText.safe(error.message) + ".\n" + revokedAdvice()))
         } catch let error as LocalityError {
             exit(withError: LocalityError(error.code, TerminalText.safe(error.message)))
+        } catch let error where DatabaseProblem.isFull(error) {
+            exit(withError: CLIError(
+                "the disk holding this device's data is full, so nothing was changed (\(HomeOptions.opened ?? "this home")). "
+                    + "Free some space and run the command again; what was recorded before is kept and still waits to sync."))
         } catch let error where DatabaseProblem.isDamage(error) && HomeOptions.opened != nil {
             exit(withError: damagedReplica(HomeOptions.opened ?? "", error))
         } catch let error as ValidationError {

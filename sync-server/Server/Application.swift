@@ -103,6 +103,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 ? "there is nothing at \(request.method) \(TerminalText.safe(String(request.uri.path.prefix(200)))); the sync API is under /v1"
                 : error.body ?? error.status.reasonPhrase
             throw APIError(status: error.status, LocalityError(code, message))
+        } catch let error where DatabaseProblem.isFull(error) {
+            // Rolled back whole: nothing was changed, and the device sends it again later.
+            context.logger.error("the database's disk is full", metadata: ["http.path": "\(request.uri.path)"])
+            throw APIError(
+                status: .serviceUnavailable,
+                LocalityError(.unavailable, "the server's disk is full; nothing was changed: your device will send it again"))
         } catch is CountStopped {
             // A count stopped by shutdown: not a verdict on the vote; the device sends it again.
             throw APIError(

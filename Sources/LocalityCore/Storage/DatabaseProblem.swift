@@ -17,6 +17,12 @@ public enum DatabaseProblem {
         }
     }
 
+    /// Whether the error means the disk (or the database's size limit) is full: the transaction was
+    /// rolled back whole, and the same work succeeds once there is room again.
+    public static func isFull(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.resultCode == .SQLITE_FULL
+    }
+
     /// Whether the error means the file itself is damaged or not a database.
     public static func isDamage(_ error: any Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }
