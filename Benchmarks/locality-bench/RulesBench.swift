@@ -11,7 +11,11 @@ struct RulesBench: ParsableCommand {
             Targets: greedy, mes and phragmen under 100 ms per instance; mes-add1-greedy at least 20× \
             faster than the reference implementation (pabutools) on the same instance, whose time for \
             the four rules together is in each NAME.expected.json (almost all of it mes-add1-greedy). \
-            Each figure is the best of --repeat runs. Results must equal the reference exactly.
+            Each figure is the best of --repeat runs. Results must equal the reference exactly. \
+            With --reference-python (or LOCALITY_PABUTOOLS_PYTHON) naming a Python with pabutools, the \
+            reference is run in the same benchmark run (scripts/pabutools_reference.py, rule time only, \
+            parsing excluded) and each rule is compared like with like: the speed-up is pabutools' time \
+            for that rule over ours (issue 16: past 100× on every instance for mes-add1-greedy).
             """)
 
     @Option(help: ArgumentHelp("Folder of NAME.pb files (with NAME.expected.json where there is a reference).", valueName: "dir"))
@@ -26,6 +30,12 @@ struct RulesBench: ParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("A Python with pabutools installed: run the reference in this run, rule by rule.", valueName: "python"))
+    var referencePython: String?
+
+    @Option(help: ArgumentHelp("The reference script.", valueName: "file"))
+    var referenceScript = "scripts/pabutools_reference.py"
+
     struct Figure: Codable {
         var instance: String
         var voters: Int
@@ -35,6 +45,33 @@ struct RulesBench: ParsableCommand {
         var matchesReference: Bool?
         var referenceSeconds: Double?
         var speedup: Double?
+        /// pabutools' time for this rule on this instance, measured in this run; and ours against it.
+        var sameRuleReferenceSeconds: Double?
+        var sameRuleSpeedup: Double?
+    }
+
+    /// pabutools' time for each rule on each file, run now: [file name: [rule: seconds]].
+    func referenceTimes(_ files: [URL]) throws -> [String: [String: Double]] {
+        guard let python = referencePython ?? ProcessInfo.processInfo.environment["LOCALITY_PABUTOOLS_PYTHON"], !python.isEmpty else {
+            return [:]
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [referenceScript] + files.map(\.path)
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ValidationError("the reference (\(python) \(referenceScript)) failed") }
+        var times: [String: [String: Double]] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let file = object["file"] as? String, let seconds = object["seconds"] as? [String: Double]
+            else { continue }
+            times[URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent] = seconds
+        }
+        return times
     }
 
     func run() throws {
@@ -47,6 +84,10 @@ struct RulesBench: ParsableCommand {
                 .map { more.appendingPathComponent($0) }
         }
         guard !files.isEmpty else { throw ValidationError("no .pb files in \(folder.path)") }
+        if !json, referencePython != nil || ProcessInfo.processInfo.environment["LOCALITY_PABUTOOLS_PYTHON"] != nil {
+            FileHandle.standardError.write(Data("running the reference (pabutools) on \(files.count) instances…\n".utf8))
+        }
+        let sameRule = try referenceTimes(files)
         var figures: [Figure] = []
         var failures: [String] = []
         for file in files {
@@ -73,7 +114,9 @@ struct RulesBench: ParsableCommand {
                 figures.append(Figure(
                     instance: name, voters: instance.voters.count, projects: instance.projects.count, rule: rule.rawValue,
                     milliseconds: best, matchesReference: matches, referenceSeconds: rule == .mesAdd1Greedy ? reference : nil,
-                    speedup: rule == .mesAdd1Greedy ? reference.map { $0 * 1000 / best } : nil))
+                    speedup: rule == .mesAdd1Greedy ? reference.map { $0 * 1000 / best } : nil,
+                    sameRuleReferenceSeconds: sameRule[name]?[rule.rawValue],
+                    sameRuleSpeedup: sameRule[name]?[rule.rawValue].map { $0 * 1000 / best }))
                 if !json {
                     FileHandle.standardError.write(Data("\(name) \(rule.rawValue): \(String(format: "%.2f", best)) ms\n".utf8))
                 }
@@ -103,6 +146,22 @@ struct RulesBench: ParsableCommand {
             let weakest = figures.compactMap(\.speedup).min()
             print("Slowest greedy/mes/phragmen: \(String(format: "%.2f", slowest)) ms (target < 100 ms)")
             if let weakest { print("Smallest mes-add1-greedy speed-up over the reference: \(String(format: "%.0f", weakest))× (target ≥ 20×)") }
+            if !sameRule.isEmpty {
+                print("Like for like (pabutools run now, the same rule, rule time only): speed-up by instance")
+                print("instance".padding(toLength: 58, withPad: " ", startingAt: 0) + "    greedy       mes  phragmen  add1-greedy")
+                for name in Set(figures.map(\.instance)).sorted() {
+                    let rows = figures.filter { $0.instance == name }
+                    func speedup(_ rule: AllocationRule, _ width: Int) -> String {
+                        (rows.first { $0.rule == rule.rawValue }?.sameRuleSpeedup.map { String(format: "%.0f×", $0) } ?? "—").leftPad(width)
+                    }
+                    print(String(name.prefix(58)).padding(toLength: 58, withPad: " ", startingAt: 0)
+                        + speedup(.greedy, 10) + speedup(.mes, 10) + speedup(.phragmen, 10) + speedup(.mesAdd1Greedy, 13))
+                }
+                let add1 = figures.filter { $0.rule == AllocationRule.mesAdd1Greedy.rawValue }.compactMap(\.sameRuleSpeedup)
+                if let least = add1.min() {
+                    print("Smallest like-for-like mes-add1-greedy speed-up: \(String(format: "%.0f", least))× over \(add1.count) instances (target > 100× on every one)")
+                }
+            }
         }
         if !failures.isEmpty { throw ValidationError("results differ from the reference: \(failures.joined(separator: ", "))") }
     }
