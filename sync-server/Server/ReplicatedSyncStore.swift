@@ -287,17 +287,9 @@ public final class ReplicatedSyncStore: SyncStore {
             while true {
                 let head = try await catchUpToHead()
                 await gate.enter()
+                defer { gate.leave() }
                 // A failed commit resets the state while the gate is closed: catch up again if so.
-                guard await materialisation.applied >= head else { gate.leave(); continue }
-                let store = await materialisation.store
-                do {
-                    let value = try await body(store)
-                    gate.leave()
-                    return value
-                } catch {
-                    gate.leave()
-                    throw error
-                }
+                if await materialisation.applied >= head { return try await body(await materialisation.store) }
             }
         }
     }

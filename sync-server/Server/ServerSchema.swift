@@ -343,9 +343,16 @@ enum ServerSchema {
                         OR (table_name = 'conflict' AND row_key IN (SELECT id FROM conflict WHERE record_type = 'need' AND record_id = NEW.id));
                 END;
                 """)
-            try db.execute(sql: partition(table: "row_version.table_name", key: "row_version.row_key")
-                .replacingOccurrences(of: "WHERE table_name = row_version.table_name AND row_key = row_version.row_key",
-                                      with: "WHERE table_name IN ('need', 'need_evidence', 'conflict')"))
+            // The rows already in the feed.
+            try db.execute(sql: """
+                UPDATE row_version SET (partition_key, recorder) = (
+                    SELECT \(partitionKey("need")), need.recorded_by FROM need WHERE need.id = CASE row_version.table_name
+                        WHEN 'need' THEN row_version.row_key
+                        WHEN 'need_evidence' THEN substr(row_version.row_key, 1, instr(row_version.row_key, ':') - 1)
+                        ELSE (SELECT conflict.record_id FROM conflict WHERE conflict.id = row_version.row_key AND conflict.record_type = 'need')
+                        END)
+                WHERE table_name IN ('need', 'need_evidence', 'conflict');
+                """)
         }
         return migrator
     }
@@ -358,18 +365,6 @@ enum ServerSchema {
         """
         CASE WHEN \(need).holds_personal_data = 0 THEN \(need).locality_id \
         WHEN instr(\(need).field_clocks, 'holdsPersonalData') = 0 THEN \(need).locality_id || ':p' END
-        """
-    }
-
-    /// Sets a feed row's partition: the partition and recorder of the need it is, or belongs to.
-    private static func partition(table: String, key: String) -> String {
-        """
-        UPDATE row_version SET (partition_key, recorder) = (
-            SELECT \(partitionKey("need")), need.recorded_by FROM need WHERE need.id = CASE \(table)
-                WHEN 'need' THEN \(key)
-                WHEN 'need_evidence' THEN substr(\(key), 1, instr(\(key), ':') - 1)
-                ELSE (SELECT conflict.record_id FROM conflict WHERE conflict.id = \(key) AND conflict.record_type = 'need') END)
-        WHERE table_name = \(table) AND row_key = \(key);
         """
     }
 
