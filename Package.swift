@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "locality", targets: ["locality"]),
         .executable(name: "locality-sync", targets: ["locality-sync"]),
         .executable(name: "locality-bench", targets: ["locality-bench"]),
+        .executable(name: "locality-fuzz", targets: ["locality-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -95,9 +96,12 @@ let package = Package(
             ],
             path: "Benchmarks/locality-bench"
         ),
+        // Every parser of outside input as a function of bytes (scripts/fuzz.sh runs them under libFuzzer).
+        .target(name: "LocalityFuzzTargets", dependencies: ["LocalityCore"], path: "Fuzz/Targets"),
+        .executableTarget(name: "locality-fuzz", dependencies: ["LocalityFuzzTargets"], path: "Fuzz/Driver"),
         .testTarget(
             name: "LocalityCoreTests",
-            dependencies: ["LocalityCore"],
+            dependencies: ["LocalityCore", "LocalityFuzzTargets"],
             path: "Tests/LocalityCoreTests",
             // Read through #filePath, so a clean clone's tests find them without a bundle.
             exclude: ["Fixtures"]

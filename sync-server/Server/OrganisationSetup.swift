@@ -2,22 +2,6 @@ import Foundation
 import GRDB
 import LocalityCore
 
-/// An organisation as the operator adds it: from the command line or a row of a file.
-public struct NewOrganisation: Codable, Sendable {
-    public var name: String
-    public var kind: String
-    public var orgId: String?
-    /// The places it serves: slugs, GSS codes or names.
-    public var localities: [String]
-
-    public init(name: String, kind: String, orgId: String?, localities: [String]) {
-        self.name = name
-        self.kind = kind
-        self.orgId = orgId
-        self.localities = localities
-    }
-}
-
 public struct OrganisationSummary: Codable, Sendable {
     public var id: UUID
     public var name: String
@@ -36,26 +20,7 @@ extension SQLiteSyncStore {
     /// Adds every organisation in a file (`name,kind,org-id,localities`, a header row first;
     /// localities separated by `;`), or none: a bad row is refused with its line.
     public func importOrganisations(_ text: String, dryRun: Bool) throws -> [OrganisationSummary] {
-        let records: [(line: Int, fields: [String])]
-        do { records = try CSV.records(text) } catch { throw LocalityError.invalidInput(error.description) }
-        guard let header = records.first else { throw LocalityError.invalidInput("the file is empty") }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "-") }
-        func column(_ options: [String]) -> Int? { names.firstIndex { options.contains($0) } }
-        guard let name = column(["name"]), let kind = column(["kind", "type"]) else {
-            throw LocalityError.invalidInput("line \(header.line): the header must name the columns name, kind, org-id and localities")
-        }
-        let orgId = column(["org-id", "orgid", "org-identifier", "identifier"])
-        let localities = column(["localities", "places", "locality", "serves"])
-        let organisations = try records.dropFirst().map { record in
-            guard record.fields.count == header.fields.count else {
-                throw LocalityError.invalidInput("line \(record.line): \(record.fields.count) fields where the header has \(header.fields.count)")
-            }
-            let value = { (index: Int?) in index.map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? "" }
-            return (record.line, NewOrganisation(
-                name: value(name), kind: value(kind), orgId: value(orgId).isEmpty ? nil : value(orgId),
-                localities: value(localities).split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }))
-        }
-        guard !organisations.isEmpty else { throw LocalityError.invalidInput("the file has no organisations after its header") }
+        let organisations = try OrganisationFile.parse(text)
         do {
             return try database.write { db in
                 let added = try organisations.map { line, organisation in try Self.insert(organisation, line: line, db) }

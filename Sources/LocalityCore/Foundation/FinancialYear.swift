@@ -14,6 +14,10 @@ public struct FinancialYear: Hashable, Comparable, Sendable, Codable, CustomStri
         else {
             throw LocalityError.invalid("'\(input)' is not a financial year; write it like 2026/27")
         }
+        // A year before 1900 is a typing slip (`0226-27`), and could not be written back as four digits.
+        guard (1900...2999).contains(start) else {
+            throw LocalityError.invalid("'\(input)' is not a financial year a council would budget for; write it like 2026/27")
+        }
         guard (start + 1) % 100 == end else {
             throw LocalityError.invalid("'\(input)' is not a financial year: \(start) is followed by \(String(format: "%02d", (start + 1) % 100))")
         }
