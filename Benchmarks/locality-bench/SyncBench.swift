@@ -144,9 +144,17 @@ struct SyncBench: AsyncParsableCommand {
         // No-op sync.
         if runs("noop") {
             var noop: [Duration] = []
-            for _ in 0..<500 { noop.append(try await clock.measure { _ = try await fresh.engine.sync() }) }
+            let rounds = Int(ProcessInfo.processInfo.environment["LOCALITY_BENCH_NOOP_ROUNDS"] ?? "") ?? 500
+            for _ in 0..<rounds { noop.append(try await clock.measure { _ = try await fresh.engine.sync() }) }
             noop.sort()
-            print("no-op sync: p50 \(format(noop[noop.count / 2])), p99 \(format(noop[noop.count * 99 / 100])) over 500 (targets 3 ms, 15 ms)")
+            print("no-op sync: p50 \(format(noop[noop.count / 2])), p99 \(format(noop[noop.count * 99 / 100])) over \(rounds) (targets 1 ms, 3 ms)")
+            // Where it goes: the request alone (HTTP, the server's work), and the device's part.
+            let cursor = try fresh.replica.read { try Int64.fetchOne($0, sql: "SELECT cursor FROM sync_state") ?? 0 }
+            var request: [Duration] = []
+            for _ in 0..<500 { request.append(try await clock.measure { _ = try await fresh.transport.pull(cursor: cursor, limit: 1000) }) }
+            request.sort()
+            print("  of which the pull request alone (client, HTTP on loopback, server): p50 \(format(request[request.count / 2])), "
+                + "p99 \(format(request[request.count * 99 / 100])); the device's part (its database, and the hops between threads): the rest")
         }
         guard runs("push") else { return }
 

@@ -29,19 +29,12 @@ extension SyncEngine {
         return resent
     }
 
-    /// Whether the server has applied fewer of this device's changes than it had acknowledged.
-    func lostAcknowledged(_ applied: Int64?) throws -> Bool {
-        guard let applied else { return false }
-        let acknowledged = try replica.read { db in
-            try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT MAX(sequence) FROM (SELECT MAX(sequence) AS sequence FROM sent_mutation
-                    UNION ALL SELECT MAX(sequence) FROM outbox WHERE state IN ('applied', 'rejected'))
-                    """) ?? 0
-        }
-        return applied < acknowledged
-    }
+    /// The newest of this device's changes the server has answered (kept in `sent_mutation` a
+    /// while after they leave the outbox). A server whose `applied` is below it has lost them.
+    static let lastAcknowledgedSQL = """
+        (SELECT MAX(sequence) FROM (SELECT MAX(sequence) AS sequence FROM sent_mutation
+            UNION ALL SELECT MAX(sequence) FROM outbox WHERE state IN ('applied', 'rejected')))
+        """
 
     func keepDays() throws -> Int {
         try replica.read { db in try Int.fetchOne(db, sql: "SELECT keep_sent_days FROM sync_state WHERE id = 1") ?? 14 }

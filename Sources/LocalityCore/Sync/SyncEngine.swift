@@ -63,24 +63,26 @@ public struct SyncEngine: Sendable {
 
     public func sync(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
-        try await push(&summary)
-        if try await pull(&summary, progress: progress) {
+        var caughtUp: PullResponse?
+        let start = try await push(&summary)
+        if try await pull(&summary, from: start, progress: progress, deferringLast: &caughtUp) {
             // The pull found the server restored: send back what it lost, then pull it all afresh.
-            try await push(&summary)
-            _ = try await pull(&summary, progress: progress)
+            _ = try await push(&summary)
+            _ = try await pull(&summary, progress: progress, deferringLast: &caughtUp)
         }
-        summary.pending = try await replica.database.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0
-        }
-        try await replica.database.write { db in
-            try db.execute(
-                sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1",
-                arguments: [Timestamps.format(replica.environment.now())])
+        // One transaction to finish: the last, empty page (when nothing waits here, the usual
+        // case of a sync with nothing to do), the count of what is still queued, and the time.
+        let now = Timestamps.format(replica.environment.now())
+        summary.pending = try await replica.database.write { [caughtUp] db in
+            if let caughtUp { try Self.applyEmptyPage(caughtUp, db) }
+            try db.cachedStatement(sql: "UPDATE sync_state SET last_sync_at = ?, last_error = NULL WHERE id = 1")
+                .execute(arguments: [now])
             // Acknowledged changes are kept for a while, for a server restored from an older backup.
             try db.cachedStatement(sql: """
                 DELETE FROM sent_mutation WHERE acknowledged_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
                     '-' || (SELECT keep_sent_days FROM sync_state WHERE id = 1) || ' days')
                 """).execute()
+            return try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")) ?? 0
         }
         return summary
     }
@@ -88,23 +90,34 @@ public struct SyncEngine: Sendable {
     /// Pulls until caught up without pushing: local changes stay queued, shown on top.
     public func pullOnly(progress: @Sendable (SyncSummary) -> Void = { _ in }) async throws -> SyncSummary {
         var summary = SyncSummary()
-        if try await pull(&summary, progress: progress) { _ = try await pull(&summary, progress: progress) }
+        var caughtUp: PullResponse?
+        if try await pull(&summary, progress: progress, deferringLast: &caughtUp) {
+            _ = try await pull(&summary, progress: progress, deferringLast: &caughtUp)
+        }
+        if let caughtUp { try await replica.database.write { db in try Self.applyEmptyPage(caughtUp, db) } }
         return summary
     }
 
-    private func push(_ summary: inout SyncSummary) async throws {
-        guard let deviceId = try replica.identity()?.deviceId else {
-            throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
-        }
+    /// Pushes what waits. When nothing did, returns where the pull starts, read in the same
+    /// transaction (a sync with nothing to do then reads the database once).
+    private func push(_ summary: inout SyncSummary) async throws -> PullStart? {
         var recovered = false
+        var first = true
         while true {
-            let batch = try await replica.database.read { db in
-                try OutboxEntry.fetchAll(
-                    db, sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence LIMIT ?",
+            // Who this device is and what waits, in one read.
+            let (deviceId, batch, start) = try await replica.database.read { [first] db in
+                let deviceId = try UUID.fetchOne(db.cachedStatement(sql: "SELECT device_id FROM replica WHERE id = 1"))
+                let batch = try OutboxEntry.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence LIMIT ?"),
                     arguments: [SyncProtocol.maxPushBatch]
                 ).map(\.mutation)
+                return (deviceId, batch, first && batch.isEmpty ? try PullStart.read(db) : nil)
             }
-            guard !batch.isEmpty else { return }
+            first = false
+            guard let deviceId else {
+                throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
+            }
+            guard !batch.isEmpty else { return start }
             let response: PushResponse
             do {
                 response = try await transport.push(PushRequest(deviceId: deviceId, mutations: batch))
@@ -147,7 +160,7 @@ public struct SyncEngine: Sendable {
                 try response.results.filter { $0.outcome == .rejected }.compactMap { try Self.rejected($0.sequence, db) }
             }
             // The server answers in order and stops at a gap; anything unanswered is sent again next time.
-            guard response.results.count == batch.count else { return }
+            guard response.results.count == batch.count else { return nil }
         }
     }
 
@@ -182,11 +195,17 @@ public struct SyncEngine: Sendable {
 
     /// Pulls until caught up. Returns true when it found the server restored (a new history, or
     /// behind this device's cursor) and set up a fresh pull: the caller pushes, then pulls again.
-    private func pull(_ summary: inout SyncSummary, progress: @Sendable (SyncSummary) -> Void) async throws -> Bool {
-        var (cursor, scope, target, epoch) = try await replica.database.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT cursor, scope, rescope_target, server_epoch FROM sync_state WHERE id = 1")
-            return (row?["cursor"] as Int64? ?? 0, row?["scope"] as String?, row?["rescope_target"] as String?, row?["server_epoch"] as String?)
-        }
+    ///
+    /// A last page that brings nothing, when nothing is queued here, is handed back in
+    /// `deferringLast` rather than written: the caller writes it with its own last transaction.
+    private func pull(
+        _ summary: inout SyncSummary, from start: PullStart? = nil, progress: @Sendable (SyncSummary) -> Void,
+        deferringLast: inout PullResponse?
+    ) async throws -> Bool {
+        let known: PullStart
+        if let start { known = start } else { known = try await replica.database.read { db in try PullStart.read(db) } }
+        var (cursor, scope, target, epoch, queued) = (known.cursor, known.scope, known.target, known.epoch, known.queued)
+        let acknowledged = known.acknowledged
         // The next page is fetched while this one is applied, so the server's work and the
         // device's overlap.
         var ahead: (cursor: Int64, task: Task<PullResponse, any Error>)?
@@ -206,7 +225,7 @@ public struct SyncEngine: Sendable {
                     try await replica.database.write { db in
                         try db.execute(sql: "UPDATE sync_state SET server_epoch = ? WHERE id = 1", arguments: [serverEpoch])
                     }
-                } else if try serverEpoch != epoch || (page.head ?? .max) < cursor || (summary.pages == 0 && lostAcknowledged(page.applied)) {
+                } else if serverEpoch != epoch || (page.head ?? .max) < cursor || (summary.pages == 0 && page.applied.map { $0 < acknowledged } ?? false) {
                     // Restored from a backup, or another database: what this device saw is not all there.
                     summary.serverRestored = true
                     summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: serverEpoch, db) }
@@ -240,6 +259,15 @@ public struct SyncEngine: Sendable {
                 ahead = (next, Task { try await transport.pull(cursor: next, limit: limit) })
             }
             let noting = target != nil
+            if page.changes.isEmpty, !page.more, !noting, !queued {
+                // Nothing arrived and nothing waits: the caller's last write moves the cursor.
+                deferringLast = page
+                summary.cursor = page.cursor
+                summary.pages += 1
+                progress(summary)
+                break
+            }
+            queued = true  // what a page brings may set queued changes aside; ask the database from now on
             // Off the cooperative threads: applying a page is blocking database work.
             try await replica.database.writeWithoutTransaction { db in try Self.applyPage(page, db, noting: noting) }
             cursor = page.cursor
@@ -298,12 +326,9 @@ public struct SyncEngine: Sendable {
     /// while doing so: the server is the judge of integrity, and its pages come in change order,
     /// not dependency order.
     static func applyPage(_ page: PullResponse, _ db: Database, noting: Bool = false) throws {
-        if page.changes.isEmpty, try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox)") == false {
-            // Nothing arrived and nothing waits here: move the cursor (past rows outside this
-            // device's scope) and the clock, without setting local changes aside.
+        if page.changes.isEmpty, try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox)")) == false {
             try db.inTransaction {
-                try db.cachedStatement(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1").execute(arguments: [page.cursor])
-                try retireAnswered(upTo: page.cursor, clock: page.clock, db)
+                try applyEmptyPage(page, db)
                 return .commit
             }
             return
@@ -327,6 +352,34 @@ public struct SyncEngine: Sendable {
             try reapplyUnconfirmed(db)
             return .commit
         }
+    }
+
+    /// Where a pull starts: the device's cursor and what it knows of the server and its scope.
+    struct PullStart: Sendable {
+        var cursor: Int64, scope: String?, target: String?, epoch: String?
+        /// Whether anything is in the outbox, answered or not.
+        var queued: Bool
+        /// The newest of this device's changes the server has answered.
+        var acknowledged: Int64
+
+        static func read(_ db: Database) throws -> PullStart {
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT cursor, scope, rescope_target, server_epoch, EXISTS (SELECT 1 FROM outbox) AS queued,
+                    \(SyncEngine.lastAcknowledgedSQL) AS acknowledged
+                FROM sync_state WHERE id = 1
+                """))
+            return PullStart(
+                cursor: row?["cursor"] ?? 0, scope: row?["scope"], target: row?["rescope_target"], epoch: row?["server_epoch"],
+                queued: row?["queued"] ?? true, acknowledged: row?["acknowledged"] ?? 0)
+        }
+    }
+
+    /// A page that brought nothing, when nothing waits here: moves the cursor (past rows outside
+    /// this device's scope) and the clock, without setting local changes aside. In a transaction.
+    static func applyEmptyPage(_ page: PullResponse, _ db: Database) throws {
+        precondition(page.changes.isEmpty)
+        try db.cachedStatement(sql: "UPDATE sync_state SET cursor = ? WHERE id = 1").execute(arguments: [page.cursor])
+        try retireAnswered(upTo: page.cursor, clock: page.clock, db)
     }
 
     /// Removes from the outbox what needs no more attention: rejected mutations (kept in
