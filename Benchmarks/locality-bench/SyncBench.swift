@@ -23,6 +23,10 @@ struct SyncBench: AsyncParsableCommand {
     @Option(help: "Devices syncing at once.") var devices = 200
     @Option(help: "Seconds the devices sync for.") var seconds = 30
     @Option(help: "How often each device syncs in the paced fleet run, in milliseconds.") var intervalMs = 1_000
+    @Option(help: ArgumentHelp(
+        "New needs a second across the paced fleet, recorded by the councillors' and clerks' devices (half the fleet) and pushed with their next sync. Each reaches every device entitled to it. Default: a quarter of their syncs.",
+        valueName: "rate"))
+    var needsPerSecond: Double?
     @Flag(inversion: .prefixedNo, help: "Also run the fleet saturated (each device syncing again 50 ms after its last sync).")
     var saturate = true
     @Option(help: "Records in the large database for the pull-cost comparison.") var largeRecords = 1_000_000
@@ -238,13 +242,21 @@ struct SyncBench: AsyncParsableCommand {
         // new need, which reaches every device entitled to it. Then saturated: each device syncs again
         // 50 ms after its last sync ended, which measures capacity on this machine (shared with the
         // devices themselves) rather than latency under a stated load.
-        let paced = try await run(fleet, seconds: seconds, pacing: .every(.milliseconds(intervalMs)))
+        // The share of a writer's syncs that carry a new need: a quarter unless a rate is asked for.
+        let writerSyncsPerSecond = Double(devices) / 2 / (Double(intervalMs) / 1000)
+        let share = needsPerSecond.map { min(1, $0 / writerSyncsPerSecond) } ?? 0.25
+        let received = try fleet[0].replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") ?? 0 }
+        let paced = try await run(fleet, seconds: seconds, pacing: .every(.milliseconds(intervalMs)), writeShare: share)
+        let receivedAfter = try fleet[0].replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") ?? 0 }
         print("""
-            \(devices) devices for \(seconds) s, each syncing every \(intervalMs) ms: \(paced.summary) (target p99 < 250 ms); \
-            server peak memory \(fleetServer.peakMemoryMB()) MB (target < 250 MB)
+            \(devices) devices for \(seconds) s, each syncing every \(intervalMs) ms, \
+            \(String(format: "%.1f", share * writerSyncsPerSecond)) new needs a second (one device received \(receivedAfter - received)): \
+            \(paced.summary) (targets: 200 every 1 s, \
+            p99 < 250 ms; 1,000 every 5 s for 60 s, p99 < 100 ms); server peak memory \(fleetServer.peakMemoryMB()) MB \
+            (targets < 250 MB; < 150 MB for 1,000)
             """)
         if saturate {
-            let saturated = try await run(fleet, seconds: seconds, pacing: .pause(.milliseconds(50)))
+            let saturated = try await run(fleet, seconds: seconds, pacing: .pause(.milliseconds(50)), writeShare: share)
             print("\(devices) devices for \(seconds) s, each syncing again 50 ms after the last (saturation): \(saturated.summary)")
         }
     }
@@ -276,7 +288,7 @@ struct SyncBench: AsyncParsableCommand {
         }
     }
 
-    func run(_ fleet: [Device], seconds: Int, pacing: Pacing) async throws -> FleetResult {
+    func run(_ fleet: [Device], seconds: Int, pacing: Pacing, writeShare: Double = 0.25) async throws -> FleetResult {
         note("\(fleet.count) devices syncing for \(seconds) s (\(pacing))…")
         let results = Recorder()
         let start = ContinuousClock.now
@@ -293,7 +305,7 @@ struct SyncBench: AsyncParsableCommand {
                     while true {
                         if case .every = pacing { try await Task.sleep(until: next, clock: .continuous) }
                         guard ContinuousClock.now < deadline else { break }
-                        if index % 4 < 2 && round % 4 == 0 {
+                        if index % 4 < 2 && Double.random(in: 0..<1, using: &generator) < writeShare {
                             _ = try? device.replica.perform(RecordNeed(
                                 needId: device.replica.newID(),
                                 localityId: UUID.stable("demo:locality:" + (index % 4 == 0 ? "brockton" : "clunbury")),

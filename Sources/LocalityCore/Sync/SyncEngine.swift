@@ -21,6 +21,9 @@ public struct SyncSummary: Codable, Sendable {
     public var conflictsWon = 0
     public var pages = 0
     public var cursor: Int64 = 0
+    /// The server's newest change when the last page was read: with `cursor`, how far a long
+    /// pull has to go.
+    public var head: Int64?
     public var pending = 0
     /// Whether the user's scope changed (a ward or organisation gained or lost), so the device
     /// pulled everything in its scope afresh.
@@ -263,6 +266,7 @@ public struct SyncEngine: Sendable {
                 // Nothing arrived and nothing waits: the caller's last write moves the cursor.
                 deferringLast = page
                 summary.cursor = page.cursor
+                summary.head = page.head ?? summary.head
                 summary.pages += 1
                 progress(summary)
                 break
@@ -281,6 +285,7 @@ public struct SyncEngine: Sendable {
             }
             summary.pages += 1
             summary.cursor = cursor
+            summary.head = page.head ?? summary.head
             progress(summary)
             if !page.more { break }
         }

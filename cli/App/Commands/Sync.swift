@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalityCore
 import LocalityHTTPClient
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -127,10 +128,9 @@ struct SyncCommand: AsyncParsableCommand {
         let engine = SyncEngine(replica: replica, transport: HTTPTransport(serverURL: serverURL, token: token))
         let summary: SyncSummary
         do {
-            summary = try await engine.sync { progress in
-                guard !json, progress.pages > 1 || progress.received >= SyncProtocol.defaultPullLimit else { return }
-                FileHandle.standardError.write(Data("  received \(progress.received) changes…\n".utf8))
-            }
+            let meter = PullProgress(quiet: json)
+            summary = try await engine.sync { meter.update($0) }
+            meter.finish()
         } catch {
             try? replica.recordSyncError("\(error)")
             throw error
@@ -237,5 +237,51 @@ struct RejectedCommand: ParsableCommand {
             rejected.map {
                 ["\($0.sequence)", Output.moment($0.createdAt), $0.name + ($0.summary.isEmpty ? "" : " '\($0.summary)'"), $0.message]
             })
+    }
+}
+
+/// Progress of a long pull on standard error: how many changes have arrived, how far through the
+/// server's history that is, and the rate. Rewritten in place on a terminal (at most ten times a
+/// second), a line every two seconds otherwise; nothing for a short sync or under `--json`.
+final class PullProgress: Sendable {
+    private struct State {
+        var startCursor: Int64?
+        var shown = false
+        var lastShown: ContinuousClock.Instant?
+    }
+    private let quiet: Bool
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private let started = ContinuousClock.now
+    private let state = Mutex(State())
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func update(_ progress: SyncSummary) {
+        guard !quiet else { return }
+        let line: String? = state.withLock { state in
+            if state.startCursor == nil { state.startCursor = progress.cursor - Int64(progress.received) }
+            let now = ContinuousClock.now
+            // Only a pull that runs to several pages is worth a meter.
+            guard progress.pages > 1 || progress.received >= SyncProtocol.defaultPullLimit else { return nil }
+            if let last = state.lastShown, now - last < (terminal ? .milliseconds(100) : .seconds(2)) { return nil }
+            state.lastShown = now
+            state.shown = true
+            let elapsed = (now - started).components
+            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            var text = "  received \(Output.count(progress.received, "change"))"
+            if let head = progress.head, let start = state.startCursor, head > start {
+                let done = Double(progress.cursor - start) / Double(head - start)
+                text += String(format: " (%.0f%% of the way)", min(max(done, 0), 1) * 100)
+            }
+            if seconds >= 0.5 { text += ", \(Int(Double(progress.received) / seconds)) a second" }
+            return text + "…"
+        }
+        guard let line else { return }
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        guard !quiet, terminal, state.withLock({ $0.shown }) else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
     }
 }
