@@ -454,6 +454,7 @@ enum RowLoader {
         }
         guard let row else { return nil }
         var json: [String: JSONValue] = [:]
+        json.reserveCapacity(row.count + 2)  // the columns and up to two owned lists: no rehashing
         for (column, value) in row { json[column] = JSONValue(value) }
         switch table {
         case "proposal":

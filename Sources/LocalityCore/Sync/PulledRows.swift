@@ -13,6 +13,7 @@ enum PulledRows {
     ]
 
     static func apply(_ changes: [RowChange], _ db: Database) throws {
+        var upserts: [String: RowWriter.Upsert] = [:]
         for change in changes {
             // A table this version does not know: skip it; a later version will apply it.
             guard let key = Schema.syncedTables.first(where: { $0.table == change.table })?.key else { continue }
@@ -38,7 +39,14 @@ enum PulledRows {
                     linkValues[link.field] = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
                 }
             }
-            try RowWriter.upsert(table: change.table, key: key, values: row, db)
+            let upsert: RowWriter.Upsert
+            if let prepared = upserts[change.table] {
+                upsert = prepared
+            } else {
+                upsert = try RowWriter.prepare(table: change.table, key: key, db)
+                upserts[change.table] = upsert
+            }
+            try RowWriter.upsert(upsert, values: row)
             for link in ownedLinks {
                 guard let values = linkValues[link.field] else { continue }
                 try db.execute(sql: "DELETE FROM \(link.table) WHERE \(link.owner) = ?", arguments: [change.key])

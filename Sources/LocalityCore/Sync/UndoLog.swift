@@ -73,21 +73,36 @@ enum UndoLog {
 
 /// Writes rows into a replica's tables by column name.
 enum RowWriter {
-    /// Inserts or updates a pulled row, binding its values directly (no JSON round trip): this is
-    /// every row of every pull. Columns the row lacks are written as NULL, as `upsert(json:)` does.
-    static func upsert(table: String, key: [String], values: [String: JSONValue], _ db: Database) throws {
+    /// The statement that upserts a pulled row of one table, with the columns it binds in order.
+    /// Made once per table and page: every row of every pull goes through `upsert`.
+    struct Upsert {
+        let columns: [String]
+        let statement: Statement
+    }
+
+    static func prepare(table: String, key: [String], _ db: Database) throws -> Upsert {
         let (columns, sql) = try upsertStatement(table: table, key: key, db)
-        let arguments = StatementArguments(columns.map { column -> DatabaseValue in
-            switch values[column] ?? .null {
-            case .null: .null
-            case .bool(let value): value.databaseValue
-            case .int(let value): value.databaseValue
-            case .double(let value): value.databaseValue
-            case .string(let value): value.databaseValue
-            case .array, .object: (values[column] ?? .null).jsonText.databaseValue
+        return Upsert(columns: columns, statement: try db.cachedStatement(sql: sql))
+    }
+
+    /// Inserts or updates a pulled row, binding its values directly (no JSON round trip).
+    /// Columns the row lacks are written as NULL, as `upsert(json:)` does.
+    static func upsert(_ upsert: Upsert, values: [String: JSONValue]) throws {
+        var arguments: [DatabaseValue] = []
+        arguments.reserveCapacity(upsert.columns.count)
+        for column in upsert.columns {
+            let value = values[column] ?? .null
+            switch value {
+            case .null: arguments.append(.null)
+            case .bool(let value): arguments.append(value.databaseValue)
+            case .int(let value): arguments.append(value.databaseValue)
+            case .double(let value): arguments.append(value.databaseValue)
+            case .string(let value): arguments.append(value.databaseValue)
+            case .array, .object: arguments.append(value.jsonText.databaseValue)
             }
-        })
-        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+        }
+        upsert.statement.setUncheckedArguments(StatementArguments(arguments))
+        try upsert.statement.execute()
     }
 
     /// The columns of `table` and the statement that upserts one row of it, made once per table
