@@ -22,11 +22,17 @@ struct KillSoak: AsyncParsableCommand {
             was applied must be in the database exactly once. Exits non-zero on any failure.
               swift build -c release --product locality-bench --product locality-sync
               .build/release/locality-bench kill-soak --kills 100 --devices 20
+            With --database postgres://…, the same against PostgreSQL: a fresh database is made beside \
+            the one named, the server runs `serve --database`, `check --database` replays the whole log \
+            after every kill, and the needs are counted on an officer's device synced at the end.
             """)
 
     @Option(help: "How many times to kill the server.") var kills = 100
     @Option(help: "Devices pushing at once.") var devices = 20
     @Option(help: "Seed for when each kill falls.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp(
+        "A PostgreSQL database to soak the PostgreSQL store instead (its user must be allowed to CREATE DATABASE).", valueName: "url"))
+    var database: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
@@ -34,8 +40,22 @@ struct KillSoak: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("council.sqlite").path
-        try SQLiteSyncStore.open(at: path).loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let state = SoakState(server: try ServerProcess(database: path))
+        var store = ["--db", path]
+        var serverArguments: [String] = []
+        if let database {
+            let base = try PostgresLocation(url: database)
+            let name = "locality_soak_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+            let location = try await PostgresLog.createDatabase(String(name), beside: base)
+            let url = "postgres://\(location.username)\(location.password.map { ":" + $0 } ?? "")@\(location.host):\(location.port)/\(location.database)"
+            try await ReplicatedSyncStore(log: try await PostgresLog(location)).loadDemoIfEmpty(
+                passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+            store = ["--database", url]
+            serverArguments = ["--database", url]
+            if !json { FileHandle.standardError.write(Data("  soaking PostgreSQL: \(location.redacted)\n".utf8)) }
+        } else {
+            try SQLiteSyncStore.open(at: path).loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        }
+        let state = SoakState(server: try ServerProcess(database: path, arguments: serverArguments))
         let port = state.server.withLock { $0.port }
         let url = "http://127.0.0.1:\(port)"
         let started = ContinuousClock.now
@@ -49,7 +69,7 @@ struct KillSoak: AsyncParsableCommand {
             _ = try await device.engine.sync()
             fleet.append((device, place))
         }
-        let (kills, seed, json) = (kills, seed, json)
+        let (kills, seed, json, checked, restartArguments) = (kills, seed, json, store, serverArguments)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, (device, place)) in fleet.enumerated() {
@@ -87,11 +107,11 @@ struct KillSoak: AsyncParsableCommand {
                     let victim = state.server.withLock { $0 }
                     Glibc.kill(victim.process.processIdentifier, SIGKILL)
                     victim.process.waitUntilExit()
-                    let status = Self.check(path)
+                    let status = Self.check(checked)
                     guard status == 0 else {
-                        throw ValidationError("after kill \(kill): `locality-sync check` exited \(status); the database is kept at \(path)")
+                        throw ValidationError("after kill \(kill): `locality-sync check` exited \(status); the database is kept at \(checked.last!)")
                     }
-                    let restarted = try ServerProcess(database: path, port: port)
+                    let restarted = try ServerProcess(database: path, arguments: restartArguments, port: port)
                     state.server.withLock { $0 = restarted }
                     if !json, kill % 10 == 0 { FileHandle.standardError.write(Data("  \(kill) kills, \(state.acknowledged.withLock { $0.count }) needs acknowledged…\n".utf8)) }
                 }
@@ -106,26 +126,37 @@ struct KillSoak: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-        state.server.withLock { $0 }.stop()
-        let finalCheck = Self.check(path)
-        let counts = try await SQLiteSyncStore.open(at: path).database.read { db in
-            try Row.fetchAll(db, sql: "SELECT title, COUNT(*) AS n FROM need WHERE title LIKE 'Soak %' GROUP BY title")
-                .reduce(into: [String: Int]()) { $0[$1["title"]] = $1["n"] }
+        let countsQuery = "SELECT title, COUNT(*) AS n FROM need WHERE title LIKE 'Soak %' GROUP BY title"
+        let counts: [String: Int]
+        if database != nil {
+            // What the server holds, as an officer (who sees every place) receives it.
+            let officer = try await Device.login("officer", url: url)
+            _ = try await officer.engine.sync()
+            counts = try officer.replica.read { db in
+                try Row.fetchAll(db, sql: countsQuery).reduce(into: [String: Int]()) { $0[$1["title"]] = $1["n"] }
+            }
+            state.server.withLock { $0 }.stop()
+        } else {
+            state.server.withLock { $0 }.stop()
+            counts = try await SQLiteSyncStore.open(at: path).database.read { db in
+                try Row.fetchAll(db, sql: countsQuery).reduce(into: [String: Int]()) { $0[$1["title"]] = $1["n"] }
+            }
         }
+        let finalCheck = Self.check(store)
         let told = state.acknowledged.withLock { $0 }
         let lost = told.filter { counts[$0] == nil }.count
         let doubled = counts.values.filter { $0 > 1 }.count
         let seconds = (ContinuousClock.now - started).seconds
         if json {
             let result: [String: Any] = [
-                "kills": kills, "devices": devices, "seed": seed, "syncs": state.syncs.load(ordering: .relaxed),
+                "store": database == nil ? "sqlite" : "postgresql", "kills": kills, "devices": devices, "seed": seed, "syncs": state.syncs.load(ordering: .relaxed),
                 "failedSyncs": state.failedSyncs.load(ordering: .relaxed), "acknowledged": told.count, "present": counts.count,
                 "lost": lost, "doubled": doubled, "finalCheck": finalCheck, "seconds": seconds,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("""
-                kill-soak: \(kills) SIGKILLs under \(devices) devices in \(String(format: "%.0f", seconds)) s (seed \(seed)): `locality-sync check` \
+                kill-soak (\(database == nil ? "SQLite" : "PostgreSQL")): \(kills) SIGKILLs under \(devices) devices in \(String(format: "%.0f", seconds)) s (seed \(seed)): `locality-sync check` \
                 passed after every one; \(state.syncs.load(ordering: .relaxed)) syncs, \(state.failedSyncs.load(ordering: .relaxed)) cut off; \
                 \(told.count) needs acknowledged, \(counts.count) in the database, \(lost) lost, \(doubled) doubled; final check exit \(finalCheck)
                 """)
@@ -143,10 +174,10 @@ struct KillSoak: AsyncParsableCommand {
     }
 
     /// `locality-sync check` on the database: its exit status.
-    static func check(_ path: String) -> Int32 {
+    static func check(_ store: [String]) -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("locality-sync")
-        process.arguments = ["check", "--db", path]
+        process.arguments = ["check"] + store
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return -1 }
