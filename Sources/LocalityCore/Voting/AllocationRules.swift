@@ -136,7 +136,7 @@ public enum AllocationRules {
             let order = count.greedy(from: [], remaining: election.budget)
             return count.result(rule, order: order, shares: [:], notFunded: { count.greedyReason($0, order: order) })
         case .mes:
-            let (order, shares) = try count.equalShares(bonusPerVoter: 0)
+            let (order, shares) = try count.equalSharesQuickly(bonusPerVoter: 0)
             return count.result(rule, order: order, shares: shares, notFunded: { count.sharesReason($0, shares: shares) })
         case .mesAdd1Greedy:
             let (order, shares) = try count.equalSharesAddOne()
@@ -254,21 +254,50 @@ struct Count {
             }
             bound[next.key] = nil
             order.append(next.key)
-            var payers = 0
-            var moved: [Int: Int] = [:]  // old level → new level
-            for kind in supporters[next.key] where levels.kinds[kind] != 0 {
-                payers += kinds[kind].voters
-                let old = levels.kinds[kind]
-                if let new = moved[old] {
-                    levels.kinds[kind] = new
-                } else {
-                    let value = levels.values[old]
-                    let new = value <= alpha ? 0 : levels.add(value - alpha)
-                    moved[old] = new
-                    levels.kinds[kind] = new
-                }
+            shares[next.key] = Share(payers: pay(next.key, alpha, &levels), largest: alpha)
+        }
+        return (order, shares)
+    }
+
+    /// Every supporter of `project` still holding money pays up to `alpha`; returns how many paid.
+    private func pay(_ project: Int, _ alpha: Rational, _ levels: inout Levels) -> Int {
+        var payers = 0
+        var moved: [Int: Int] = [:]  // old level → new level
+        for kind in supporters[project] where levels.kinds[kind] != 0 {
+            payers += kinds[kind].voters
+            let old = levels.kinds[kind]
+            if let new = moved[old] {
+                levels.kinds[kind] = new
+            } else {
+                let value = levels.values[old]
+                let new = value <= alpha ? 0 : levels.add(value - alpha)
+                moved[old] = new
+                levels.kinds[kind] = new
             }
-            shares[next.key] = Share(payers: payers, largest: alpha)
+        }
+        return payers
+    }
+
+    /// Equal Shares as `equalShares`, with the order found in floating point where that is certain
+    /// (`equalSharesApproximately`) and only what each supporter paid worked out exactly, along
+    /// that order: one exact price per funded project instead of a search among all of them.
+    /// Falls back to the exact count when floating point cannot be sure.
+    func equalSharesQuickly(bonusPerVoter bonus: Int) throws(CountStopped) -> (order: [Int], shares: [Int: Share]) {
+        guard voters > 0 else { return ([], [:]) }
+        guard let order = try equalSharesApproximately(bonusPerVoter: bonus) else { return try equalShares(bonusPerVoter: bonus) }
+        return try shares(along: order, bonusPerVoter: bonus)
+    }
+
+    /// What each supporter paid, worked out exactly along an order Equal Shares is known to take.
+    func shares(along order: [Int], bonusPerVoter bonus: Int) throws(CountStopped) -> (order: [Int], shares: [Int: Share]) {
+        guard voters > 0 else { return ([], [:]) }
+        let start = election.budget / Rational(voters) + Rational(bonus) * election.unit
+        var levels = Levels(values: [.zero, start], kinds: Array(repeating: 1, count: kinds.count))
+        var shares: [Int: Share] = [:]
+        for project in order {
+            // The same price the exact count found when it chose this project.
+            guard let (_, alpha) = try price(project, levels) else { return try equalShares(bonusPerVoter: bonus) }
+            shares[project] = Share(payers: pay(project, alpha, &levels), largest: alpha)
         }
         return (order, shares)
     }
@@ -326,24 +355,29 @@ struct Count {
         // Each run is first made in floating point, which is exact in its outcome unless some
         // comparison along the way is too close to call; only such runs are made again in exact
         // arithmetic. The run kept is made exactly once more, for what each supporter paid.
-        func outcome(_ bonus: Int) throws(CountStopped) -> [Int] {
-            if let order = try equalSharesApproximately(bonusPerVoter: bonus) { return order }
-            return try equalShares(bonusPerVoter: bonus).order
+        func outcome(_ bonus: Int) throws(CountStopped) -> (order: [Int], shares: [Int: Share]?) {
+            if let order = try equalSharesApproximately(bonusPerVoter: bonus) { return (order, nil) }
+            let exact = try equalShares(bonusPerVoter: bonus)
+            return (exact.order, exact.shares)
+        }
+        func kept(_ run: (order: [Int], shares: [Int: Share]?), _ bonus: Int) throws(CountStopped) -> (order: [Int], shares: [Int: Share]) {
+            if let shares = run.shares { return (run.order, shares) }
+            return try shares(along: run.order, bonusPerVoter: bonus)
         }
         let buyable = costs.indices.filter { !supporters[$0].isEmpty && !costs[$0].isZero }
         var bonus = 0
-        var previous: Int?
+        var previous: (run: (order: [Int], shares: [Int: Share]?), bonus: Int)?
         while true {
-            let order = try outcome(bonus)
-            let spent = order.reduce(Rational.zero) { $0 + costs[$1] }
+            let run = try outcome(bonus)
+            let spent = run.order.reduce(Rational.zero) { $0 + costs[$1] }
             if spent > election.budget {
                 guard let previous else { return ([], [:]) }
-                return try equalShares(bonusPerVoter: previous)
+                return try kept(previous.run, previous.bonus)
             }
-            let chosen = Set(order)
+            let chosen = Set(run.order)
             let exhaustive = buyable.allSatisfy { chosen.contains($0) || spent + costs[$0] > election.budget }
-            if exhaustive || voters == 0 { return try equalShares(bonusPerVoter: bonus) }
-            previous = bonus
+            if exhaustive || voters == 0 { return try kept(run, bonus) }
+            previous = (run, bonus)
             bonus += 1
         }
     }
