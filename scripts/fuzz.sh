@@ -9,7 +9,7 @@
 #
 # Each target starts from its corpus in Fuzz/corpus/TARGET and grows it in
 # .build-fuzz/corpus/TARGET; at the end the new inputs that add coverage are merged back into
-# Fuzz/corpus/TARGET (commit them). A crash, a hang (over 10 s), a leak-free memory error or a
+# Fuzz/corpus/TARGET (commit them). A crash, a hang (over 30 s: the machine may be busy, so a slow input is not taken for a hang), a leak-free memory error or a
 # broken round trip stops that target and leaves its input in .build-fuzz/findings/TARGET/;
 # replay it with `swift run locality-fuzz TARGET FILE`, copy it into Fuzz/corpus/TARGET and
 # the test suite (FuzzCorpusTests) replays it from then on. Not run in CI: run by hand or nightly.
@@ -38,7 +38,7 @@ fuzz_one() {
     mkdir -p "$work" "$findings" "$(dirname "$log")" "Fuzz/corpus/$t"
     local started=$SECONDS status=0
     LOCALITY_FUZZ_TARGET="$t" ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no "$binary" "$work" "Fuzz/corpus/$t" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
         -artifact_prefix="$findings/" >"$log" 2>&1 || status=$?
     local runs; runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "?")
     local before; before=$(ls "Fuzz/corpus/$t" | wc -l)

@@ -75,6 +75,8 @@ struct TimestampTests {
     @Test func otherISOFormsStillParseAndNonsenseDoesNot() {
         #expect(Timestamps.parse("2026-11-22T21:17:06Z") == Date(milliseconds: 1_795_382_226_000))
         #expect(Timestamps.parse("2026-13-22T21:17:06.000Z") == nil)
+        // Found by fuzzing: Foundation read this as the year 202116, which could not be written back.
+        #expect(Timestamps.parse("202116-9-30T17:00:00.0006-9-30T17:00:00.000Z") == nil)
         #expect(Timestamps.parse("yesterday") == nil)
     }
 }

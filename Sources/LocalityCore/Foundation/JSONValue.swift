@@ -184,7 +184,11 @@ public enum Timestamps {
     public static func parse(_ text: String) -> Date? {
         if let millis = parseCanonical(text) { return Date(milliseconds: millis) }
         guard let date = (try? style.parse(text)) ?? (try? plainStyle.parse(text)) else { return nil }
-        return Date(milliseconds: milliseconds(date))
+        // Years of four digits only: Foundation reads "202116-9-30T…" as the year 202116, which
+        // could not be written back in this form (found by fuzzing).
+        let millis = milliseconds(date)
+        guard (0...9999).contains(civil(fromDays: floorDivide(millis, 86_400_000).0).0) else { return nil }
+        return Date(milliseconds: millis)
     }
 
     /// The instant truncated to whole milliseconds, so it survives a round trip through text.
