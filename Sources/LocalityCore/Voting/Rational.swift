@@ -73,6 +73,11 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
             n /= divisor
             d /= divisor
         }
+        self.init(lowestTerms: n, d)
+    }
+
+    /// `n/d` already in lowest terms with `d` positive: no common divisor to look for.
+    private init(lowestTerms n: BigInt, _ d: BigInt) {
         if let small = Self.small(n), let smallDenominator = Self.small(d) {
             self.init(storage: .small(small, smallDenominator))
         } else {
@@ -217,9 +222,16 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
                 }
             }
         }
+        // Knuth's way (TAOCP 4.5.1): the common divisor of the two denominators first, which is
+        // smaller work than that of the full sum's parts, and usually 1 or small.
         let (a, b) = lhs.bigParts
         let (c, d) = rhs.bigParts
-        return Rational(big: a * d + c * b, b * d)
+        let d1 = BigInt(b.magnitude.greatestCommonDivisor(with: d.magnitude))
+        if d1 == 1 { return Rational(lowestTerms: a * d + c * b, b * d) }
+        let t = a * (d / d1) + c * (b / d1)
+        if t.isZero { return .zero }
+        let d2 = BigInt(t.magnitude.greatestCommonDivisor(with: d1.magnitude))
+        return Rational(lowestTerms: t / d2, (b / d1) * (d / d2))
     }
 
     public static prefix func - (value: Rational) -> Rational {
