@@ -79,6 +79,16 @@ struct AllocationRuleTests {
         var sum = Rational.zero
         for n in 1...60 { sum += Rational(1, n) }
         #expect(sum > Rational(4) && sum < Rational(5))
+        // Sums of big numbers whose denominators share factors (added as Knuth does: their common
+        // divisor first), checked against identities that hold only if each sum is exact.
+        var small7 = Rational(1)
+        for _ in 0..<30 { small7 = small7 * Rational(1, 7) }
+        let x = small7 + Rational(1, 3), y = small7 * Rational(5, 6) + Rational(1, 14), z = small7 * Rational(7, 9)
+        #expect((x + y) - y == x && (x + y) - x == y)
+        #expect((x + y) + z == x + (y + z))
+        #expect(x + -x == .zero && (x - x).hashValue == Rational.zero.hashValue)
+        #expect((x + y) * Rational(6) == x * Rational(6) + y * Rational(6))
+        #expect(small7 * Rational(7) + small7 * Rational(-6) == small7)
         #expect(Rational(7, 3).decimal(places: 2) == "2.33" && Rational(-5, 2).decimal(places: 0) == "-3")
     }
 }
