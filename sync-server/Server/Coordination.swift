@@ -28,8 +28,14 @@ final class SharedReads: Sendable {
         var running: (generation: Int, task: Task<Int64, any Error>)?
         var next: (generation: Int, task: Task<Int64, any Error>)?
         var generations = 0
+        /// When the running read began: one that never ends (a connection that neither answers
+        /// nor fails) would hold every later read behind it, so it counts towards a wedge.
+        var runningSince: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
+
+    /// Since when the read in flight has been running, if one is.
+    var runningSince: ContinuousClock.Instant? { state.withLock { $0.running == nil ? nil : $0.runningSince } }
     private let query: @Sendable () async throws -> Int64
 
     init(_ query: @escaping @Sendable () async throws -> Int64) { self.query = query }
@@ -51,6 +57,7 @@ final class SharedReads: Sendable {
             }
             let task = Task { [self] in try await finishing(generation) { try await query() } }
             state.running = (generation, task)
+            state.runningSince = .now
             return task
         }
         return try await task.value
@@ -59,7 +66,7 @@ final class SharedReads: Sendable {
     private func finishing(_ generation: Int, _ body: () async throws -> Int64) async throws -> Int64 {
         // The waiting read becomes the running one as it begins; a read arriving after that waits for the one after.
         state.withLock { state in
-            if state.next?.generation == generation { state.running = state.next; state.next = nil }
+            if state.next?.generation == generation { state.running = state.next; state.next = nil; state.runningSince = .now }
         }
         defer {
             state.withLock { state in if state.running?.generation == generation { state.running = nil } }

@@ -213,7 +213,8 @@ public final class ReplicatedSyncStore: SyncStore {
     /// After a request gave up waiting: is the lock's holder, the writer going to PostgreSQL, or
     /// the commit readers wait for, stuck for good?
     func checkWedged() {
-        let oldest = [mutex.heldSince.withLock { $0 }, writers.heldSince.withLock { $0 }, gate.closedSince].compactMap { $0 }.min()
+        let oldest = [mutex.heldSince.withLock { $0 }, writers.heldSince.withLock { $0 }, gate.closedSince, heads.runningSince]
+            .compactMap { $0 }.min()
         guard let since = oldest, ContinuousClock.now - since > deadline * 3 else { return }
         guard isWedged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         wedged.withLock { $0 }?()
