@@ -17,8 +17,9 @@ import Testing
         }
         #expect(reads.runningSince == nil)
         let first = Task { try await reads.read() }
-        // However busy the machine, the first read begins (within 10 s) and then does not end.
-        let limit = ContinuousClock.now + .seconds(10)
+        // The first read begins and then does not end. (Other suites run beside this one and can
+        // keep the cooperative threads busy for many seconds: wait as long as it takes, to a limit.)
+        let limit = ContinuousClock.now + .seconds(300)
         while queries.load(ordering: .relaxed) == 0, ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(10)) }
         #expect(queries.load(ordering: .relaxed) == 1)
         let since = try #require(reads.runningSince)
