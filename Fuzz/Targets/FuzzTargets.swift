@@ -75,7 +75,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    /// Equal, counting NaN-free doubles by bit pattern is not needed: JSON has no NaN.
+    /// Equal as JSON values: a whole-valued double and the integer it equals are the same number
+    /// (the writer may print one where the parser then reads the other). JSON has no NaN.
     private static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
         case (.double(let x), .double(let y)): x == y
