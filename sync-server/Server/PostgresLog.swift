@@ -129,11 +129,25 @@ public final class PostgresLog: Sendable {
 
     /// A database error as a person can read it (PSQLError hides its message from `description`).
     public static func describe(_ error: any Error) -> String {
+        let error = underlying(error)
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
             return "\(error.code)"
         }
         return DatabaseProblem.describe(error)
+    }
+
+    /// What went wrong inside a transaction, out of PostgresNIO's wrapper (which says only that
+    /// the transaction failed): the closure's own error, else the commit's, else the begin's.
+    public static func underlying(_ error: any Error) -> any Error {
+        guard let wrapped = error as? PostgresTransactionError else { return error }
+        return wrapped.closureError ?? wrapped.commitError ?? wrapped.beginError ?? error
+    }
+
+    /// Whether PostgreSQL refused for want of disk space (SQLSTATE 53100, `disk_full`): the
+    /// statement failed and its transaction was rolled back, so nothing of it is kept.
+    public static func isDiskFull(_ error: any Error) -> Bool {
+        (underlying(error) as? PSQLError)?.serverInfo?[.sqlState] == "53100"
     }
 
     /// The database's history id: the same for every process that serves it.

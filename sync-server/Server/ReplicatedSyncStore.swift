@@ -245,10 +245,17 @@ public final class ReplicatedSyncStore: SyncStore {
     func unavailableOnFailure<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await Self.racing(deadline, body)
-        } catch let error as LocalityError {
-            if error.code == .unavailable { checkWedged() }
-            throw error
         } catch {
+            // Errors of our own thrown inside a PostgreSQL transaction come out wrapped in it.
+            if let error = PostgresLog.underlying(error) as? LocalityError {
+                if error.code == .unavailable { checkWedged() }
+                throw error
+            }
+            if PostgresLog.isDiskFull(error) {
+                materialisation.logger.error("the database's disk is full", metadata: ["postgres": "\(PostgresLog.describe(error))"])
+                throw LocalityError(
+                    .unavailable, "the server's disk is full (PostgreSQL: \(PostgresLog.describe(error))); nothing was changed: your device will send it again")
+            }
             throw LocalityError(.unavailable, "the council's database is unavailable (\(PostgresLog.describe(error))); nothing was changed: try again")
         }
     }
@@ -334,8 +341,14 @@ public final class ReplicatedSyncStore: SyncStore {
                 gate.open()
                 return result
             } catch {
-                // Applied here but not committed there: this state is ahead of the log.
-                if pending { await locked { try? await materialisation.reset() } }
+                // Applied here but not committed there: this state is ahead of the log. It starts
+                // again from the newest snapshot (else from nothing) and replays the log's tail.
+                if pending {
+                    await locked {
+                        try? await materialisation.reset()
+                        _ = await materialisation.restoreSnapshot(from: log)
+                    }
+                }
                 if closed { gate.open() }
                 throw error
             }
