@@ -17,13 +17,17 @@ extension Count {
         var live = costs.indices.filter { !supporters[$0].isEmpty }
         var counts = Array(repeating: 0, count: 2)
         var order: [Int] = []
+        // Scratch space kept between calls: the levels a project's supporters hold, and where each
+        // level moves when a project is paid for (-1: not yet).
+        var used: [Int] = []
+        var moved: [Int] = []
 
         enum Price { case tooClose, unaffordable, price(rho: Double, alpha: Double) }
 
         func price(_ project: Int) throws(CountStopped) -> Price {
             try meter.charge(supporters[project].count + 1)
             if counts.count < values.count { counts = Array(repeating: 0, count: values.count) }
-            var used: [Int] = []
+            used.removeAll(keepingCapacity: true)
             for kind in supporters[project] {
                 let level = levelOf[kind]
                 if level == 0 { continue }
@@ -89,11 +93,13 @@ extension Count {
             if prices.count > 1, close(prices[0].rho, prices[1].rho) { return nil }
             live.removeAll { $0 == winner.project }
             order.append(winner.project)
-            var moved: [Int: Int] = [:]
+            if moved.count < values.count { moved = Array(repeating: -1, count: values.count + 16) }
+            var touched: [Int] = []
+            defer { for level in touched { moved[level] = -1 } }
             for kind in supporters[winner.project] where levelOf[kind] != 0 {
                 let old = levelOf[kind]
-                if let new = moved[old] {
-                    levelOf[kind] = new
+                if moved[old] >= 0 {
+                    levelOf[kind] = moved[old]
                     continue
                 }
                 let value = values[old]
@@ -106,6 +112,7 @@ extension Count {
                     new = values.count - 1
                 }
                 moved[old] = new
+                touched.append(old)
                 levelOf[kind] = new
             }
         }

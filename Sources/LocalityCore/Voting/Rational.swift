@@ -57,7 +57,7 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
             }
             (n, d) = (-n, -d)
         }
-        let divisor = Self.gcd(n.magnitude, d.magnitude)
+        let divisor = GCD.gcd(n.magnitude, d.magnitude)
         if divisor > 1 {
             n /= Int128(divisor)
             d /= Int128(divisor)
@@ -68,7 +68,7 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
     private init(big numerator: BigInt, _ denominator: BigInt) {
         var (n, d) = (numerator, denominator)
         if d.sign == .minus { (n, d) = (-n, -d) }
-        let divisor = BigInt(n.magnitude.greatestCommonDivisor(with: d.magnitude))
+        let divisor = BigInt(GCD.of(n.magnitude, d.magnitude))
         if divisor > 1 {
             n /= divisor
             d /= divisor
@@ -83,21 +83,6 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
         } else {
             self.init(storage: .big(n, d))
         }
-    }
-
-    /// Binary GCD: no division, which is slow at 128 bits.
-    private static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
-        var (u, v) = (a, b)
-        if u == 0 { return v }
-        if v == 0 { return u }
-        let shift = (u | v).trailingZeroBitCount
-        u >>= u.trailingZeroBitCount
-        repeat {
-            v >>= v.trailingZeroBitCount
-            if u > v { swap(&u, &v) }
-            v -= u
-        } while v != 0
-        return u << shift
     }
 
     private var bigParts: (BigInt, BigInt) {
@@ -226,11 +211,11 @@ public struct Rational: Sendable, Hashable, Comparable, CustomStringConvertible 
         // smaller work than that of the full sum's parts, and usually 1 or small.
         let (a, b) = lhs.bigParts
         let (c, d) = rhs.bigParts
-        let d1 = BigInt(b.magnitude.greatestCommonDivisor(with: d.magnitude))
+        let d1 = BigInt(GCD.of(b.magnitude, d.magnitude))
         if d1 == 1 { return Rational(lowestTerms: a * d + c * b, b * d) }
         let t = a * (d / d1) + c * (b / d1)
         if t.isZero { return .zero }
-        let d2 = BigInt(t.magnitude.greatestCommonDivisor(with: d1.magnitude))
+        let d2 = BigInt(GCD.of(t.magnitude, d1.magnitude))
         return Rational(lowestTerms: t / d2, (b / d1) * (d / d2))
     }
 
