@@ -55,7 +55,7 @@ public struct SQLiteSyncStore: SyncStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -64000")
         }
-        return try SQLiteSyncStore(database: try DatabasePool(path: path, configuration: configuration))
+        return try SQLiteSyncStore(database: try DatabasePool.durable(path: path, configuration: configuration, synchronous: "FULL"))
     }
 
     public static func inMemory() throws -> SQLiteSyncStore {

@@ -65,7 +65,7 @@ public struct Replica: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -16000")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool.durable(path: path, configuration: configuration, synchronous: synchronous)
         return try Replica(database: pool, environment: environment)
     }
 
@@ -148,5 +148,17 @@ public struct Replica: Sendable {
     /// Reads anything, in a consistent snapshot.
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try database.read(body)
+    }
+}
+
+extension DatabasePool {
+    /// A pool whose writer commits at the `synchronous` level asked for. GRDB sets its writer to
+    /// `synchronous=NORMAL` when it turns WAL on, after `prepareDatabase` has run, so a level set
+    /// there holds only for the readers (where it does nothing): it is set again on the writer here.
+    public static func durable(path: String, configuration: Configuration, synchronous: String) throws -> DatabasePool {
+        precondition(["FULL", "NORMAL", "EXTRA"].contains(synchronous), "a synchronous level SQLite knows")
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        return pool
     }
 }
