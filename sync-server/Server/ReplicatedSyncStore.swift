@@ -433,6 +433,11 @@ public final class ReplicatedSyncStore: SyncStore {
         try await reading { try await $0.pull(after: cursor, limit: limit, for: session) }
     }
 
+    /// The token and the page from one catch-up and one read of the local state.
+    public func pull(after cursor: Int64, limit: Int, token: String, now: Date) async throws -> (Session, PullResponse)? {
+        try await reading { try await $0.pull(after: cursor, limit: limit, token: token, now: now) }
+    }
+
     public func checkHealth() async throws {
         _ = try await log.head()
     }

@@ -131,13 +131,17 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     }
 
     func pull(_ request: Request, _ context: some RequestContext) async throws -> Response {
-        let session = try await session(request)
+        let token = try bearerToken(request)
         let parameters = request.uri.queryParameters
         let cursor = try integer(parameters.get("cursor"), name: "cursor", default: 0, range: 0...Int64.max)
         let limit = try integer(
             parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
             range: 1...Int64(SyncProtocol.maxPullLimit))
-        let page = try await store.pull(after: cursor, limit: Int(limit), for: session)
+        let now = Date()
+        guard let (session, page) = try await store.pull(after: cursor, limit: Int(limit), token: token, now: now) else {
+            throw try await refused(token)
+        }
+        metrics.saw(device: session.deviceId, at: now)
         let response = try json(page, compressing: Self.acceptsGzip(request))
         metrics.pulled(rows: page.changes.count, bytes: response.body.contentLength ?? 0)
         return response
@@ -157,20 +161,30 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     // MARK: Helpers
 
     private func session(_ request: Request) async throws -> Session {
+        let token = try bearerToken(request)
+        guard let session = try await store.authenticate(token: token, now: Date()).map({ session in
+            metrics.saw(device: session.deviceId, at: Date())
+            return session
+        }) else {
+            throw try await refused(token)
+        }
+        return session
+    }
+
+    private func bearerToken(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             case let token = String(header.dropFirst("Bearer ".count)), !token.isEmpty
         else {
             throw APIError(status: .unauthorized, LocalityError(.unauthenticated, "log in first: this request has no bearer token"))
         }
-        guard let session = try await store.authenticate(token: token, now: Date()).map({ session in
-            metrics.saw(device: session.deviceId, at: Date())
-            return session
-        }) else {
-            if let refusal = try await store.refusal(token: token) { throw APIError(status: .unauthorized, refusal) }
-            throw APIError(status: .unauthorized, LocalityError(
-                .unauthenticated, "this token is not valid (logged out, device revoked or account disabled); log in again"))
-        }
-        return session
+        return token
+    }
+
+    /// Why a token that did not authenticate is refused, as the 401 to answer.
+    private func refused(_ token: String) async throws -> APIError {
+        if let refusal = try await store.refusal(token: token) { return APIError(status: .unauthorized, refusal) }
+        return APIError(status: .unauthorized, LocalityError(
+            .unauthenticated, "this token is not valid (logged out, device revoked or account disabled); log in again"))
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {

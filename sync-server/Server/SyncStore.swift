@@ -20,6 +20,9 @@ public protocol SyncStore: Sendable {
     func logout(_ session: Session) async throws
     func push(_ request: PushRequest, from session: Session, now: Date) async throws -> PushResponse
     func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse
+    /// `authenticate` and then `pull`, which a store may do in one read; nil when the token does
+    /// not authenticate.
+    func pull(after cursor: Int64, limit: Int, token: String, now: Date) async throws -> (Session, PullResponse)?
     /// Fails when the store cannot serve requests.
     func checkHealth() async throws
     /// Why a token that does not authenticate is refused, when the store knows: its device was
@@ -41,6 +44,10 @@ public protocol SyncStore: Sendable {
 }
 
 extension SyncStore {
+    public func pull(after cursor: Int64, limit: Int, token: String, now: Date) async throws -> (Session, PullResponse)? {
+        guard let session = try await authenticate(token: token, now: now) else { return nil }
+        return (session, try await pull(after: cursor, limit: limit, for: session))
+    }
     public func refusal(token: String) async throws -> LocalityError? { nil }
     public func councilName() async throws -> String? { nil }
     public func figures() async throws -> StoreFigures? { nil }
