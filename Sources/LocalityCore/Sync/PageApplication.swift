@@ -44,16 +44,34 @@ extension SyncEngine {
         var queued: Bool
         /// The newest of this device's changes the server has answered.
         var acknowledged: Int64
+        /// The last sync's bookkeeping: when it ended, whether it failed, the newest clock seen.
+        var lastSync: Date?, failed: Bool, clock: HLCTimestamp?
 
         static func read(_ db: Database) throws -> PullStart {
             let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT cursor, scope, rescope_target, server_epoch, EXISTS (SELECT 1 FROM outbox) AS queued,
-                    \(SyncEngine.lastAcknowledgedSQL) AS acknowledged
+                    \(SyncEngine.lastAcknowledgedSQL) AS acknowledged, last_sync_at, last_error IS NOT NULL AS failed,
+                    (SELECT last_hlc FROM replica WHERE id = 1) AS clock
                 FROM sync_state WHERE id = 1
                 """))
             return PullStart(
                 cursor: row?["cursor"] ?? 0, scope: row?["scope"], target: row?["rescope_target"], epoch: row?["server_epoch"],
-                queued: row?["queued"] ?? true, acknowledged: row?["acknowledged"] ?? 0)
+                queued: row?["queued"] ?? true, acknowledged: row?["acknowledged"] ?? 0,
+                lastSync: (row?["last_sync_at"] as String?).flatMap(Timestamps.parse), failed: row?["failed"] ?? true,
+                clock: (row?["clock"] as String?).flatMap { try? HLCTimestamp(parsing: $0) })
+        }
+
+        /// Whether a sync that pushed nothing and found only `page`, empty, changes nothing worth a
+        /// write: the cursor stays, nothing waits to be retired, the server's clock is no news, the
+        /// last sync succeeded and ended less than `SyncEngine.idleRecordInterval` ago. Then the
+        /// device writes nothing at all — no flash wear and no flush for a device that syncs every
+        /// few seconds with nothing new — and "last synced" is at most that interval stale.
+        func isIdle(after page: PullResponse, now: Date) -> Bool {
+            guard page.changes.isEmpty, page.cursor == cursor, !queued, !failed, target == nil, scope != nil, epoch != nil,
+                let lastSync, now.timeIntervalSince(lastSync) >= 0, now.timeIntervalSince(lastSync) < SyncEngine.idleRecordInterval
+            else { return false }
+            guard let serverClock = page.clock else { return true }
+            return clock.map { serverClock <= $0 } ?? false
         }
     }
 
