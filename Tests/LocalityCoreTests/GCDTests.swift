@@ -56,5 +56,10 @@ import Testing
         #expect(GCD.of(BigUInt(1) << 400, BigUInt(1) << 333) == BigUInt(1) << 333)
         #expect(GCD.of(big * big, big) == big)
         #expect(GCD.of(big, big - 1) == 1)
+        // In registers: equal values past 64 bits, one of them zero, powers of two.
+        let wide = UInt128(UInt64.max) * 3 + 12
+        #expect(GCD.gcd(wide, wide) == wide && GCD.gcd(wide, 0) == wide && GCD.gcd(0, wide) == wide)
+        #expect(GCD.gcd(UInt128(1) << 100, UInt128(1) << 70) == UInt128(1) << 70)
+        #expect(GCD.gcd(wide * 2, wide) == wide)
     }
 }

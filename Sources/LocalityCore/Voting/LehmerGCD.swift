@@ -73,16 +73,16 @@ enum GCD {
         var (u, v) = (a, b)
         if u == 0 { return v }
         if v == 0 { return u }
-        if (u | v) >> 64 == 0 { return UInt128(gcd(UInt64(truncatingIfNeeded: u), UInt64(truncatingIfNeeded: v))) }
         let shift = (u | v).trailingZeroBitCount
+        // With u odd, gcd(a, b) = 2^shift · gcd(u, v) whatever powers of two v holds.
         u >>= u.trailingZeroBitCount
-        repeat {
+        while (u | v) >> 64 != 0 {
             v >>= v.trailingZeroBitCount
             if u > v { swap(&u, &v) }
             v -= u
-            if (u | v) >> 64 == 0 { return UInt128(gcd(UInt64(truncatingIfNeeded: u), UInt64(truncatingIfNeeded: v))) << shift }
-        } while v != 0
-        return u << shift
+            if v == 0 { return u << shift }
+        }
+        return UInt128(gcd(UInt64(truncatingIfNeeded: u), UInt64(truncatingIfNeeded: v))) << shift
     }
 
     static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
