@@ -31,7 +31,7 @@ struct SyncBench: AsyncParsableCommand {
     var saturate = true
     @Option(help: "Records in the large database for the pull-cost comparison.") var largeRecords = 1_000_000
     @Option(help: ArgumentHelp(
-        "Run only these parts (comma-separated): initial, noop, push, fleet, pull, observability. All by default.", valueName: "parts"))
+        "Run only these parts (comma-separated): initial, noop, push, fleet, pull, observability; or store (the push's store alone, in process, for a profiler). All but store by default.", valueName: "parts"))
     var only: String?
 
     @Option(help: ArgumentHelp(
@@ -56,13 +56,14 @@ struct SyncBench: AsyncParsableCommand {
             return
         }
         if let only {
-            let parts = Set(["initial", "noop", "push", "fleet", "pull", "observability"])
+            let parts = Set(["initial", "noop", "push", "store", "fleet", "pull", "observability"])
             let unknown = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !parts.contains($0) }
             guard unknown.isEmpty else {
-                throw ValidationError("unknown part '\(unknown[0])': choose from initial, noop, push, fleet, pull, observability")
+                throw ValidationError("unknown part '\(unknown[0])': choose from initial, noop, push, store, fleet, pull, observability")
             }
         }
         if runs("initial") || runs("noop") || runs("push") { try await single(directory) }
+        if only != nil, runs("store") { try await storePush(directory) }
         if runs("fleet") { try await fleet(directory) }
         if runs("pull") { try await pullCost(directory) }
         if runs("observability") { try await observability(directory) }

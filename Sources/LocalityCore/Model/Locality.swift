@@ -92,6 +92,15 @@ extension Locality {
         return try String.fetchAll(statement, arguments: [id.key]).compactMap(UUID.init(key:))
     }
 
+    /// The name of the locality and the day it was retired, if a boundary review retired it. On the
+    /// path of every recorded need: two columns through a cached statement, not a decoded record.
+    public static func retirement(of id: UUID, _ db: Database) throws -> (name: String, retiredOn: String)? {
+        let row = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT name, retired_on FROM locality WHERE id = ? AND retired_on IS NOT NULL"),
+            arguments: [id.key])
+        return row.map { ($0[0], $0[1]) }
+    }
+
     /// Whether `id` is `ancestor` or lies somewhere below it.
     public static func isWithin(_ id: UUID, _ ancestor: UUID, in db: Database) throws -> Bool {
         try ancestorIDs(of: id, in: db).contains(ancestor)

@@ -58,10 +58,10 @@ public struct RecordNeed: MutationCommand, Hashable {
         // The ancestry proves the locality exists and is what the permission check needs.
         let ancestry = try Locality.ancestorIDs(of: localityId, in: db)
         guard !ancestry.isEmpty else { throw LocalityError.notFound("no locality with id \(localityId.key)") }
-        if let place = try Locality.find(db, id: localityId), let retired = place.retiredOn {
+        if let (name, retired) = try Locality.retirement(of: localityId, db) {
             throw LocalityError(
                 .invalidTransition,
-                "\(place.name) was retired by a boundary review on \(retired); record the need in the place that replaced it")
+                "\(name) was retired by a boundary review on \(retired); record the need in the place that replaced it")
         }
         try Policy.requireCanRecordNeed(context.actor, in: localityId, ancestry: ancestry, db)
         if let outcomeId, try !Outcome.exists(db, id: outcomeId) {

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import LocalityCore
+import LocalitySyncServer
+
+extension SyncBench {
+    /// `--only store`: the push's store alone, in this process, with no server, no HTTP and no
+    /// replica: `--push-count` needs recorded by one officer's device, pushed in full batches. What
+    /// a profiler should be pointed at when the push figure moves.
+    func storePush(_ directory: URL) async throws {
+        let store = try SQLiteSyncStore.open(at: directory.appendingPathComponent("store-push.sqlite").path)
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let deviceId = UUID()
+        guard case .success(let login) = try await store.login(
+            LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: deviceId), token: UUID().uuidString, now: Date()),
+            let session = try await store.authenticate(token: login.token, now: Date())
+        else { throw ValidationError("login failed") }
+        let locality = UUID.stable("demo:locality:marcher")
+        let encoder = JSONValueEncoder()
+        let made = Date()
+        var clock: HLCTimestamp?
+        var mutations: [Mutation] = []
+        mutations.reserveCapacity(pushCount)
+        for index in 0..<pushCount {
+            var need = RecordNeed(needId: UUID(), localityId: locality, title: "Pushed \(index)")
+            need.holdsPersonalData = true
+            let hlc = HLCTimestamp.next(after: clock, wallMillis: Timestamps.milliseconds(made), node: deviceId.key)
+            clock = hlc
+            mutations.append(Mutation(
+                id: UUID(), deviceId: deviceId, sequence: Int64(index + 1), hlc: hlc, name: .needRecord,
+                actorId: session.personId, createdAt: Timestamps.truncated(made), arguments: try encoder.encode(need)))
+        }
+        var rejected = 0
+        let took = try await ContinuousClock().measure {
+            for start in stride(from: 0, to: mutations.count, by: SyncProtocol.maxPushBatch) {
+                let batch = Array(mutations[start..<min(start + SyncProtocol.maxPushBatch, mutations.count)])
+                let response = try await store.push(PushRequest(deviceId: deviceId, mutations: batch), from: session, now: Date())
+                rejected += response.results.filter { $0.outcome != .applied }.count
+            }
+        }
+        guard rejected == 0 else { throw ValidationError("\(rejected) of the pushed needs were refused") }
+        print("push, the store alone (in process, no HTTP, JSON or replica): \(mutations.count) mutations in \(format(took)): "
+            + "\(Int(Double(mutations.count) / took.seconds)) mutations/s")
+    }
+}
