@@ -29,7 +29,10 @@ let package = Package(
     targets: [
         .target(
             name: "LocalityCore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "BigInt", package: "BigInt")],
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "BigInt", package: "BigInt"),
+            ],
             path: "Sources/LocalityCore"
         ),
         .target(

@@ -5,9 +5,16 @@
 # a few seeds of each.
 #
 #   scripts/soak-seeds.sh [SEEDS] [FIRST] [CHUNK]     # default: 10000 seeds from 1, 250 a run
+#   SOAK_RELEASE=1 scripts/soak-seeds.sh …            # the tests built optimised, about twice as fast
 #
-# Build the tests first (swift build --build-tests). Exits 1 if any seed failed.
+# Build the tests first: `swift build --build-tests`, or for SOAK_RELEASE=1
+# `swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-soak`.
+# Exits 1 if any seed failed.
 set -u
+build=(--skip-build)
+if [[ "${SOAK_RELEASE:-}" == 1 ]]; then
+    build=(-c release --skip-build --scratch-path "${SOAK_SCRATCH:-.build-soak}")
+fi
 seeds="${1:-10000}"
 first="${2:-1}"
 chunk="${3:-250}"
@@ -32,7 +39,7 @@ for entry in "${simulations[@]}"; do
     ran=0
     for ((start = first; start < first + seeds; start += chunk)); do
         count=$(( first + seeds - start < chunk ? first + seeds - start : chunk ))
-        out="$(env LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count" swift test --skip-build --filter "$filter" 2>&1)"
+        out="$(env LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count" swift test "${build[@]}" --filter "$filter" 2>&1)"
         status=$?
         ran=$((ran + count))
         summary="$(grep -E "simulation: [0-9]+ seeds from|Test run with" <<<"$out" | head -1)"
@@ -43,7 +50,7 @@ for entry in "${simulations[@]}"; do
             grep -oE "seed [0-9]+ failed: .{0,300}|seed → [0-9]+" <<<"$out" | sort -u | while read -r line; do
                 seed="$(grep -oE "[0-9]+" <<<"$line" | head -1)"
                 echo "  FAILED ${line}"
-                echo "  rerun: LOCALITY_SIM_SEED=$seed LOCALITY_SEED=$seed $variable=1 swift test --skip-build --filter $filter"
+                echo "  rerun: LOCALITY_SIM_SEED=$seed LOCALITY_SEED=$seed $variable=1 swift test ${build[*]} --filter $filter"
             done
             grep -qE "seed [0-9]+ failed|seed → [0-9]+" <<<"$out" || { echo "  FAILED without a seed line; output follows"; tail -40 <<<"$out"; }
         fi

@@ -26,6 +26,8 @@ struct BackupTests {
         let store = try SQLiteSyncStore.open(at: directory.appendingPathComponent("server.sqlite").path)
         // An accepted push is flushed before it is answered: FULL on the connection that writes.
         #expect(try await store.database.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        // A push's savepoints keep what they would restore in memory, not in a temporary file.
+        #expect(try await store.database.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA temp_store") } == 2)
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let acknowledged = Acknowledged()
         let places = ["brockton", "whitmere-town", "clunbury", "ledwyche-town"]

@@ -56,7 +56,7 @@ public func buildRouter(store: some SyncStore, configuration: ServerConfiguratio
     router.add(middleware: ErrorMiddleware())
     let api = SyncAPI(
         store: store, maxBodyBytes: configuration.maxBodyBytes, logins: LoginThrottle(limit: configuration.loginLimit),
-        metrics: configuration.metrics)
+        metrics: configuration.metrics, readAhead: ReadAhead())
     router.get("/v1/health") { _, _ in try await api.health() }
     router.get("/v1/ready") { _, _ in try await api.ready() }
     let openAPI = ByteBuffer(bytes: Array(OpenAPIDocument.document.jsonText.utf8))

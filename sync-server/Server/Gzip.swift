@@ -8,7 +8,7 @@ public enum Gzip {
     }
 
     /// Compresses `bytes` at a level that favours speed: the server does this for every large page.
-    public static func compress(_ bytes: [UInt8], level: Int32 = 3) throws -> [UInt8] {
+    public static func compress(_ bytes: [UInt8], level: Int32 = 1) throws -> [UInt8] {
         var stream = z_stream()
         // 15 window bits + 16: a gzip header and trailer rather than a bare zlib stream.
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK

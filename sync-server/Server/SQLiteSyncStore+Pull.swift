@@ -31,6 +31,13 @@ extension SQLiteSyncStore {
         let versions = try FeedReader.versions(after: cursor, limit: limit + 1, in: partitions, db)
         var changes: [RowChange] = []
         var next = cursor
+        // The page's rows, read a table at a time.
+        var wanted: [String: [String]] = [:]
+        for version in versions.prefix(limit) where (version["deleted"] as Int) != 1 {
+            wanted[version["table_name"], default: []].append(version["row_key"])
+        }
+        var rows: [String: [String: [String: JSONValue]]] = [:]
+        for (table, keys) in wanted { rows[table] = try RowLoader.load(table: table, keys: keys, db) }
         for version in versions.prefix(limit) {
             let table: String = version["table_name"]
             let key: String = version["row_key"]
@@ -40,7 +47,7 @@ extension SQLiteSyncStore {
                 changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: true, row: nil))
                 continue
             }
-            guard let row = try RowLoader.load(table: table, key: key, db) else { continue }
+            guard let row = rows[table]?[key] else { continue }
             guard try scope.canSee(table: table, row: row, db) else {
                 // A need that came to hold personal data after it was recorded may be on devices
                 // that can no longer see it: tell them to drop it (a device without it ignores this).

@@ -8,6 +8,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
     let maxBodyBytes: Int
     let logins: LoginThrottle
     let metrics: ServerMetrics
+    let readAhead: ReadAhead
 
     /// Ready to serve: 200, or 503 with what is wrong (for a load balancer or an orchestrator).
     func ready() async throws -> Response {
@@ -138,9 +139,26 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
             range: 1...Int64(SyncProtocol.maxPullLimit))
         let now = Date()
-        guard let (session, page) = try await store.pull(after: cursor, limit: Int(limit), token: token, now: now) else {
-            throw try await refused(token)
+        let session: Session
+        var page: PullResponse
+        if readAhead.holds(token: token), let known = try await store.authenticate(token: token, now: now),
+            let ready = await readAhead.take(token: token, session: known, cursor: cursor, limit: Int(limit))
+        {
+            (session, page) = (known, ready)
+        } else {
+            guard let (known, read) = try await store.pull(after: cursor, limit: Int(limit), token: token, now: now) else {
+                throw try await refused(token)
+            }
+            (session, page) = (known, read)
         }
+        if page.more {
+            // A device catching up asks for the next page as soon as it has this one: read it now.
+            let (store, next, limit) = (store, page.cursor, Int(limit))
+            readAhead.start(token: token, session: session, cursor: next, limit: limit) {
+                try await store.pull(after: next, limit: limit, for: session)
+            }
+        }
+        page.maxLimit = SyncProtocol.maxPullLimit
         metrics.saw(device: session.deviceId, at: now)
         let response = try json(page, compressing: Self.acceptsGzip(request))
         metrics.pulled(rows: page.changes.count, bytes: response.body.contentLength ?? 0)

@@ -226,14 +226,16 @@ public struct SyncEngine: Sendable {
         // device's overlap.
         var ahead: (cursor: Int64, task: Task<PullResponse, any Error>)?
         defer { ahead?.task.cancel() }
+        var limit = pullLimit
         while true {
             let page: PullResponse
             if let prefetched = ahead, prefetched.cursor == cursor {
                 page = try await prefetched.task.value
             } else {
                 ahead?.task.cancel()
-                page = try await transport.pull(cursor: cursor, limit: pullLimit)
+                page = try await transport.pull(cursor: cursor, limit: limit)
             }
+            limit = Self.limit(after: page, base: pullLimit)
             ahead = nil
             if let serverEpoch = page.epoch {
                 if epoch == nil {
@@ -271,8 +273,8 @@ public struct SyncEngine: Sendable {
                 // Otherwise wait: changes made here must be pushed and answered before records can leave.
             }
             if page.more {
-                let (transport, next, limit) = (self.transport, page.cursor, pullLimit)
-                ahead = (next, Task { try await transport.pull(cursor: next, limit: limit) })
+                let (transport, next) = (self.transport, page.cursor)
+                ahead = (next, Task { [limit] in try await transport.pull(cursor: next, limit: limit) })
             }
             let noting = target != nil
             if page.changes.isEmpty, !page.more, !noting, !queued {
@@ -307,6 +309,15 @@ public struct SyncEngine: Sendable {
             summary.removed = try Self.finishRescope(target, replica.database)
         }
         return false
+    }
+
+    /// The page size to ask for after `page`: the engine's own, or, far behind a server that
+    /// takes larger pages, as large as it takes (up to `SyncProtocol.maxPullLimit`): a first sync
+    /// of a large scope is then fewer round trips and fewer commits. A server that does not say
+    /// takes what servers always took.
+    static func limit(after page: PullResponse, base: Int) -> Int {
+        guard page.more, let head = page.head, head - page.cursor > Int64(base) * 4 else { return base }
+        return max(base, min(page.maxLimit ?? SyncProtocol.classicMaxPullLimit, SyncProtocol.maxPullLimit))
     }
 
     /// Ends a scope change: everything the device holds that the fresh pull did not bring leaves it,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// Before-images of what local mutations changed, so that a pull can set them aside, apply the
@@ -82,28 +83,46 @@ enum RowWriter {
 
     static func prepare(table: String, key: [String], _ db: Database) throws -> Upsert {
         let (columns, sql) = try upsertStatement(table: table, key: key, db)
-        return Upsert(columns: columns, statement: try db.cachedStatement(sql: sql))
+        let statement = try db.cachedStatement(sql: sql)
+        // Marks the arguments as bound, so `execute()` runs with what `upsert` binds directly.
+        statement.setUncheckedArguments(StatementArguments(Array(repeating: DatabaseValue.null, count: columns.count)))
+        return Upsert(columns: columns, statement: statement)
     }
 
-    /// Inserts or updates a pulled row, binding its values directly (no JSON round trip).
+    /// Inserts or updates a pulled row, binding its values straight into the statement: no JSON
+    /// round trip, and no argument array made for every row (an initial sync binds millions).
     /// Columns the row lacks are written as NULL, as `upsert(json:)` does.
     static func upsert(_ upsert: Upsert, values: [String: JSONValue]) throws {
-        var arguments: [DatabaseValue] = []
-        arguments.reserveCapacity(upsert.columns.count)
-        for column in upsert.columns {
-            let value = values[column] ?? .null
-            switch value {
-            case .null: arguments.append(.null)
-            case .bool(let value): arguments.append(value.databaseValue)
-            case .int(let value): arguments.append(value.databaseValue)
-            case .double(let value): arguments.append(value.databaseValue)
-            case .string(let value): arguments.append(value.databaseValue)
-            case .array, .object: arguments.append(value.jsonText.databaseValue)
+        let statement = upsert.statement.sqliteStatement
+        sqlite3_reset(statement)  // (its error, if any, was the last execution's, already thrown)
+        for (offset, column) in upsert.columns.enumerated() {
+            let index = CInt(offset + 1)
+            let code: CInt
+            switch values[column] ?? .null {
+            case .null: code = sqlite3_bind_null(statement, index)
+            case .bool(let value): code = sqlite3_bind_int64(statement, index, value ? 1 : 0)
+            case .int(let value): code = sqlite3_bind_int64(statement, index, value)
+            case .double(let value): code = sqlite3_bind_double(statement, index, value)
+            case .string(let value): code = bindText(value, statement, index)
+            case let value: code = bindText(value.jsonText, statement, index)  // an array or an object: its JSON
             }
+            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding \(column)") }
         }
-        upsert.statement.setUncheckedArguments(StatementArguments(arguments))
         try upsert.statement.execute()
     }
+
+    private static func bindText(_ text: String, _ statement: SQLiteStatement, _ index: CInt) -> CInt {
+        var text = text
+        return text.withUTF8 { bytes in
+            // An empty buffer may have no address, which SQLite would take for NULL. SQLite copies
+            // the text (SQLITE_TRANSIENT), so the buffer need not outlive the call.
+            let start = UnsafeRawPointer(bytes.baseAddress ?? emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
+            return sqlite3_bind_text(statement, index, start, CInt(bytes.count), transient)
+        }
+    }
+
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+    private static let emptyText: StaticString = ""
 
     /// The columns of `table` and the statement that upserts one row of it, made once per table
     /// and schema: a page applies hundreds of rows.

@@ -14,8 +14,11 @@ public enum SyncProtocol {
 
     /// The most mutations one push may carry, and the most changes one pull page may hold.
     public static let maxPushBatch = 2000
-    public static let maxPullLimit = 1_000
+    public static let maxPullLimit = 5_000
     public static let defaultPullLimit = 500
+    /// The largest page servers took before `PullResponse.maxLimit` was sent: what a device may
+    /// ask of a server that does not say.
+    public static let classicMaxPullLimit = 1_000
 }
 
 public struct LoginRequest: Codable, Sendable {
@@ -152,12 +155,15 @@ public struct PullResponse: Codable, Sendable {
     /// The highest sequence number the server has applied from the pulling device: lower than what
     /// the device had acknowledged means the server lost some of its changes.
     public var applied: Int64?
+    /// The largest `limit` this server takes: a device far behind asks for pages this large.
+    public var maxLimit: Int?
 
     public init(
         changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil, scope: String? = nil, epoch: String? = nil,
-        head: Int64? = nil, applied: Int64? = nil
+        head: Int64? = nil, applied: Int64? = nil, maxLimit: Int? = nil
     ) {
         self.applied = applied
+        self.maxLimit = maxLimit
         self.epoch = epoch
         self.head = head
         self.changes = changes
@@ -269,6 +275,7 @@ extension PullResponse: JSONWritable, JSONReadable {
         if let epoch { object.string("epoch", epoch, into: &out) }
         if let head { object.integer("head", head, into: &out) }
         if let applied { object.integer("applied", applied, into: &out) }
+        if let maxLimit { object.integer("maxLimit", Int64(maxLimit), into: &out) }
         object.end(into: &out)
     }
 
@@ -299,6 +306,9 @@ extension PullResponse: JSONWritable, JSONReadable {
         let epoch: String? = if case .string(let text)? = members["epoch"] { text } else { nil }
         let head: Int64? = if case .int(let value)? = members["head"] { value } else { nil }
         let applied: Int64? = if case .int(let value)? = members["applied"] { value } else { nil }
-        self.init(changes: changes, cursor: cursor, more: more, clock: clock, scope: scope, epoch: epoch, head: head, applied: applied)
+        let maxLimit: Int? = if case .int(let value)? = members["maxLimit"], value > 0, value <= Int32.max { Int(value) } else { nil }
+        self.init(
+            changes: changes, cursor: cursor, more: more, clock: clock, scope: scope, epoch: epoch, head: head, applied: applied,
+            maxLimit: maxLimit)
     }
 }
