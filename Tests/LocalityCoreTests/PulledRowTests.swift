@@ -50,8 +50,8 @@ struct PulledRowTests {
             PullResponse(changes: [], cursor: cursor, more: more, head: head, maxLimit: maxLimit)
         }
         // Far behind a server that says how large a page it takes.
-        #expect(SyncEngine.limit(after: page(cursor: 1_000, head: 1_000_000, maxLimit: 5_000), base: 500) == 5_000)
         #expect(SyncEngine.limit(after: page(cursor: 1_000, head: 1_000_000, maxLimit: 2_000), base: 500) == 2_000)
+        #expect(SyncEngine.limit(after: page(cursor: 1_000, head: 1_000_000, maxLimit: 1_500), base: 500) == 1_500)
         // Never more than this build takes itself, never less than the engine's own.
         #expect(SyncEngine.limit(after: page(cursor: 0, head: 10_000_000, maxLimit: 1_000_000), base: 500) == SyncProtocol.maxPullLimit)
         #expect(SyncEngine.limit(after: page(cursor: 0, head: 10_000_000, maxLimit: 100), base: 500) == 500)
@@ -64,9 +64,9 @@ struct PulledRowTests {
     }
 
     @Test func theServersLargestPageSurvivesTheWire() throws {
-        let page = PullResponse(changes: [], cursor: 7, more: true, head: 9, maxLimit: 5_000)
+        let page = PullResponse(changes: [], cursor: 7, more: true, head: 9, maxLimit: 2_000)
         let bytes = try JSONCoding.encode(page)
-        #expect(try JSONCoding.decode(PullResponse.self, from: bytes).maxLimit == 5_000)
+        #expect(try JSONCoding.decode(PullResponse.self, from: bytes).maxLimit == 2_000)
         let parsed = PullResponse(json: try JSONParser.parse(JSONWriter.write(.object(["changes": .array([]), "cursor": .int(7), "more": .bool(true), "maxLimit": .int(-3)]))))
         #expect(parsed != nil && parsed?.maxLimit == nil, "a nonsensical size is ignored, not trusted")
     }

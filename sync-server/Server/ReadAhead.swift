@@ -27,7 +27,7 @@ final class ReadAhead: Sendable {
     let capacity: Int
     let lifetime: Duration
 
-    /// Eight pages of up to `SyncProtocol.maxPullLimit` rows: a few tens of MB at the very most.
+    /// At most eight pages wait (docs/operations.md says what one device's catching up costs).
     init(capacity: Int = 8, lifetime: Duration = .seconds(30)) {
         self.capacity = capacity
         self.lifetime = lifetime

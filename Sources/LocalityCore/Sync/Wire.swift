@@ -14,7 +14,7 @@ public enum SyncProtocol {
 
     /// The most mutations one push may carry, and the most changes one pull page may hold.
     public static let maxPushBatch = 2000
-    public static let maxPullLimit = 5_000
+    public static let maxPullLimit = 2_000
     public static let defaultPullLimit = 500
     /// The largest page servers took before `PullResponse.maxLimit` was sent: what a device may
     /// ask of a server that does not say.
