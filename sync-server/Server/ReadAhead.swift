@@ -13,7 +13,8 @@ import Synchronization
 /// sequence numbers and come in later pages), it is read for the same person, and the request
 /// that takes it is authenticated afresh first, so a revoked device or a disabled account is
 /// refused as always. An entry is keyed by the device's token, cursor and limit, is taken once,
-/// and is dropped when unclaimed for `lifetime`; at most `capacity` wait at once.
+/// is never served once older than `lifetime` (and is cleared when another page is read ahead);
+/// at most `capacity` wait at once.
 final class ReadAhead: Sendable {
     private struct Entry {
         var cursor: Int64
