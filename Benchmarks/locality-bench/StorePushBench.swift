@@ -8,13 +8,8 @@ extension SyncBench {
     /// replica: `--push-count` needs recorded by one officer's device, pushed in full batches. What
     /// a profiler should be pointed at when the push figure moves.
     func storePush(_ directory: URL) async throws {
-        let store = try SQLiteSyncStore.open(at: directory.appendingPathComponent("store-push.sqlite").path)
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let deviceId = UUID()
-        guard case .success(let login) = try await store.login(
-            LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: deviceId), token: UUID().uuidString, now: Date()),
-            let session = try await store.authenticate(token: login.token, now: Date())
-        else { throw ValidationError("login failed") }
+        let (store, session) = try await Self.officerOnDemoStore(at: directory.appendingPathComponent("store-push.sqlite").path)
+        let deviceId = session.deviceId
         let locality = UUID.stable("demo:locality:marcher")
         let encoder = JSONValueEncoder()
         let made = Date()
@@ -45,6 +40,19 @@ extension SyncBench {
         print("push, the store alone (in process, no HTTP, JSON or replica): \(mutations.count) mutations in \(format(took)): "
             + "\(Int(Double(mutations.count) / took.seconds)) mutations/s, \(String(format: "%.2f", cpu)) s of CPU "
             + "(\(String(format: "%.1f", cpu / Double(mutations.count) * 1e6)) µs a mutation)")
+    }
+}
+
+extension SyncBench {
+    /// A demo council's store in this process, at `path`, and the officer's session on a new device.
+    static func officerOnDemoStore(at path: String) async throws -> (SQLiteSyncStore, Session) {
+        let store = try SQLiteSyncStore.open(at: path)
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        guard case .success(let login) = try await store.login(
+            LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: UUID()), token: UUID().uuidString, now: Date()),
+            let session = try await store.authenticate(token: login.token, now: Date())
+        else { throw ValidationError("login failed") }
+        return (store, session)
     }
 }
 

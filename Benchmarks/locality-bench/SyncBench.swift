@@ -200,13 +200,8 @@ struct SyncBench: AsyncParsableCommand {
         print("push: \(outbox.count) mutations in \(format(push)): \(Int(Double(outbox.count) / push.seconds)) mutations/s (target ≥ 20,000)")
 
         // The same batches straight into a store in this process: what the store costs without HTTP and JSON.
-        let inProcess = try SQLiteSyncStore.open(at: directory.appendingPathComponent("push-store.sqlite").path)
-        try inProcess.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let storeDevice = UUID()
-        guard case .success(let login) = try await inProcess.login(
-            LoginRequest(username: "officer", password: DemoCouncil.password, deviceId: storeDevice), token: UUID().uuidString, now: Date()),
-            let session = try await inProcess.authenticate(token: login.token, now: Date())
-        else { throw ValidationError("login failed") }
+        let (inProcess, session) = try await Self.officerOnDemoStore(at: directory.appendingPathComponent("push-store.sqlite").path)
+        let storeDevice = session.deviceId
         let rewritten = outbox.map {
             Mutation(id: $0.id, deviceId: storeDevice, sequence: $0.sequence, hlc: $0.hlc, name: $0.name, actorId: $0.actorId,
                 createdAt: $0.createdAt, arguments: $0.arguments)
