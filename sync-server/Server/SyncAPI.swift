@@ -141,10 +141,15 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         let now = Date()
         let session: Session
         var page: PullResponse
-        if readAhead.holds(token: token), let known = try await store.authenticate(token: token, now: now),
-            let ready = await readAhead.take(token: token, session: known, cursor: cursor, limit: Int(limit))
-        {
-            (session, page) = (known, ready)
+        if readAhead.holds(token: token) {
+            // Authenticated afresh before anything read ahead is served; then read once, either way.
+            guard let known = try await store.authenticate(token: token, now: now) else { throw try await refused(token) }
+            session = known
+            if let ready = await readAhead.take(token: token, session: known, cursor: cursor, limit: Int(limit)) {
+                page = ready
+            } else {
+                page = try await store.pull(after: cursor, limit: Int(limit), for: known)
+            }
         } else {
             guard let (known, read) = try await store.pull(after: cursor, limit: Int(limit), token: token, now: now) else {
                 throw try await refused(token)
