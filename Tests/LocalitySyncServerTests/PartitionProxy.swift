@@ -7,11 +7,18 @@ import Synchronization
 /// no connection is closed — so a process's queries simply hang. Healed, what was held flows on
 /// (TCP's retransmission), and a side that closed meanwhile is closed for the other.
 final class PartitionProxy: Sendable {
-    let partitioned = Atomic<Bool>(false)
+    private struct State {
+        var partitioned = false
+        /// Connections whose other side closed while partitioned: closed when healed.
+        var closing: [any Channel] = []
+    }
+    /// One lock for both, so a side closing as the partition heals is either closed by the heal or
+    /// closed at once — never left open for good.
+    private let state = Mutex(State())
     private let channels = Mutex<[any Channel]>([])
     private let listener = Mutex<(any Channel)?>(nil)
-    /// Connections whose other side closed while partitioned: closed when healed.
-    private let closing = Mutex<[any Channel]>([])
+
+    var partitioned: Bool { state.withLock { $0.partitioned } }
 
     /// Healed: what was held is delivered.
     struct Heal: Sendable {}
@@ -51,12 +58,25 @@ final class PartitionProxy: Sendable {
         return server.localAddress?.port ?? 0
     }
 
-    func partition() { partitioned.store(true, ordering: .sequentiallyConsistent) }
+    func partition() { state.withLock { $0.partitioned = true } }
 
     func heal() {
-        partitioned.store(false, ordering: .sequentiallyConsistent)
+        let closing = state.withLock { state in
+            state.partitioned = false
+            defer { state.closing = [] }
+            return state.closing
+        }
         for channel in channels.withLock({ $0 }) { channel.pipeline.fireUserInboundEventTriggered(Heal()) }
-        for channel in closing.withLock({ list in defer { list = [] }; return list }) { channel.close(promise: nil) }
+        for channel in closing { channel.close(promise: nil) }
+    }
+
+    /// Closes `channel` when the partition heals, or now if it has: answers whether it was deferred.
+    fileprivate func closeWhenHealed(_ channel: any Channel) -> Bool {
+        state.withLock { state in
+            guard state.partitioned else { return false }
+            state.closing.append(channel)
+            return true
+        }
     }
 
     func stop() {
@@ -75,7 +95,7 @@ final class PartitionProxy: Sendable {
 
         init(proxy: PartitionProxy) { self.proxy = proxy }
 
-        var blocked: Bool { proxy.partitioned.load(ordering: .sequentiallyConsistent) }
+        var blocked: Bool { proxy.partitioned }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             held.append(unwrapInboundIn(data))
@@ -89,9 +109,7 @@ final class PartitionProxy: Sendable {
 
         func channelInactive(context: ChannelHandlerContext) {
             guard let partner else { return }
-            if blocked {
-                proxy.closing.withLock { $0.append(partner) }
-            } else {
+            if !proxy.closeWhenHealed(partner) {
                 deliver()
                 partner.close(promise: nil)
             }

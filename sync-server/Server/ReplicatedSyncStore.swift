@@ -99,21 +99,29 @@ actor Materialisation {
         while true {
             let entries = try await log.entries(after: applied, on: connection)
             guard !entries.isEmpty else { return }
-            for entry in entries {
-                guard entry.sequence == applied + 1 else {
-                    throw LocalityError(.unavailable, "the log has no entry \(applied + 1); this process cannot catch up")
-                }
-                let operation = try JSONCoding.decode(LoggedOperation.self, from: Array(entry.body.utf8))
-                let result = try await apply(operation)
-                if result != entry.result {
-                    logger.error(
-                        "replay diverged", metadata: ["sequence": "\(entry.sequence)", "kind": "\(entry.kind)", "logged": "\(entry.result.prefix(300))",
-                                                      "replayed": "\(result.prefix(300))"])
-                    throw LocalityError(.unavailable, "replaying entry \(entry.sequence) (\(entry.kind)) gave another answer than the log's")
-                }
-                applied = entry.sequence
-                lastHash = entry.hash
+            // Applied to the end even if the request that fetched them gives up meanwhile (its
+            // deadline passed): every later request needs them, and a long replay begun again by
+            // each retry would never finish. Waiting for PostgreSQL stays cancellable.
+            try await Task { try await self.apply(entries) }.value
+        }
+    }
+
+    /// Applies fetched entries in order, checking each answer against the logged one.
+    private func apply(_ entries: [PostgresLog.Entry]) async throws {
+        for entry in entries {
+            guard entry.sequence == applied + 1 else {
+                throw LocalityError(.unavailable, "the log has no entry \(applied + 1); this process cannot catch up")
             }
+            let operation = try JSONCoding.decode(LoggedOperation.self, from: Array(entry.body.utf8))
+            let result = try await apply(operation)
+            if result != entry.result {
+                logger.error(
+                    "replay diverged", metadata: ["sequence": "\(entry.sequence)", "kind": "\(entry.kind)", "logged": "\(entry.result.prefix(300))",
+                                                  "replayed": "\(result.prefix(300))"])
+                throw LocalityError(.unavailable, "replaying entry \(entry.sequence) (\(entry.kind)) gave another answer than the log's")
+            }
+            applied = entry.sequence
+            lastHash = entry.hash
         }
     }
 
@@ -213,11 +221,25 @@ public final class ReplicatedSyncStore: SyncStore {
     /// After a request gave up waiting: is the lock's holder, the writer going to PostgreSQL, or
     /// the commit readers wait for, stuck for good?
     func checkWedged() {
-        let oldest = [mutex.heldSince.withLock { $0 }, writers.heldSince.withLock { $0 }, gate.closedSince, heads.runningSince]
-            .compactMap { $0 }.min()
+        let oldest = holds.map(\.since).min()
         guard let since = oldest, ContinuousClock.now - since > deadline * 3 else { return }
+        materialisation.logger.critical("wedged", metadata: ["holding": "\(describeHolds())"])
         guard isWedged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         wedged.withLock { $0 }?()
+    }
+
+    /// What is held in this process now, and since when.
+    var holds: [(what: String, since: ContinuousClock.Instant)] {
+        [("the state's lock", mutex.heldSince.withLock { $0 }), ("the writers' turn", writers.heldSince.withLock { $0 }),
+         ("the readers' gate", gate.closedSince), ("a read of the log's head", heads.runningSince)]
+            .compactMap { what, since in since.map { (what, $0) } }
+    }
+
+    /// `holds` for a person: "the writers' turn for 6.2 s, …", or "nothing".
+    func describeHolds() -> String {
+        let now = ContinuousClock.now
+        let held = holds.map { "\($0.what) for \((now - $0.since).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" }
+        return held.isEmpty ? "nothing" : held.joined(separator: ", ")
     }
 
     /// Brings the local state up to the log's head as it is now; answers that head.
