@@ -12,10 +12,13 @@ struct SyncBench: AsyncParsableCommand {
         abstract: "Sync figures against a real locality-sync process on loopback.",
         discussion: """
             Push throughput from one device; initial sync of a large scope; a sync with nothing to do; \
-            many devices syncing at once; and pull cost against database size. Targets (issue 3): push \
-            ≥ 20,000 mutations/s; initial sync of 100,000 records < 5 s; no-op sync p50 < 3 ms and p99 < 15 ms; \
-            200 devices for 30 s with no errors, p99 < 250 ms, server peak memory < 250 MB; a 100-record \
-            delta on 1,000,000 records ≤ 1.5× the same on 10,000.
+            many devices syncing at once; and pull cost against database size. Targets (issue 16, run with \
+            --initial-records 1000000 --devices 1000 --seconds 60 --interval-ms 5000 --large-records \
+            10000000): push ≥ 50,000 mutations/s; initial sync of 1,000,000 records < 15 s; a councillor's \
+            first sync < 0.2 s on a 1,200,000-row feed; no-op sync p50 < 1 ms and p99 < 3 ms; 1,000 devices \
+            every 5 s for 60 s with no errors, p99 < 100 ms, server peak memory < 150 MB; a 100-record delta \
+            on 10,000,000 records ≤ 1.2× the same on 10,000. (Issue 3's, at the defaults: push ≥ 20,000/s; \
+            100,000 records < 5 s; 200 devices every 1 s, p99 < 250 ms, < 250 MB; ≤ 1.5× on 1,000,000.)
             """)
 
     @Option(help: "Mutations to push from one device.") var pushCount = 20_000
@@ -142,7 +145,8 @@ struct SyncBench: AsyncParsableCommand {
         let fresh = try await Device.login("officer", url: url)
         let initial = try await clock.measure { _ = try await fresh.engine.sync() }
         let received = try fresh.replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") ?? 0 }
-        print("initial sync: \(received) needs (+ evidence) into a new replica in \(format(initial)) (target < 5 s)")
+        print("initial sync: \(received) needs (+ evidence) into a new replica in \(format(initial)) "
+            + "(\(String(format: "%.1f", initial.seconds / Double(max(received, 1)) * 1e5)) s per 100,000; targets < 15 s for 1,000,000, < 5 s for 100,000)")
 
         try await councillorFirstSync(url: url, store: store)
 
@@ -197,7 +201,7 @@ struct SyncBench: AsyncParsableCommand {
         if ProcessInfo.processInfo.environment["LOCALITY_BENCH_VERBOSE"] != nil {
             note("push batches: " + batchTimes.map(format).joined(separator: ", "))
         }
-        print("push: \(outbox.count) mutations in \(format(push)): \(Int(Double(outbox.count) / push.seconds)) mutations/s (target ≥ 20,000)")
+        print("push: \(outbox.count) mutations in \(format(push)): \(Int(Double(outbox.count) / push.seconds)) mutations/s (target ≥ 50,000; issue 3's ≥ 20,000)")
 
         // The same batches straight into a store in this process: what the store costs without HTTP and JSON.
         let (inProcess, session) = try await Self.officerOnDemoStore(at: directory.appendingPathComponent("push-store.sqlite").path)
@@ -369,7 +373,7 @@ struct SyncBench: AsyncParsableCommand {
             figures.append((size, times[times.count / 2]))
         }
         let ratio = figures[1].1.seconds / figures[0].1.seconds
-        print("pull of a 100-record delta: \(format(figures[0].1)) on \(figures[0].0) records, \(format(figures[1].1)) on \(figures[1].0): \(String(format: "%.2f", ratio))× (target ≤ 1.5×)")
+        print("pull of a 100-record delta: \(format(figures[0].1)) on \(figures[0].0) records, \(format(figures[1].1)) on \(figures[1].0): \(String(format: "%.2f", ratio))× (target ≤ 1.2× to 10,000,000; issue 3's ≤ 1.5× to 1,000,000)")
     }
 
     private func note(_ text: String) { FileHandle.standardError.write(Data("  \(text)\n".utf8)) }
