@@ -238,7 +238,10 @@ public final class ReplicatedSyncStore: SyncStore {
     /// `holds` for a person: "the writers' turn for 6.2 s, …", or "nothing".
     func describeHolds() -> String {
         let now = ContinuousClock.now
-        let held = holds.map { "\($0.what) for \((now - $0.since).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))" }
+        let held = holds.map { hold in
+            let elapsed = now - hold.since
+            return "\(hold.what) for " + String(format: "%.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         return held.isEmpty ? "nothing" : held.joined(separator: ", ")
     }
 
