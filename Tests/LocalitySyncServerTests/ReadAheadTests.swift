@@ -87,4 +87,30 @@ struct ReadAheadTests {
         try await Task.sleep(for: .milliseconds(20))
         #expect(await brief.take(token: "a", session: session, cursor: 0, limit: 10) == nil)
     }
+
+    /// A page nobody comes for is let go once its lifetime has passed, though no other device pulls
+    /// meanwhile: a device that went away leaves nothing held in memory.
+    @Test func anUnclaimedPageIsLetGoAfterItsLifetime() async throws {
+        let ahead = ReadAhead(capacity: 4, lifetime: .milliseconds(100))
+        let session = Session(deviceId: UUID(), personId: UUID(), username: "officer")
+        ahead.start(token: "gone", session: session, cursor: 0, limit: 10) { PullResponse(changes: [], cursor: 10, more: true) }
+        #expect(ahead.holds(token: "gone"))
+        let clock = ContinuousClock()
+        let started = clock.now
+        while ahead.count > 0, clock.now - started < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(ahead.count == 0, "the unclaimed page is still held")
+        #expect(clock.now - started >= .milliseconds(90), "let go before its lifetime had passed")
+        // A page read again for the same device is not let go by the earlier page's timer.
+        let second = ReadAhead(capacity: 4, lifetime: .seconds(1))
+        second.start(token: "again", session: session, cursor: 0, limit: 10) { PullResponse(changes: [], cursor: 10, more: true) }
+        try await Task.sleep(for: .milliseconds(500))
+        let restarted = clock.now
+        second.start(token: "again", session: session, cursor: 10, limit: 10) { PullResponse(changes: [], cursor: 20, more: true) }
+        try await Task.sleep(for: .milliseconds(750))
+        let held = second.holds(token: "again")
+        // Only if the newer page's own lifetime has not passed meanwhile (a very slow machine) does this say anything.
+        if clock.now - restarted < .milliseconds(950) {
+            #expect(held, "the newer page was let go by the older one's timer")
+        }
+    }
 }

@@ -13,8 +13,9 @@ import Synchronization
 /// sequence numbers and come in later pages), it is read for the same person, and the request
 /// that takes it is authenticated afresh first, so a revoked device or a disabled account is
 /// refused as always. An entry is keyed by the device's token, cursor and limit, is taken once,
-/// is never served once older than `lifetime` (and is cleared when another page is read ahead);
-/// at most `capacity` wait at once.
+/// is never served once older than `lifetime`, and is let go once that has passed even if no
+/// other device pulls (a device that went away leaves no page in memory); at most `capacity` wait
+/// at once.
 final class ReadAhead: Sendable {
     private struct Entry {
         var cursor: Int64
@@ -55,6 +56,21 @@ final class ReadAhead: Sendable {
             return dropped
         }
         for task in dropped { task.cancel() }
+        // Unclaimed past its lifetime: let go, whether or not another page is ever read ahead.
+        Task { [weak self, lifetime] in
+            try? await Task.sleep(for: lifetime)
+            self?.expire(token: token, made: now)
+        }
+    }
+
+    /// Drops the page read ahead for `token` at `made`, if it is still waiting.
+    private func expire(token: String, made: ContinuousClock.Instant) {
+        let task = entries.withLock { entries -> Task<PullResponse, any Error>? in
+            guard let entry = entries[token], entry.made == made else { return nil }
+            entries[token] = nil
+            return entry.task
+        }
+        task?.cancel()
     }
 
     /// The page read ahead for exactly this request, if there is one; it is taken, so it is
