@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import LocalityCore
 import Synchronization
@@ -56,9 +57,11 @@ final class ReadAhead: Sendable {
             return dropped
         }
         for task in dropped { task.cancel() }
-        // Unclaimed past its lifetime: let go, whether or not another page is ever read ahead.
-        Task { [weak self, lifetime] in
-            try? await Task.sleep(for: lifetime)
+        // Unclaimed past its lifetime: let go, whether or not another page is ever read ahead. A
+        // dispatch timer rather than a sleeping task: it holds no task, and the cooperative
+        // threads being busy (a loaded server) does not keep the page in memory.
+        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + seconds) { [weak self] in
             self?.expire(token: token, made: now)
         }
     }
