@@ -42,7 +42,9 @@ for entry in "${simulations[@]}"; do
         out="$(env LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count" swift test "${build[@]}" --filter "$filter" 2>&1)"
         status=$?
         ran=$((ran + count))
-        summary="$(grep -E "simulation: [0-9]+ seeds from|Test run with" <<<"$out" | head -1)"
+        # The simulation's own totals if it printed them, else the test run's line.
+        summary="$(grep -E "simulation: [0-9]+ seeds from" <<<"$out" | head -1)"
+        [[ -n "$summary" ]] || summary="$(grep -E "Test run with" <<<"$out" | head -1)"
         echo "[$name] seeds $start–$((start + count - 1)): ${summary:-no summary}"
         if (( status != 0 )); then
             failed=1
