@@ -58,6 +58,25 @@ struct ReadAheadTests {
         }
     }
 
+    /// A page read ahead before the device pushed is not served after it: it would say the server
+    /// had applied less from the device than it had acknowledged, which a device starting a sync
+    /// takes for a server restored from a backup.
+    @Test func aPushDropsThePageReadAheadForItsDevice() async throws {
+        let server = try TestServer()
+        let device = try TestDevice("officer")
+        try await server.run { client in
+            let token = try await client.login("officer", device: device.id)
+            let first = try client.decode(PullResponse.self, try await client.send(.get, "/v1/sync/pull?cursor=0&limit=5", token: token))
+            #expect(first.more && first.applied == 0)
+            try device.replica.perform(RecordNeed(needId: device.replica.newID(), localityId: UUID.stable("demo:locality:brockton"), title: "Pushed between pages"))
+            let pushed = try await client.push(try device.replica.outbox(), device: device.id, token: token)
+            #expect(pushed.status == .ok)
+            let next = try client.decode(
+                PullResponse.self, try await client.send(.get, "/v1/sync/pull?cursor=\(first.cursor)&limit=5", token: token))
+            #expect(next.applied == 1, "a page read before the push was served after it")
+        }
+    }
+
     @Test func aPageIsTakenOnceAndOnlyForTheRequestItWasReadFor() async throws {
         let ahead = ReadAhead(capacity: 2, lifetime: .seconds(30))
         let session = Session(deviceId: UUID(), personId: UUID(), username: "officer")

@@ -13,7 +13,8 @@ import Synchronization
 /// earlier: a page read ahead is a consistent snapshot like any other (later changes have later
 /// sequence numbers and come in later pages), it is read for the same person, and the request
 /// that takes it is authenticated afresh first, so a revoked device or a disabled account is
-/// refused as always. An entry is keyed by the device's token, cursor and limit, is taken once,
+/// refused as always. A push from the device drops its page (it was read before the push). An
+/// entry is keyed by the device's token, cursor and limit, is taken once,
 /// is never served once older than `lifetime`, and is let go once that has passed even if no
 /// other device pulls (a device that went away leaves no page in memory); at most `capacity` wait
 /// at once.
@@ -91,6 +92,13 @@ final class ReadAhead: Sendable {
         }
         // A read that failed (the store unavailable a moment) is simply done again by the caller.
         return try? await entry.task.value
+    }
+
+    /// Drops any page read ahead for the device holding `token`: after it pushes, a page read
+    /// before would answer with what the server had applied from it before the push, and a device
+    /// starting a sync takes that for a server that lost its changes.
+    func drop(token: String) {
+        entries.withLock { $0.removeValue(forKey: token) }?.task.cancel()
     }
 
     /// Whether a page is waiting for the device holding `token` (a request that might take it).

@@ -223,8 +223,9 @@ public final class ReplicatedSyncStore: SyncStore {
     func checkWedged() {
         let oldest = holds.map(\.since).min()
         guard let since = oldest, ContinuousClock.now - since > deadline * 3 else { return }
-        materialisation.logger.critical("wedged", metadata: ["holding": "\(describeHolds())"])
         guard isWedged.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        // Once, as the process finds itself wedged (every later 503 would say it again).
+        materialisation.logger.critical("wedged", metadata: ["holding": "\(describeHolds())"])
         wedged.withLock { $0 }?()
     }
 

@@ -114,6 +114,8 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             throw LocalityError.invalidInput("mutation sequence numbers start at 1; this push carries \(bad.sequence)")
         }
         let response = try await store.push(body, from: session, now: Date())
+        // Read before this push: no page for this device may be served any more.
+        readAhead.drop(token: try bearerToken(request))
         // Counted per name and result, not per mutation: a batch is up to 2,000 of them.
         let names = Dictionary(body.mutations.map { ($0.sequence, $0.name.rawValue) }, uniquingKeysWith: { first, _ in first })
         var counts: [MutationCount: Int] = [:]
