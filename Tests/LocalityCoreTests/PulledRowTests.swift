@@ -45,6 +45,87 @@ struct PulledRowTests {
         }
     }
 
+    /// A page of two needs whose rows name different columns, a proposal with its linked needs,
+    /// and a deletion.
+    private func mixedPage() -> PullResponse {
+        let locality = JSONValue.string(Demo.locality("marcher").key)
+        let officer = JSONValue.string(DemoCouncil.personID("officer").key)
+        func need(_ id: String, _ title: String) -> [String: JSONValue] {
+            [
+                "id": .string(id), "locality_id": locality, "title": .string(title), "description": .string(""),
+                "severity": .int(3), "holds_personal_data": .int(0), "status": .string("open"), "recorded_by": officer,
+                "recorded_at": .string("2026-11-30T10:00:00.000Z"), "updated_at": .string("2026-11-30T10:00:00.000Z"),
+                "field_clocks": .string("{}"),
+            ]
+        }
+        let (first, second) = ("0199a6f0-0000-7000-8000-000000000001", "0199a6f0-0000-7000-8000-000000000002")
+        var withCategory = need(second, "Bus shelter")
+        withCategory["category"] = .string("transport")
+        withCategory["latitude"] = .double(52.5)
+        let proposal = "0199a6f0-0000-7000-8000-0000000000p1".replacingOccurrences(of: "p", with: "a")
+        let proposalRow: [String: JSONValue] = [
+            "id": .string(proposal), "budget_id": .string(Demo.budget("marcher-2026").key),
+            "locality_id": locality, "organisation_id": .string(Demo.organisation("clunbury-parish").key),
+            "title": .string("Shelter and verges"), "summary": .string(""), "amount_requested": .int(150_000),
+            "social_value": .string(""), "status": .string("submitted"), "created_by": officer,
+            "created_at": .string("2026-11-30T10:00:00.000Z"), "updated_at": .string("2026-11-30T10:00:00.000Z"),
+            "field_clocks": .string("{}"), "need_ids": .array([.string(first), .string(second)]), "outcome_ids": .array([]),
+        ]
+        return PullResponse(
+            changes: [
+                RowChange(table: "need", key: first, sequence: 1, deleted: false, row: need(first, "Verges")),
+                RowChange(table: "need", key: second, sequence: 2, deleted: false, row: withCategory),
+                RowChange(table: "proposal", key: proposal, sequence: 3, deleted: false, row: proposalRow),
+                RowChange(table: "need", key: Demo.need("brockton-bus").key, sequence: 4, deleted: true, row: nil),
+            ],
+            cursor: 4, more: false)
+    }
+
+    @Test func aPageInColumnsWritesWhatThePageInRowsWrites() throws {
+        let page = mixedPage()
+        let columns = page.inColumns()
+        #expect(columns.columns?["need"]?.contains("category") == true, "every name any need row has")
+        #expect(columns.changes.allSatisfy { $0.row == nil } && columns.changes[0].values?.count == columns.columns?["need"]?.count)
+        // Through the wire, as a device receives it.
+        let received = try JSONCoding.decode(PullResponse.self, from: JSONCoding.encode(columns))
+        #expect(received.columns == columns.columns && received.changes == columns.changes)
+        func contents(after page: PullResponse) throws -> [String] {
+            let replica = try demoReplica(as: "officer")
+            return try replica.database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                try PulledRows.apply(page.changes, columns: page.columns, db)
+                return try String.fetchAll(db, sql: """
+                    SELECT json_array('need', id, locality_id, title, description, category, severity, latitude, longitude, status) FROM need
+                    UNION ALL SELECT json_array('link', proposal_id, need_id) FROM proposal_need
+                    UNION ALL SELECT json_array('proposal', id, title, status) FROM proposal
+                    ORDER BY 1
+                    """)
+            }
+        }
+        let asRows = try contents(after: page)
+        #expect(try contents(after: received) == asRows)
+        #expect(asRows.contains { $0.contains("Bus shelter") && $0.contains("transport") && $0.contains("52.5") })
+        let deleted = "[\"need\",\"\(Demo.need("brockton-bus").key)\""
+        #expect(try contents(after: PullResponse(changes: [], cursor: 0, more: false)).contains { $0.hasPrefix(deleted) })
+        #expect(!asRows.contains { $0.hasPrefix(deleted) }, "the deleted need is gone")
+        #expect(asRows.filter { $0.hasPrefix("[\"link\",\"0199a6f0") }.count == 2, "the proposal's two needs linked")
+        #expect(page.field("category", of: page.changes[1]) == .string("transport"))
+        #expect(received.field("category", of: received.changes[1]) == .string("transport"))
+        #expect(received.field("category", of: received.changes[0]) == .null)
+    }
+
+    @Test func aRowInColumnsThatDoesNotFitItsColumnsIsRefusedAndWritesNothing() throws {
+        var page = mixedPage().inColumns()
+        page.changes[1].values?.removeLast()
+        let replica = try demoReplica(as: "officer")
+        let before = try replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") }
+        #expect(throws: LocalityError.self) { try replica.database.write { db in try PulledRows.apply(page.changes, columns: page.columns, db) } }
+        var unnamed = mixedPage().inColumns()
+        unnamed.columns?["need"] = nil
+        #expect(throws: LocalityError.self) { try replica.database.write { db in try PulledRows.apply(unnamed.changes, columns: unnamed.columns, db) } }
+        #expect(try replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") } == before)
+    }
+
     @Test func aDeviceFarBehindAsksForPagesAsLargeAsTheServerTakes() {
         func page(cursor: Int64, head: Int64?, more: Bool = true, maxLimit: Int?) -> PullResponse {
             PullResponse(changes: [], cursor: cursor, more: more, head: head, maxLimit: maxLimit)

@@ -45,7 +45,10 @@ public struct HTTPTransport: SyncTransport {
     }
 
     public func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
-        try await send(.GET, "/v1/sync/pull?cursor=\(cursor)&limit=\(limit)", body: Optional<String>.none, retrying: true)
+        // Rows in columns: each column's name once a page, not once a row (an older server ignores it).
+        try await send(
+            .GET, "/v1/sync/pull?cursor=\(cursor)&limit=\(limit)&shape=\(PageShape.columns.rawValue)", body: Optional<String>.none,
+            retrying: true)
     }
 
     private func send<Body: Encodable, Result: Decodable>(

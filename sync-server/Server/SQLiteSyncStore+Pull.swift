@@ -33,17 +33,15 @@ extension SQLiteSyncStore {
         var next = cursor
         // The page's rows, read a table at a time.
         var wanted: [String: [String]] = [:]
-        for version in versions.prefix(limit) where (version["deleted"] as Int) != 1 {
-            wanted[version["table_name"], default: []].append(version["row_key"])
+        for version in versions.prefix(limit) where !version.deleted {
+            wanted[version.table, default: []].append(version.key)
         }
         var rows: [String: [String: [String: JSONValue]]] = [:]
         for (table, keys) in wanted { rows[table] = try RowLoader.load(table: table, keys: keys, db) }
         for version in versions.prefix(limit) {
-            let table: String = version["table_name"]
-            let key: String = version["row_key"]
-            let sequence: Int64 = version["sequence"]
+            let (table, key, sequence) = (version.table, version.key, version.sequence)
             next = sequence
-            if (version["deleted"] as Int) == 1 {
+            if version.deleted {
                 changes.append(RowChange(table: table, key: key, sequence: sequence, deleted: true, row: nil))
                 continue
             }

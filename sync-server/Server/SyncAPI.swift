@@ -140,6 +140,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
         let limit = try integer(
             parameters.get("limit"), name: "limit", default: Int64(SyncProtocol.defaultPullLimit),
             range: 1...Int64(SyncProtocol.maxPullLimit))
+        let shape = try PageShape(parsing: parameters.get("shape"))
         let now = Date()
         let session: Session
         var page: PullResponse
@@ -166,6 +167,7 @@ struct SyncAPI<Store: SyncStore>: Sendable {
             }
         }
         page.maxLimit = SyncProtocol.maxPullLimit
+        if shape == .columns { page = page.inColumns() }
         metrics.saw(device: session.deviceId, at: now)
         let response = try json(page, compressing: Self.acceptsGzip(request))
         metrics.pulled(rows: page.changes.count, bytes: response.body.contentLength ?? 0)

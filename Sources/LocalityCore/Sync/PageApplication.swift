@@ -20,7 +20,7 @@ extension SyncEngine {
         defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
         try db.inTransaction {
             try UndoLog.undoAll(db)
-            try PulledRows.apply(page.changes, db)
+            try PulledRows.apply(page.changes, columns: page.columns, db)
             if noting {
                 for change in page.changes {
                     try db.cachedStatement(

@@ -12,8 +12,10 @@ enum PulledRows {
         "organisation": [("locality_ids", "organisation_locality", "organisation_id", "locality_id")],
     ]
 
-    static func apply(_ changes: [RowChange], _ db: Database) throws {
+    static func apply(_ changes: [RowChange], columns: [String: [String]]? = nil, _ db: Database) throws {
         var upserts: [String: RowWriter.Upsert] = [:]
+        // For a page in columns: where each of the table's columns sits in its rows' values.
+        var places: [String: RowWriter.Places] = [:]
         for change in changes {
             // A table this version does not know: skip it; a later version will apply it.
             guard let key = Schema.syncedTables.first(where: { $0.table == change.table })?.key else { continue }
@@ -31,14 +33,6 @@ enum PulledRows {
                     arguments: StatementArguments(keyValues))
                 continue
             }
-            guard var row = change.row else { continue }
-            let ownedLinks = links[change.table] ?? []
-            var linkValues: [String: [String]] = [:]
-            for link in ownedLinks {
-                if case .array(let values)? = row.removeValue(forKey: link.field) {
-                    linkValues[link.field] = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
-                }
-            }
             let upsert: RowWriter.Upsert
             if let prepared = upserts[change.table] {
                 upsert = prepared
@@ -46,7 +40,34 @@ enum PulledRows {
                 upsert = try RowWriter.prepare(table: change.table, key: key, db)
                 upserts[change.table] = upsert
             }
-            try RowWriter.upsert(upsert, values: row)
+            let ownedLinks = links[change.table] ?? []
+            var linkValues: [String: [String]] = [:]
+            if let values = change.values {
+                let place: RowWriter.Places
+                if let known = places[change.table] {
+                    place = known
+                } else {
+                    guard let names = columns?[change.table] else {
+                        throw LocalityError.invalid("the server sent a row of \(change.table) in columns without naming the columns")
+                    }
+                    place = RowWriter.Places(columns: upsert.columns, names: names, links: ownedLinks.map(\.field))
+                    places[change.table] = place
+                }
+                guard values.count == place.width else {
+                    throw LocalityError.invalid(
+                        "the server sent a row of \(change.table) with \(values.count) values for \(place.width) columns")
+                }
+                for (field, index) in place.links {
+                    if case .array(let items) = values[index] { linkValues[field] = Self.strings(items) }
+                }
+                try RowWriter.upsert(upsert, values: values, places: place.columns)
+            } else {
+                guard var row = change.row else { continue }
+                for link in ownedLinks {
+                    if case .array(let items)? = row.removeValue(forKey: link.field) { linkValues[link.field] = Self.strings(items) }
+                }
+                try RowWriter.upsert(upsert, values: row)
+            }
             for link in ownedLinks {
                 guard let values = linkValues[link.field] else { continue }
                 try db.execute(sql: "DELETE FROM \(link.table) WHERE \(link.owner) = ?", arguments: [change.key])
@@ -56,6 +77,10 @@ enum PulledRows {
                 }
             }
         }
+    }
+
+    private static func strings(_ items: [JSONValue]) -> [String] {
+        items.compactMap { if case .string(let text) = $0 { text } else { nil } }
     }
 
     /// The key column values: from the row when present, else from the change's key text.

@@ -291,12 +291,12 @@ public struct SyncEngine: Sendable {
             try await replica.database.writeWithoutTransaction { db in try Self.applyPage(page, db, noting: noting) }
             cursor = page.cursor
             summary.received += page.changes.count
-            let opened = page.changes.filter { $0.table == "conflict" && $0.row?["status"] == .string("open") }
+            let opened = page.changes.filter { $0.table == "conflict" && page.field("status", of: $0) == .string("open") }
             summary.conflicts += opened.count
             // Who this device's user is, read only when a page brings conflicts (rarely): not on every page.
             if !opened.isEmpty, let me = try? replica.identity()?.personId.key {
-                summary.conflictsLost += opened.filter { $0.row?["lost_by"] == .string(me) }.count
-                summary.conflictsWon += opened.filter { $0.row?["kept_by"] == .string(me) }.count
+                summary.conflictsLost += opened.filter { page.field("lost_by", of: $0) == .string(me) }.count
+                summary.conflictsWon += opened.filter { page.field("kept_by", of: $0) == .string(me) }.count
             }
             summary.pages += 1
             summary.cursor = cursor

@@ -96,19 +96,51 @@ enum RowWriter {
         let statement = upsert.statement.sqliteStatement
         sqlite3_reset(statement)  // (its error, if any, was the last execution's, already thrown)
         for (offset, column) in upsert.columns.enumerated() {
-            let index = CInt(offset + 1)
-            let code: CInt
-            switch values[column] ?? .null {
-            case .null: code = sqlite3_bind_null(statement, index)
-            case .bool(let value): code = sqlite3_bind_int64(statement, index, value ? 1 : 0)
-            case .int(let value): code = sqlite3_bind_int64(statement, index, value)
-            case .double(let value): code = sqlite3_bind_double(statement, index, value)
-            case .string(let value): code = bindText(value, statement, index)
-            case let value: code = bindText(value.jsonText, statement, index)  // an array or an object: its JSON
-            }
+            let code = bind(values[column] ?? .null, statement, CInt(offset + 1))
             guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding \(column)") }
         }
         try upsert.statement.execute()
+    }
+
+    /// Where a table's columns sit in the values of a page's rows in columns (nil: the page does
+    /// not carry that column, written as NULL), and where its owned link lists sit. Made once per
+    /// table and page.
+    struct Places {
+        let columns: [Int?]
+        let links: [(field: String, index: Int)]
+        /// How many values each row carries.
+        let width: Int
+
+        init(columns: [String], names: [String], links: [String]) {
+            let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            self.columns = columns.map { index[$0] }
+            self.links = links.compactMap { field in index[field].map { (field, $0) } }
+            width = names.count
+        }
+    }
+
+    /// The same for a row of a page in columns: each column's value taken by its place.
+    static func upsert(_ upsert: Upsert, values: [JSONValue], places: [Int?]) throws {
+        let statement = upsert.statement.sqliteStatement
+        sqlite3_reset(statement)
+        for (offset, place) in places.enumerated() {
+            let code = bind(place.map { values[$0] } ?? .null, statement, CInt(offset + 1))
+            guard code == SQLITE_OK else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "binding \(upsert.columns[offset])")
+            }
+        }
+        try upsert.statement.execute()
+    }
+
+    private static func bind(_ value: JSONValue, _ statement: SQLiteStatement, _ index: CInt) -> CInt {
+        switch value {
+        case .null: sqlite3_bind_null(statement, index)
+        case .bool(let value): sqlite3_bind_int64(statement, index, value ? 1 : 0)
+        case .int(let value): sqlite3_bind_int64(statement, index, value)
+        case .double(let value): sqlite3_bind_double(statement, index, value)
+        case .string(let value): bindText(value, statement, index)
+        case let value: bindText(value.jsonText, statement, index)  // an array or an object: its JSON
+        }
     }
 
     private static func bindText(_ text: String, _ statement: SQLiteStatement, _ index: CInt) -> CInt {

@@ -124,13 +124,20 @@ public struct RowChange: Codable, Hashable, Sendable {
     public var deleted: Bool
     /// Column name to value, as stored (snake_case), plus linked ids for records that own links.
     public var row: [String: JSONValue]?
+    /// The same row as values in the order of the page's `columns` for its table: how a page
+    /// asked for with `shape=columns` carries its rows, each column's name once a page rather
+    /// than once a row.
+    public var values: [JSONValue]?
 
-    public init(table: String, key: String, sequence: Int64, deleted: Bool, row: [String: JSONValue]?) {
+    public init(
+        table: String, key: String, sequence: Int64, deleted: Bool, row: [String: JSONValue]?, values: [JSONValue]? = nil
+    ) {
         self.table = table
         self.key = key
         self.sequence = sequence
         self.deleted = deleted
         self.row = row
+        self.values = values
     }
 }
 
@@ -157,6 +164,9 @@ public struct PullResponse: Codable, Sendable {
     public var applied: Int64?
     /// The largest `limit` this server takes: a device far behind asks for pages this large.
     public var maxLimit: Int?
+    /// In a page in columns (`shape=columns`): each table's column names, in the order of the
+    /// `values` of its rows.
+    public var columns: [String: [String]]?
 
     public init(
         changes: [RowChange], cursor: Int64, more: Bool, clock: HLCTimestamp? = nil, scope: String? = nil, epoch: String? = nil,
@@ -240,6 +250,7 @@ extension RowChange: JSONWritable, JSONReadable {
         object.integer("sequence", sequence, into: &out)
         object.value("deleted", .bool(deleted), into: &out)
         if let row { object.value("row", .object(row), into: &out) }
+        if let values { object.value("values", .array(values), into: &out) }
         object.end(into: &out)
     }
 
@@ -254,7 +265,13 @@ extension RowChange: JSONWritable, JSONReadable {
         case .object(let columns)?: row = columns
         default: return nil
         }
-        self.init(table: table, key: key, sequence: sequence, deleted: deleted, row: row)
+        var values: [JSONValue]?
+        switch members["values"] {
+        case nil, .null?: values = nil
+        case .array(let items)?: values = items
+        default: return nil
+        }
+        self.init(table: table, key: key, sequence: sequence, deleted: deleted, row: row, values: values)
     }
 }
 
@@ -276,6 +293,9 @@ extension PullResponse: JSONWritable, JSONReadable {
         if let head { object.integer("head", head, into: &out) }
         if let applied { object.integer("applied", applied, into: &out) }
         if let maxLimit { object.integer("maxLimit", Int64(maxLimit), into: &out) }
+        if let columns {
+            object.value("columns", .object(columns.mapValues { .array($0.map(JSONValue.string)) }), into: &out)
+        }
         object.end(into: &out)
     }
 
@@ -307,8 +327,27 @@ extension PullResponse: JSONWritable, JSONReadable {
         let head: Int64? = if case .int(let value)? = members["head"] { value } else { nil }
         let applied: Int64? = if case .int(let value)? = members["applied"] { value } else { nil }
         let maxLimit: Int? = if case .int(let value)? = members["maxLimit"], value > 0, value <= Int32.max { Int(value) } else { nil }
+        var columns: [String: [String]]?
+        switch members["columns"] {
+        case nil, .null?: columns = nil
+        case .object(let tables)?:
+            var names: [String: [String]] = [:]
+            for (table, list) in tables {
+                guard case .array(let items) = list else { return nil }
+                var strings: [String] = []
+                strings.reserveCapacity(items.count)
+                for item in items {
+                    guard case .string(let name) = item else { return nil }
+                    strings.append(name)
+                }
+                names[table] = strings
+            }
+            columns = names
+        default: return nil
+        }
         self.init(
             changes: changes, cursor: cursor, more: more, clock: clock, scope: scope, epoch: epoch, head: head, applied: applied,
             maxLimit: maxLimit)
+        self.columns = columns
     }
 }
