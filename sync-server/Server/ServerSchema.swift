@@ -354,6 +354,18 @@ enum ServerSchema {
                 WHERE table_name IN ('need', 'need_evidence', 'conflict');
                 """)
         }
+        migrator.registerMigration("server v16 need partition from its own row") { db in
+            // A need's own feed row takes its partition and recorder from the row being written
+            // instead of looking the need up again: two index seeks and two table reads fewer for
+            // every need recorded or edited. The same values: an AFTER trigger's NEW is the row.
+            let bump = bump(table: "'need'", key: "NEW.id", deleted: 0, partition: (partitionKey("NEW"), "NEW.recorded_by"))
+            try db.execute(sql: """
+                DROP TRIGGER need_synced_insert;
+                DROP TRIGGER need_synced_update;
+                CREATE TRIGGER need_synced_insert AFTER INSERT ON need BEGIN \(bump) END;
+                CREATE TRIGGER need_synced_update AFTER UPDATE ON need BEGIN \(bump) END;
+                """)
+        }
         return migrator
     }
 
