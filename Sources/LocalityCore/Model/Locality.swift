@@ -95,10 +95,13 @@ extension Locality {
     /// The name of the locality and the day it was retired, if a boundary review retired it. On the
     /// path of every recorded need: two columns through a cached statement, not a decoded record.
     public static func retirement(of id: UUID, _ db: Database) throws -> (name: String, retiredOn: String)? {
+        if let known = AncestryCache.current?.retirements[id] { return known }
         let row = try Row.fetchOne(
             try db.cachedStatement(sql: "SELECT name, retired_on FROM locality WHERE id = ? AND retired_on IS NOT NULL"),
             arguments: [id.key])
-        return row.map { ($0[0], $0[1]) }
+        let retirement: (name: String, retiredOn: String)? = row.map { ($0[0], $0[1]) }
+        AncestryCache.current?.retirements[id] = .some(retirement)
+        return retirement
     }
 
     /// Whether `id` is `ancestor` or lies somewhere below it.
@@ -107,11 +110,13 @@ extension Locality {
     }
 }
 
-/// Ancestries remembered for the length of one transaction in which no locality changes (a push
-/// batch): thousands of mutations in the same few wards ask the same question.
+/// Ancestries and retirements remembered for the length of one transaction in which no locality
+/// changes (a push batch): thousands of mutations in the same few wards ask the same questions.
 public final class AncestryCache: @unchecked Sendable {
     // @unchecked: made, used and dropped by one transaction on one thread.
     fileprivate var known: [UUID: [UUID]] = [:]
+    /// Each locality asked about: whether a boundary review retired it (nil: it is live).
+    fileprivate var retirements: [UUID: (name: String, retiredOn: String)?] = [:]
 
     @TaskLocal fileprivate static var current: AncestryCache?
 
