@@ -7,6 +7,31 @@ import Testing
 /// entry: they must agree with Foundation's on valid input and refuse bad input with a place.
 @Suite("JSON: parser, writer and coders")
 struct JSONTests {
+    /// The wire types that write their own JSON on the hot paths write what their `Encodable`
+    /// conformances would: the same members, the same values, nothing missing or extra.
+    @Test func handWrittenWireJSONSaysWhatTheCodersWould() throws {
+        func same<T: Encodable>(_ value: T, _ name: String) throws {
+            let fast = try JSONParser.parse(JSONCoding.encode(value))
+            let generic = try JSONParser.parse(JSONValueEncoder().write(value, sortedKeys: true))
+            #expect(fast == generic, "\(name): hand-written \(fast.jsonText) against the coders' \(generic.jsonText)")
+        }
+        let id = UUID(uuidString: "0199A6F0-0000-7000-8000-0000000000A1")!
+        let applied = MutationResult(sequence: 7, mutationId: id, outcome: .applied, changeSequence: 1_043, error: nil)
+        let rejected = MutationResult(
+            sequence: 8, mutationId: id, outcome: .rejected, changeSequence: nil,
+            error: LocalityError(.insufficientFunds, "only £1,250.00 is uncommitted in \"North\" — ask for less"))
+        try same(PushResponse(results: [applied, rejected], lastAppliedSequence: 8, epoch: "e1"), "a push's answer")
+        try same(PushResponse(results: [], lastAppliedSequence: 0), "an empty answer without an epoch")
+        let page = PullResponse(
+            changes: [
+                RowChange(table: "need", key: id.key, sequence: 3, deleted: false, row: ["id": .string(id.key), "severity": .int(4)]),
+                RowChange(table: "need", key: "gone", sequence: 4, deleted: true, row: nil),
+            ],
+            cursor: 4, more: true, scope: "s", epoch: "e", head: 9, applied: 2, maxLimit: 2_000)
+        try same(page, "a page in rows")
+        try same(page.inColumns(), "a page in columns")
+    }
+
     @Test func parsesEveryKindOfValueAndKeepsIntegersExact() throws {
         let text = #"""
             {"a": [1, -2, 0, 9223372036854775807, -9223372036854775808, 1.5, -0.25, 1e3, 2E-2],

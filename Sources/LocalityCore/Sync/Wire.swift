@@ -242,6 +242,35 @@ extension PushRequest: JSONWritable, JSONReadable {
     }
 }
 
+extension MutationResult: JSONWritable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.integer("sequence", sequence, into: &out)
+        object.string("mutationId", mutationId.key, into: &out)
+        object.string("outcome", outcome.rawValue, into: &out)
+        if let changeSequence { object.integer("changeSequence", changeSequence, into: &out) }
+        // A rejection (rare) through the coders, so its error reads exactly as everywhere else.
+        if let error, let value = try? JSONValueEncoder().encode(error) { object.value("error", value, into: &out) }
+        object.end(into: &out)
+    }
+}
+
+extension PushResponse: JSONWritable {
+    public func writeJSON(into out: inout [UInt8]) {
+        var object = JSONObjectWriter(into: &out)
+        object.key("results", into: &out)
+        out.append(UInt8(ascii: "["))
+        for (index, result) in results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            result.writeJSON(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        object.integer("lastAppliedSequence", lastAppliedSequence, into: &out)
+        if let epoch { object.string("epoch", epoch, into: &out) }
+        object.end(into: &out)
+    }
+}
+
 extension RowChange: JSONWritable, JSONReadable {
     public func writeJSON(into out: inout [UInt8]) {
         var object = JSONObjectWriter(into: &out)
