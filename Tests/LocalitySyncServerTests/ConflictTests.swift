@@ -67,6 +67,33 @@ struct ConflictTests {
         #expect(try north.replica.conflicts().first?.keptIsMine == true)
     }
 
+    /// A sync's summary counts the open conflicts it brings and whose value lost or was kept,
+    /// whichever shape the server's pages come in.
+    @Test(arguments: [PageShape.rows, .columns])
+    func aSyncSaysWhoseValueLostWhicheverShapeItsPagesCameIn(shape: PageShape) async throws {
+        let store = try store()
+        let shaped: (String) -> any SyncTransport = { token in ShapedTransport(inner: StoreTransport(store: store, token: token), shape: shape) }
+        let north = try await SyncedDevice("cllr-north", store: store, transport: shaped)
+        let officer = try await SyncedDevice("officer", store: store, transport: shaped)
+        try await north.sync()
+        let needId = try north.recordNeed(in: "brockton", title: "Ford floods")
+        try await north.sync()
+        try await officer.sync()
+        var officerEdit = UpdateNeed(needId: needId)
+        officerEdit.title = "Ford floods (officer)"
+        try officer.replica.perform(officerEdit)
+        try await Task.sleep(for: .milliseconds(5))  // the councillor's edit is later by the clock
+        var northEdit = UpdateNeed(needId: needId)
+        northEdit.title = "Ford floods (councillor)"
+        try north.replica.perform(northEdit)
+        let first = try await officer.sync()
+        #expect(first.conflicts == 0, "nothing to collide with yet")
+        let kept = try await north.sync()
+        #expect(kept.conflicts == 1 && kept.conflictsWon == 1 && kept.conflictsLost == 0)
+        let lost = try await officer.sync()
+        #expect(lost.conflicts == 1 && lost.conflictsLost == 1 && lost.conflictsWon == 0)
+    }
+
     @Test func aPersonWhoseValueLostCanPutItBack() async throws {
         let (store, north, officer, needId) = try await collide(pushOfficerFirst: true)
         let conflict = try #require(try officer.replica.conflicts().first)
@@ -152,5 +179,19 @@ struct ConflictTests {
         let onDeviceA = try #require(try clerkA.replica.conflicts().first)
         #expect(onDeviceA.field == "amountRequested" && onDeviceA.lostValue == "£1,200.00" && onDeviceA.lostIsMine)
         #expect(try clerkB.replica.conflicts().first?.keptIsMine == true)
+    }
+}
+
+/// The store's pages in the shape asked for; in columns, through JSON as the terminal client gets them.
+struct ShapedTransport: SyncTransport {
+    let inner: StoreTransport
+    let shape: PageShape
+
+    func push(_ request: PushRequest) async throws -> PushResponse { try await inner.push(request) }
+
+    func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
+        let page = try await inner.pull(cursor: cursor, limit: limit)
+        guard shape == .columns else { return page }
+        return try JSONCoding.decode(PullResponse.self, from: JSONCoding.encode(page.inColumns()))
     }
 }
