@@ -126,6 +126,33 @@ struct PulledRowTests {
         #expect(try replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need") } == before)
     }
 
+    /// A page in columns is input from outside: whatever its names and values, applying it writes
+    /// or refuses — never crashes, and never reads a value from outside its row.
+    @Test func oddPagesInColumnsAreWrittenOrRefusedNeverACrash() throws {
+        let replica = try demoReplica(as: "officer")
+        let id = "0199a6f0-0000-7000-8000-0000000000b1"
+        let pages: [(columns: [String: [String]]?, table: String, values: [JSONValue])] = [
+            (["need": ["id", "id", "title"]], "need", [.string(id), .string(id), .string("twice named")]),  // a name twice
+            (["need": ["nonsense", "id"]], "need", [.int(1), .string(id)]),  // a name the table lacks
+            (["need": []], "need", []),  // no columns at all
+            (["need": ["id", "title", "severity"]], "need", [.object(["a": .int(1)]), .array([]), .double(.infinity)]),
+            (["proposal": ["id", "need_ids", "outcome_ids"]], "proposal", [.string(id), .string("not a list"), .array([.int(3)])]),
+            (["no_such_table": ["id"]], "no_such_table", [.string(id)]),
+            (["need": ["id"]], "need", [.string(id), .string("one too many")]),
+        ]
+        for (index, page) in pages.enumerated() {
+            let change = RowChange(table: page.table, key: id, sequence: Int64(index + 1), deleted: false, row: nil, values: page.values)
+            let outcome = Result {
+                try replica.database.write { db in try PulledRows.apply([change], columns: page.columns, db) }
+            }
+            if case .failure(let error) = outcome {
+                #expect(error is LocalityError || error is DatabaseError, "page \(index): \(error)")
+            }
+        }
+        #expect(try replica.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM need WHERE title = 'twice named'") } == 0,
+            "a need row without its required columns is refused, not half-written")
+    }
+
     @Test func aDeviceFarBehindAsksForPagesAsLargeAsTheServerTakes() {
         func page(cursor: Int64, head: Int64?, more: Bool = true, maxLimit: Int?) -> PullResponse {
             PullResponse(changes: [], cursor: cursor, more: more, head: head, maxLimit: maxLimit)
