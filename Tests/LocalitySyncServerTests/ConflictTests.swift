@@ -14,10 +14,14 @@ struct ConflictTests {
 
     /// A councillor and an officer both hold the need, then edit it offline: the officer changes
     /// the title and the severity, the councillor (later by clock) the title and the description.
-    private func collide(pushOfficerFirst: Bool) async throws -> (store: SQLiteSyncStore, north: SyncedDevice, officer: SyncedDevice, needId: UUID) {
+    /// The three syncs' summaries come back too; `shape` is how the devices' pages arrive.
+    private func collide(pushOfficerFirst: Bool, shape: PageShape = .rows) async throws -> (
+        store: SQLiteSyncStore, north: SyncedDevice, officer: SyncedDevice, needId: UUID, summaries: [SyncSummary]
+    ) {
         let store = try store()
-        let north = try await SyncedDevice("cllr-north", store: store)
-        let officer = try await SyncedDevice("officer", store: store)
+        let shaped: (String) -> any SyncTransport = { token in ShapedTransport(inner: StoreTransport(store: store, token: token), shape: shape) }
+        let north = try await SyncedDevice("cllr-north", store: store, transport: shaped)
+        let officer = try await SyncedDevice("officer", store: store, transport: shaped)
         try await north.sync()
         let needId = try north.recordNeed(in: "brockton", title: "Ford floods")
         try await north.sync()
@@ -34,10 +38,9 @@ struct ConflictTests {
         try north.replica.perform(northEdit)
 
         let (first, second) = pushOfficerFirst ? (officer, north) : (north, officer)
-        try await first.sync()
-        try await second.sync()
-        try await first.sync()
-        return (store, north, officer, needId)
+        var summaries: [SyncSummary] = []
+        for device in [first, second, first] { summaries.append(try await device.sync()) }
+        return (store, north, officer, needId, summaries)
     }
 
     private func serverNeed(_ store: SQLiteSyncStore, _ id: UUID) async throws -> Need {
@@ -46,7 +49,7 @@ struct ConflictTests {
 
     @Test(arguments: [true, false])
     func theSameResultWhicheverPushArrivesFirst(officerFirst: Bool) async throws {
-        let (store, north, officer, needId) = try await collide(pushOfficerFirst: officerFirst)
+        let (store, north, officer, needId, _) = try await collide(pushOfficerFirst: officerFirst)
         let need = try await serverNeed(store, needId)
         // Different fields both survive; the same field goes to the later clock.
         #expect(need.title == "Ford floods (councillor)")
@@ -71,31 +74,16 @@ struct ConflictTests {
     /// whichever shape the server's pages come in.
     @Test(arguments: [PageShape.rows, .columns])
     func aSyncSaysWhoseValueLostWhicheverShapeItsPagesCameIn(shape: PageShape) async throws {
-        let store = try store()
-        let shaped: (String) -> any SyncTransport = { token in ShapedTransport(inner: StoreTransport(store: store, token: token), shape: shape) }
-        let north = try await SyncedDevice("cllr-north", store: store, transport: shaped)
-        let officer = try await SyncedDevice("officer", store: store, transport: shaped)
-        try await north.sync()
-        let needId = try north.recordNeed(in: "brockton", title: "Ford floods")
-        try await north.sync()
-        try await officer.sync()
-        var officerEdit = UpdateNeed(needId: needId)
-        officerEdit.title = "Ford floods (officer)"
-        try officer.replica.perform(officerEdit)
-        try await Task.sleep(for: .milliseconds(5))  // the councillor's edit is later by the clock
-        var northEdit = UpdateNeed(needId: needId)
-        northEdit.title = "Ford floods (councillor)"
-        try north.replica.perform(northEdit)
-        let first = try await officer.sync()
+        // The officer pushes first; the councillor's later edit of the title wins.
+        let summaries = try await collide(pushOfficerFirst: true, shape: shape).summaries
+        let (first, kept, lost) = (summaries[0], summaries[1], summaries[2])
         #expect(first.conflicts == 0, "nothing to collide with yet")
-        let kept = try await north.sync()
         #expect(kept.conflicts == 1 && kept.conflictsWon == 1 && kept.conflictsLost == 0)
-        let lost = try await officer.sync()
         #expect(lost.conflicts == 1 && lost.conflictsLost == 1 && lost.conflictsWon == 0)
     }
 
     @Test func aPersonWhoseValueLostCanPutItBack() async throws {
-        let (store, north, officer, needId) = try await collide(pushOfficerFirst: true)
+        let (store, north, officer, needId, _) = try await collide(pushOfficerFirst: true)
         let conflict = try #require(try officer.replica.conflicts().first)
         try officer.replica.perform(ResolveConflict(conflictId: conflict.id, keep: .lost))
         // Offline, the officer already sees their value and the conflict settled.
@@ -119,7 +107,7 @@ struct ConflictTests {
     }
 
     @Test func onlyThePeopleConcernedOrAnOfficerMayResolve() async throws {
-        let (store, _, _, _) = try await collide(pushOfficerFirst: true)
+        let (store, _, _, _, _) = try await collide(pushOfficerFirst: true)
         let south = try await SyncedDevice("clerk-south", store: store)
         try await south.sync()
         // A parish clerk can see the need (it holds no personal data) and so the conflict, but made neither edit.

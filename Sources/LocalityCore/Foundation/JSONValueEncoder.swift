@@ -397,6 +397,17 @@ public struct JSONObjectWriter: ~Copyable {
         JSONWriter.write(value, into: &out)
     }
 
+    /// A member holding a list of values that write their own JSON.
+    public mutating func array(_ name: StaticString, _ items: [some JSONWritable], into out: inout [UInt8]) {
+        key(name, into: &out)
+        out.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            item.writeJSON(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     public consuming func end(into out: inout [UInt8]) { out.append(UInt8(ascii: "}")) }
 }
 

@@ -218,13 +218,7 @@ extension PushRequest: JSONWritable, JSONReadable {
     public func writeJSON(into out: inout [UInt8]) {
         var object = JSONObjectWriter(into: &out)
         object.string("deviceId", deviceId.key, into: &out)
-        object.key("mutations", into: &out)
-        out.append(UInt8(ascii: "["))
-        for (index, mutation) in mutations.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            mutation.writeJSON(into: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        object.array("mutations", mutations, into: &out)
         object.end(into: &out)
     }
 
@@ -258,13 +252,7 @@ extension MutationResult: JSONWritable {
 extension PushResponse: JSONWritable {
     public func writeJSON(into out: inout [UInt8]) {
         var object = JSONObjectWriter(into: &out)
-        object.key("results", into: &out)
-        out.append(UInt8(ascii: "["))
-        for (index, result) in results.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            result.writeJSON(into: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        object.array("results", results, into: &out)
         object.integer("lastAppliedSequence", lastAppliedSequence, into: &out)
         if let epoch { object.string("epoch", epoch, into: &out) }
         object.end(into: &out)
@@ -307,13 +295,7 @@ extension RowChange: JSONWritable, JSONReadable {
 extension PullResponse: JSONWritable, JSONReadable {
     public func writeJSON(into out: inout [UInt8]) {
         var object = JSONObjectWriter(into: &out)
-        object.key("changes", into: &out)
-        out.append(UInt8(ascii: "["))
-        for (index, change) in changes.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            change.writeJSON(into: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        object.array("changes", changes, into: &out)
         object.integer("cursor", cursor, into: &out)
         object.value("more", .bool(more), into: &out)
         if let clock { object.string("clock", clock.description, into: &out) }
