@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LocalityCore
-import LocalitySyncServer
+@testable import LocalitySyncServer
 import Synchronization
 import Testing
 
@@ -39,7 +39,7 @@ final class ServerBox: Sendable {
 
     init(path: String) throws {
         self.path = path
-        let store = try SQLiteSyncStore.open(at: path)
+        let store = try Self.open(path)
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         current = Mutex(store)
     }
@@ -47,8 +47,16 @@ final class ServerBox: Sendable {
     var store: SQLiteSyncStore { current.withLock { $0 } }
 
     func restart() throws {
-        let reopened = try SQLiteSyncStore.open(at: path)
+        let reopened = try Self.open(path)
         current.withLock { $0 = reopened }
+    }
+
+    /// A store over the file. A push batch that would leave a gap waits 20 ms (not the server's
+    /// 250) for the batch before it: here, one that is coming has come within microseconds.
+    static func open(_ path: String) throws -> SQLiteSyncStore {
+        var store = try SQLiteSyncStore.open(at: path)
+        store.turns = PushTurns(grace: .milliseconds(20))
+        return store
     }
 
     /// A checked copy of the database as it is now, to restore later.
@@ -61,30 +69,45 @@ final class ServerBox: Sendable {
         try current.withLock { store in
             try store.database.close()
             _ = try Backup.restore(from: snapshot, to: path)
-            store = try SQLiteSyncStore.open(at: path)
+            store = try Self.open(path)
         }
     }
 }
 
 /// A transport that loses requests, loses responses and duplicates pushes, as the seed decides.
+///
+/// A device sends push batches two at a time, so the order of its requests is the scheduler's:
+/// each request's fate comes from the seed and the request itself (its first sequence number or
+/// cursor, and how many times it was sent before), never from the order requests were made.
 final class FaultyTransport: SyncTransport, Sendable {
     let server: ServerBox
     let token: String
-    private let random: Mutex<SeededGenerator>
+    private let seed: UInt64
+    private let sent: Mutex<[Int64: Int]>
     private let faults: Mutex<Bool>
 
     init(server: ServerBox, token: String, seed: UInt64) {
         self.server = server
         self.token = token
-        random = Mutex(SeededGenerator(seed: seed))
+        self.seed = seed
+        sent = Mutex([:])
         faults = Mutex(true)
     }
 
     func setFaults(_ on: Bool) { faults.withLock { $0 = on } }
 
-    private func roll() -> Double {
+    /// The dice for a request: `key` says which (a push's first sequence number, or a pull's cursor
+    /// made negative), and each sending of it rolls afresh.
+    private func roll(_ key: Int64) -> Double {
         guard faults.withLock({ $0 }) else { return 0.5 }  // no fault branch fires
-        return random.withLock { Double($0.next() % 10_000) / 10_000 }
+        let attempt = sent.withLock { sent in
+            sent[key, default: 0] += 1
+            return sent[key]!
+        }
+        var mix = SeededGenerator(seed: seed)
+        var keyed = SeededGenerator(seed: mix.next() ^ UInt64(bitPattern: key))
+        var dice = SeededGenerator(seed: keyed.next() ^ UInt64(attempt))
+        return Double(dice.next() % 10_000) / 10_000
     }
 
     private func session() async throws -> Session {
@@ -95,7 +118,7 @@ final class FaultyTransport: SyncTransport, Sendable {
     }
 
     func push(_ request: PushRequest) async throws -> PushResponse {
-        let dice = roll()
+        let dice = roll(request.mutations.first?.sequence ?? 0)
         if dice < 0.10 { throw URLError(.networkConnectionLost) }  // the request never arrives
         var response = try await server.store.push(request, from: try await session(), now: Date())
         if dice < 0.15 { response = try await server.store.push(request, from: try await session(), now: Date()) }  // duplicated
@@ -105,7 +128,7 @@ final class FaultyTransport: SyncTransport, Sendable {
 
     func pull(cursor: Int64, limit: Int) async throws -> PullResponse {
         var page = try await server.store.pull(after: cursor, limit: limit, for: try await session())
-        if roll() > 0.92 { throw URLError(.timedOut) }
+        if roll(-1 - cursor) > 0.92 { throw URLError(.timedOut) }
         if cursor % 2 == 0 {
             // Half the pages in columns, through the wire as the terminal client receives them.
             page = try JSONCoding.decode(PullResponse.self, from: JSONCoding.encode(page.inColumns()))
@@ -113,6 +136,10 @@ final class FaultyTransport: SyncTransport, Sendable {
         return page
     }
 }
+
+/// How many mutations a simulated device sends in one push: a few, so that a sync often has
+/// several batches, two in flight at once, for the faults to fall between.
+func pushBatch(_ seed: UInt64) -> Int { Int(seed % 5) + 1 }
 
 struct SimulatedDevice {
     let username: String
@@ -134,7 +161,7 @@ struct SimulatedDevice {
         transport.setFaults(false)
         let device = SimulatedDevice(
             username: username, replica: replica, transport: transport,
-            engine: SyncEngine(replica: replica, transport: transport, pullLimit: pullLimit))
+            engine: SyncEngine(replica: replica, transport: transport, pullLimit: pullLimit, pushBatch: pushBatch(faultSeed)))
         _ = try await device.engine.sync()
         return device
     }
@@ -193,7 +220,7 @@ struct Simulation {
             let transport = FaultyTransport(server: server, token: login.token, seed: seed &* 7 &+ UInt64(index))
             let device = SimulatedDevice(
                 username: username, replica: replica, transport: transport,
-                engine: SyncEngine(replica: replica, transport: transport, pullLimit: 40))
+                engine: SyncEngine(replica: replica, transport: transport, pullLimit: 40, pushBatch: pushBatch(seed &+ UInt64(index))))
             transport.setFaults(false)
             _ = try await device.engine.sync()
             transport.setFaults(true)

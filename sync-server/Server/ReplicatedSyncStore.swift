@@ -56,6 +56,7 @@ actor Materialisation {
     static func fresh(epoch: String, storedResults: Bool = true) throws -> SQLiteSyncStore {
         var store = try SQLiteSyncStore.inMemory()
         store.answersRetriesFromStoredResults = storedResults
+        store.turns = nil
         // Every process answers with the database's history id, not one of its own.
         try store.database.write { try $0.execute(sql: "UPDATE server_history SET epoch = ? WHERE id = 1", arguments: [epoch]) }
         return store
@@ -169,6 +170,8 @@ public final class ReplicatedSyncStore: SyncStore {
     let beforeCommit = Mutex<(@Sendable () async throws -> Void)?>(nil)
     /// The longest a request waits for PostgreSQL.
     let deadline: Duration
+    /// Orders one device's push batches that reach this process together.
+    let turns = PushTurns()
 
     /// What keeps several processes correct, each removable only by a test that shows the seeded
     /// simulation failing without it. A server always runs with `.all`.
@@ -451,8 +454,15 @@ public final class ReplicatedSyncStore: SyncStore {
         guard request.deviceId == session.deviceId else {
             throw LocalityError.forbidden("a device may push only its own mutations; this token belongs to another device")
         }
-        let result = try await perform(.push(request: request, session: session, now: now))
-        return try JSONCoding.decode(PushResponse.self, from: Array(result.utf8))
+        // A device's batches go into the log in order when two arrive together (see `PushTurns`).
+        guard let first = request.mutations.map(\.sequence).min() else {
+            return try JSONCoding.decode(PushResponse.self, from: Array(try await perform(.push(request: request, session: session, now: now)).utf8))
+        }
+        return try await turns.inTurn(device: session.deviceId, first: first) {} _: { _ in
+            let result = try await perform(.push(request: request, session: session, now: now))
+            let response = try JSONCoding.decode(PushResponse.self, from: Array(result.utf8))
+            return (response, response.lastAppliedSequence)
+        }
     }
 
     public func pull(after cursor: Int64, limit: Int, for session: Session) async throws -> PullResponse {

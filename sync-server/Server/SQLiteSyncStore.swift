@@ -25,6 +25,9 @@ public struct SQLiteSyncStore: SyncStore {
     /// A narrow scope's long pull reads its partitions of the feed (`FeedReader`). Only a test that
     /// compares the two ways of reading turns this off.
     var readsFeedPartitions = true
+    /// Orders each device's concurrent push batches (see `PushTurns`). A simulation sets a shorter
+    /// grace; a store materialised from the PostgreSQL log has none (the log's order is the order).
+    var turns: PushTurns? = PushTurns()
 
     public init(database: any DatabaseWriter) throws {
         self.database = database
@@ -246,9 +249,25 @@ public struct SQLiteSyncStore: SyncStore {
         // (one fsync) rather than one per mutation. A refused mutation rolls back its savepoint only.
         // Arguments are decoded before the write lock is taken, in parallel for a large batch: the
         // single writer spends its time applying, not parsing.
+        // A device's batches reach the writer in order; the next one is decoded while one is applied.
         let mutations = request.mutations.sorted(by: { $0.sequence < $1.sequence })
-        let commands = await Self.commands(for: mutations)
-        let counts = try await precount(commands)
+        guard let turns, let firstSequence = mutations.first?.sequence else {
+            let commands = await Self.commands(for: mutations)
+            return try await apply(mutations, commands, try await precount(commands), request: request, from: session, now: now).response
+        }
+        return try await turns.inTurn(device: session.deviceId, first: firstSequence) {
+            let commands = await Self.commands(for: mutations)
+            return (commands, try await precount(commands))
+        } _: { prepared in
+            try await apply(mutations, prepared.0, prepared.1, request: request, from: session, now: now)
+        }
+    }
+
+    /// Applies a batch in one transaction (its turn has come) and answers it, with the last sequence applied.
+    private func apply(
+        _ mutations: [Mutation], _ commands: [Result<any MutationCommand, LocalityError>], _ counts: VoteCounts,
+        request: PushRequest, from session: Session, now: Date
+    ) async throws -> (response: PushResponse, last: Int64) {
         let (results, last) = try await database.write { db in try counts.during {
             var results: [MutationResult] = []
             var latest: HLCTimestamp?
@@ -297,7 +316,7 @@ public struct SQLiteSyncStore: SyncStore {
             throw LocalityError(
                 .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
         }
-        return PushResponse(results: results, lastAppliedSequence: last, epoch: try await epoch())
+        return (PushResponse(results: results, lastAppliedSequence: last, epoch: try await epoch()), last)
     }
 
     /// Applies the device's next mutation and records its result (the caller has checked its sequence).

@@ -57,11 +57,17 @@ public struct SyncEngine: Sendable {
     public let replica: Replica
     public let transport: any SyncTransport
     public var pullLimit: Int
+    /// The most mutations one push request carries (the server takes up to `SyncProtocol.maxPushBatch`).
+    public var pushBatch: Int
 
-    public init(replica: Replica, transport: any SyncTransport, pullLimit: Int = SyncProtocol.defaultPullLimit) {
+    public init(
+        replica: Replica, transport: any SyncTransport, pullLimit: Int = SyncProtocol.defaultPullLimit,
+        pushBatch: Int = SyncProtocol.maxPushBatch
+    ) {
         self.replica = replica
         self.transport = transport
         self.pullLimit = pullLimit
+        self.pushBatch = max(1, min(pushBatch, SyncProtocol.maxPushBatch))
     }
 
     /// How stale "last synced" may grow while every sync finds nothing: an idle sync within this
@@ -110,103 +116,6 @@ public struct SyncEngine: Sendable {
         }
         if let caughtUp { try await replica.database.write { db in try Self.applyEmptyPage(caughtUp, db) } }
         return summary
-    }
-
-    /// Pushes what waits. When nothing did, returns where the pull starts, read in the same
-    /// transaction (a sync with nothing to do then reads the database once).
-    private func push(_ summary: inout SyncSummary) async throws -> PullStart? {
-        var recovered = false
-        var first = true
-        while true {
-            // Who this device is and what waits, in one read. (Read on this thread instead, it
-            // saves 80 µs of hops on one device and costs a fifth of the capacity of a thousand
-            // simulated devices sharing the cooperative threads: not done.)
-            let (deviceId, batch, start) = try await replica.database.read { [first] db in
-                let deviceId = try UUID.fetchOne(db.cachedStatement(sql: "SELECT device_id FROM replica WHERE id = 1"))
-                let batch = try OutboxEntry.fetchAll(
-                    db.cachedStatement(sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY sequence LIMIT ?"),
-                    arguments: [SyncProtocol.maxPushBatch]
-                ).map(\.mutation)
-                return (deviceId, batch, first && batch.isEmpty ? try PullStart.read(db) : nil)
-            }
-            first = false
-            guard let deviceId else {
-                throw LocalityError(.replicaState, "this home is not logged in to a server; run `locality login` first")
-            }
-            guard !batch.isEmpty else { return start }
-            let response: PushResponse
-            do {
-                response = try await transport.push(PushRequest(deviceId: deviceId, mutations: batch))
-            } catch let error as LocalityError where error.code == .sequenceGap {
-                // The server lost changes it had acknowledged from this device: a restore. Send back
-                // what this device kept; if it kept too little, say so plainly.
-                guard !recovered else {
-                    throw LocalityError(
-                        .sequenceGap,
-                        error.message + ". The server was restored from a backup older than what this device keeps "
-                            + "(acknowledged changes are kept \(try keepDays()) days): the changes in between are lost from the server")
-                }
-                recovered = true
-                summary.serverRestored = true
-                summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: nil, db) }
-                continue
-            }
-            if let epoch = response.epoch, !recovered {
-                let known = try await replica.database.read { db in
-                    try String.fetchOne(db, sql: "SELECT server_epoch FROM sync_state WHERE id = 1")
-                }
-                if let known, known != epoch {
-                    // Restored since the last sync, yet it took this batch: it holds everything before it. Send the rest again.
-                    recovered = true
-                    summary.serverRestored = true
-                    summary.resent += try await replica.database.write { db in try Self.adoptRestoredHistory(epoch: epoch, db) }
-                }
-            }
-            let now = replica.environment.now()
-            try await replica.database.write { db in
-                for result in response.results { try Self.record(result, now: now, db) }
-                // Once per batch: a change sent again to a restored server, which took what it had once refused.
-                try db.cachedStatement(
-                    sql: "DELETE FROM rejected_mutation WHERE sequence IN (SELECT sequence FROM outbox WHERE state = 'applied')"
-                ).execute()
-            }
-            summary.sent += batch.count
-            summary.accepted += response.results.filter { $0.outcome == .applied }.count
-            summary.rejected += try await replica.database.read { db in
-                try response.results.filter { $0.outcome == .rejected }.compactMap { try Self.rejected($0.sequence, db) }
-            }
-            // The server answers in order and stops at a gap; anything unanswered is sent again next time.
-            guard response.results.count == batch.count else { return nil }
-        }
-    }
-
-    private static func record(_ result: MutationResult, now: Date, _ db: Database) throws {
-        switch result.outcome {
-        case .applied:
-            try db.execute(
-                sql: "UPDATE outbox SET state = 'applied', change_sequence = ? WHERE sequence = ? AND state = 'pending'",
-                arguments: [result.changeSequence ?? 0, result.sequence])
-            // A resident's own ballot, now counted: note that (never its choices). Cached: this
-            // runs for every accepted mutation of a push.
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR IGNORE INTO vote_receipt (vote_id, cast_at)
-                    SELECT json_extract(arguments, '$.voteId'), created_at FROM outbox
-                    WHERE sequence = ? AND name = 'ballot.cast' AND json_extract(arguments, '$.paperSerial') IS NULL
-                    """
-            ).execute(arguments: [result.sequence])
-        case .rejected:
-            try db.execute(
-                sql: """
-                    INSERT OR IGNORE INTO rejected_mutation (sequence, id, name, arguments, created_at, code, message, rejected_at)
-                    SELECT sequence, id, name, arguments, created_at, ?, ?, ? FROM outbox WHERE sequence = ?
-                    """,
-                arguments: [
-                    result.error?.code.rawValue ?? "rejected", result.error?.message ?? "refused by the server",
-                    Timestamps.format(now), result.sequence,
-                ])
-            try db.execute(sql: "UPDATE outbox SET state = 'rejected' WHERE sequence = ?", arguments: [result.sequence])
-        }
     }
 
     /// Pulls until caught up. Returns true when it found the server restored (a new history, or
