@@ -2,17 +2,27 @@ import Foundation
 import LocalityCore
 
 extension SyncBench {
-    /// Sends the batches two at a time in order, as `SyncEngine` does: the time, each batch's time
+    /// The same batches as another device's (a store in process knows only its own devices).
+    static func batches(_ batches: [PushRequest], from device: UUID) -> [PushRequest] {
+        batches.map { batch in
+            PushRequest(deviceId: device, mutations: batch.mutations.map {
+                Mutation(id: $0.id, deviceId: device, sequence: $0.sequence, hlc: $0.hlc, name: $0.name, actorId: $0.actorId,
+                    createdAt: $0.createdAt, arguments: $0.arguments)
+            })
+        }
+    }
+
+    /// Sends the batches `window` at a time in order, as `SyncEngine` does: the time, each batch's time
     /// from sending to its answer, and how many mutations were applied.
     static func pipelined(
-        _ batches: [PushRequest], _ send: @escaping @Sendable (PushRequest) async throws -> PushResponse
+        _ batches: [PushRequest], window: Int = 2, _ send: @escaping @Sendable (PushRequest) async throws -> PushResponse
     ) async throws -> (Duration, [Duration], Int) {
         var times: [Duration] = []
         var applied = 0
         let total = try await ContinuousClock().measure {
             var inFlight: [Task<(Duration, Int), any Error>] = []
             for batch in batches {
-                if inFlight.count == 2 {
+                if inFlight.count == window {
                     let (time, count) = try await inFlight.removeFirst().value
                     times.append(time)
                     applied += count

@@ -206,15 +206,14 @@ struct SyncBench: AsyncParsableCommand {
         // The same batches straight into a store in this process: what the store costs without HTTP and JSON.
         let (inProcess, session) = try await Self.officerOnDemoStore(at: directory.appendingPathComponent("push-store.sqlite").path)
         let storeDevice = session.deviceId
-        let rewritten = batches.map { batch in
-            PushRequest(deviceId: storeDevice, mutations: batch.mutations.map {
-                Mutation(id: $0.id, deviceId: storeDevice, sequence: $0.sequence, hlc: $0.hlc, name: $0.name, actorId: $0.actorId,
-                    createdAt: $0.createdAt, arguments: $0.arguments)
-            })
-        }
+        let rewritten = Self.batches(batches, from: storeDevice)
         let (storeOnly, _, storeApplied) = try await Self.pipelined(rewritten) { try await inProcess.push($0, from: session, now: Date()) }
         guard storeApplied == outbox.count else { throw BenchFailure("push: the store applied \(storeApplied) of \(outbox.count) mutations") }
         print("  of which the store alone (in process, no HTTP or JSON, the same two in flight): \(Int(Double(outbox.count) / storeOnly.seconds)) mutations/s")
+        let (sequential, sequentialSession) = try await Self.officerOnDemoStore(at: directory.appendingPathComponent("push-store-2.sqlite").path)
+        let resent = Self.batches(batches, from: sequentialSession.deviceId)
+        let (oneAtATime, _, _) = try await Self.pipelined(resent, window: 1) { try await sequential.push($0, from: sequentialSession, now: Date()) }
+        print("  the store alone, one batch at a time: \(Int(Double(outbox.count) / oneAtATime.seconds)) mutations/s")
 
         try await councillorFirstSync(url: url, store: store)
         server.stop()

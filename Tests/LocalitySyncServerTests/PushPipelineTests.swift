@@ -96,7 +96,7 @@ struct PushPipelineTests {
     /// one batch at a time, and nothing is lost or applied twice.
     @Test func aGapForABatchSentBehindAnotherIsNotTakenForARestore() async throws {
         var store = try SQLiteSyncStore.inMemory()
-        store.turns = nil
+        store.turns = .unordered
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let calls = Calls()
         let device = try await SyncedDevice("cllr-north", store: store) { token in

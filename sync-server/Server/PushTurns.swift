@@ -25,13 +25,30 @@ final class PushTurns: Sendable {
     }
     private let state = Mutex(State())
 
-    init(grace: Duration = .milliseconds(250)) { self.grace = grace }
+    /// Whether batches are put in order at all: not in a store materialised from the PostgreSQL
+    /// log, whose order is the order.
+    private let orders: Bool
+
+    init(grace: Duration = .milliseconds(250)) {
+        self.grace = grace
+        orders = true
+    }
+
+    private init(orders: Bool) {
+        grace = .zero
+        self.orders = orders
+    }
+
+    /// Batches run as they come, in no order but their own.
+    static var unordered: PushTurns { PushTurns(orders: false) }
 
     /// Runs `body` when the batch starting at `first` may go to the writer; `prepare` runs at
-    /// once, overlapping an earlier batch's turn. `body` returns the last sequence applied.
+    /// once, overlapping an earlier batch's turn. `body` returns the last sequence applied. An
+    /// empty batch (`first` nil) has no turn to wait for.
     func inTurn<Prepared: Sendable, T>(
-        device: UUID, first: Int64, prepare: () async throws -> Prepared, _ body: (Prepared) async throws -> (T, last: Int64)
+        device: UUID, first: Int64?, prepare: () async throws -> Prepared, _ body: (Prepared) async throws -> (T, last: Int64)
     ) async throws -> T {
+        guard orders, let first else { return try await body(try await prepare()).0 }
         state.withLock { $0.devices[device, default: Device()].inFlight[first, default: 0] += 1 }
         var last: Int64?
         defer { finish(device: device, first: first, last: last) }

@@ -56,7 +56,7 @@ actor Materialisation {
     static func fresh(epoch: String, storedResults: Bool = true) throws -> SQLiteSyncStore {
         var store = try SQLiteSyncStore.inMemory()
         store.answersRetriesFromStoredResults = storedResults
-        store.turns = nil
+        store.turns = .unordered
         // Every process answers with the database's history id, not one of its own.
         try store.database.write { try $0.execute(sql: "UPDATE server_history SET epoch = ? WHERE id = 1", arguments: [epoch]) }
         return store
@@ -455,10 +455,7 @@ public final class ReplicatedSyncStore: SyncStore {
             throw LocalityError.forbidden("a device may push only its own mutations; this token belongs to another device")
         }
         // A device's batches go into the log in order when two arrive together (see `PushTurns`).
-        guard let first = request.mutations.map(\.sequence).min() else {
-            return try JSONCoding.decode(PushResponse.self, from: Array(try await perform(.push(request: request, session: session, now: now)).utf8))
-        }
-        return try await turns.inTurn(device: session.deviceId, first: first) {} _: { _ in
+        return try await turns.inTurn(device: session.deviceId, first: request.mutations.map(\.sequence).min()) {} _: { _ in
             let result = try await perform(.push(request: request, session: session, now: now))
             let response = try JSONCoding.decode(PushResponse.self, from: Array(result.utf8))
             return (response, response.lastAppliedSequence)

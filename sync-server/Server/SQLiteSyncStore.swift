@@ -27,7 +27,7 @@ public struct SQLiteSyncStore: SyncStore {
     var readsFeedPartitions = true
     /// Orders each device's concurrent push batches (see `PushTurns`). A simulation sets a shorter
     /// grace; a store materialised from the PostgreSQL log has none (the log's order is the order).
-    var turns: PushTurns? = PushTurns()
+    var turns = PushTurns()
 
     public init(database: any DatabaseWriter) throws {
         self.database = database
@@ -251,11 +251,7 @@ public struct SQLiteSyncStore: SyncStore {
         // single writer spends its time applying, not parsing.
         // A device's batches reach the writer in order; the next one is decoded while one is applied.
         let mutations = request.mutations.sorted(by: { $0.sequence < $1.sequence })
-        guard let turns, let firstSequence = mutations.first?.sequence else {
-            let commands = await Self.commands(for: mutations)
-            return try await apply(mutations, commands, try await precount(commands), request: request, from: session, now: now).response
-        }
-        return try await turns.inTurn(device: session.deviceId, first: firstSequence) {
+        return try await turns.inTurn(device: session.deviceId, first: mutations.first?.sequence) {
             let commands = await Self.commands(for: mutations)
             return (commands, try await precount(commands))
         } _: { prepared in

@@ -117,7 +117,7 @@ extension Materialisation {
             try source.close()
             var restored = try SQLiteSyncStore(database: memory)
             restored.answersRetriesFromStoredResults = storedResults
-            restored.turns = nil
+            restored.turns = .unordered
             try await restored.database.write { try $0.execute(sql: "UPDATE server_history SET epoch = ? WHERE id = 1", arguments: [epoch]) }
             replace(with: restored, applied: info.sequence, hash: info.hash)
             restoredFrom = info.sequence
