@@ -70,6 +70,40 @@ struct PushPipelineTests {
         #expect(repeated.results.map(\.changeSequence) == again.results.suffix(5).map(\.changeSequence))
     }
 
+    /// The server applies a batch without a savepoint per mutation, and goes over it again with
+    /// them only when a mutation is refused. This refusal comes after the mutation has written its
+    /// need (its evidence is refused), so a batch that kept any of that attempt would show it.
+    @Test(arguments: TestStores.kinds) func aMutationRefusedHalfWrittenInABatchLeavesNoTrace(on kind: String) async throws {
+        let store = try await TestStores.demo(kind)
+        let (_, session, outbox) = try await councillor(on: store, needs: 5)
+        var mutations = outbox
+        guard case .object(var arguments) = mutations[2].arguments else { Issue.record("need.record's arguments"); return }
+        arguments["evidence"] = .array([
+            .object(["id": .string(UUID().key), "kind": .string("survey"), "note": .string(""), "observedOn": .string("2026-01-05")])
+        ])
+        mutations[2].arguments = .object(arguments)
+        let refusedNeed = try #require(arguments["needId"].flatMap { if case .string(let id) = $0 { UUID(key: id) } else { nil } })
+
+        let answer = try await store.push(batch(mutations[...], session), from: session, now: Date())
+        #expect(answer.results.map(\.outcome) == [.applied, .applied, .rejected, .applied, .applied])
+        #expect(answer.results[2].error?.message.contains("evidence note") == true)
+        // The applied changes are numbered one after another: the refused one took no number.
+        let numbers = answer.results.compactMap(\.changeSequence)
+        #expect(numbers == Array(numbers[0]..<(numbers[0] + 4)))
+        // Sent again, the batch gets the same answers from what the server stored.
+        let again = try await store.push(batch(mutations[...], session), from: session, now: Date())
+        #expect(again.results == answer.results)
+        // An officer's new device sees the four needs and not the refused one.
+        let officer = try await SyncedDevice("officer", store: store)
+        try await officer.sync()
+        let ids = Set(try officer.replica.needs().map(\.need.id))
+        #expect(!ids.contains(refusedNeed))
+        #expect(ids.isSuperset(of: [0, 1, 3, 4].compactMap { index -> UUID? in
+            guard case .object(let arguments) = mutations[index].arguments, case .string(let id) = arguments["needId"] else { return nil }
+            return UUID(key: id)
+        }))
+    }
+
     @Test(arguments: TestStores.kinds) func aDeviceWithManyBatchesPushesThemAllInOrder(on kind: String) async throws {
         let store = try await TestStores.demo(kind)
         let (device, _, _) = try await councillor(on: store, needs: 100)

@@ -264,7 +264,34 @@ public struct SQLiteSyncStore: SyncStore {
         _ mutations: [Mutation], _ commands: [Result<any MutationCommand, LocalityError>], _ counts: VoteCounts,
         request: PushRequest, from session: Session, now: Date
     ) async throws -> (response: PushResponse, last: Int64) {
-        let (results, last) = try await database.write { db in try counts.during {
+        // Savepoints cost a copy of every page a mutation touches. Most batches have no refusal,
+        // so a batch is first applied without them; if one is refused, the batch's transaction is
+        // rolled back whole (the refusal may have left part of that mutation written) and the
+        // batch applied again, each mutation in its own savepoint.
+        let (results, last): ([MutationResult], Int64)
+        do {
+            (results, last) = try await applyInTransaction(
+                mutations, commands, counts, guarded: false, request: request, from: session, now: now)
+        } catch is RefusedUnguarded {
+            (results, last) = try await applyInTransaction(
+                mutations, commands, counts, guarded: true, request: request, from: session, now: now)
+        }
+        if results.count < request.mutations.count, results.isEmpty {
+            throw LocalityError(
+                .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
+        }
+        return (PushResponse(results: results, lastAppliedSequence: last, epoch: try await epoch()), last)
+    }
+
+    /// A mutation was refused in a batch applied without savepoints: the batch goes again with them.
+    private struct RefusedUnguarded: Error {}
+
+    /// The batch's one transaction: each mutation applied (in its own savepoint if `guarded`) and its result recorded.
+    private func applyInTransaction(
+        _ mutations: [Mutation], _ commands: [Result<any MutationCommand, LocalityError>], _ counts: VoteCounts,
+        guarded: Bool, request: PushRequest, from session: Session, now: Date
+    ) async throws -> ([MutationResult], Int64) {
+        try await database.write { db in try counts.during {
             var results: [MutationResult] = []
             var latest: HLCTimestamp?
             // Loaded once: no mutation changes who its sender is. (If it cannot be, each mutation says why.)
@@ -284,7 +311,8 @@ public struct SQLiteSyncStore: SyncStore {
                         continue
                     }
                     guard mutation.sequence == last + 1 || (mutation.sequence <= last && !answersRetriesFromStoredResults) else { break }  // a gap
-                    let result = try Self.apply(mutation, command, from: session, as: actor, now: now, registered: registered, db)
+                    let result = try Self.apply(
+                        mutation, command, from: session, as: actor, now: now, registered: registered, guarded: guarded, db)
                     results.append(result)
                     last = max(last, mutation.sequence)
                     if result.outcome == .applied { latest = max(latest ?? mutation.hlc, mutation.hlc) }
@@ -308,17 +336,12 @@ public struct SQLiteSyncStore: SyncStore {
             }
             return (results, last)
         } }
-        if results.count < request.mutations.count, results.isEmpty {
-            throw LocalityError(
-                .sequenceGap, "the server has applied this device's mutations up to \(last); send from \(last + 1)")
-        }
-        return (PushResponse(results: results, lastAppliedSequence: last, epoch: try await epoch()), last)
     }
 
     /// Applies the device's next mutation and records its result (the caller has checked its sequence).
     static func apply(
         _ mutation: Mutation, _ command: Result<any MutationCommand, LocalityError>, from session: Session,
-        as actor: Result<Actor, any Error>, now: Date, registered: Date?, _ db: Database
+        as actor: Result<Actor, any Error>, now: Date, registered: Date?, guarded: Bool, _ db: Database
     ) throws -> MutationResult {
         let device = session.deviceId.key
         var outcome = MutationResult.Outcome.applied
@@ -334,7 +357,16 @@ public struct SQLiteSyncStore: SyncStore {
         } else {
             do {
                 // As the authenticated person, never as whoever the mutation claims.
-                try mutation.apply(command.get(), as: actor.get(), db)
+                let (command, actor) = (try command.get(), try actor.get())
+                if guarded {
+                    try mutation.apply(command, as: actor, db)
+                } else {
+                    do {
+                        try mutation.applyUnguarded(command, as: actor, db)
+                    } catch is LocalityError {
+                        throw RefusedUnguarded()  // nothing of this transaction stays: the batch goes again, guarded
+                    }
+                }
             } catch let rejection as LocalityError {
                 outcome = .rejected
                 error = rejection

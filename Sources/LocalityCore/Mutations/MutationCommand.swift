@@ -165,9 +165,15 @@ extension Mutation {
 
     /// As `apply(as:)`, with the arguments already decoded (see `MutationName.command(arguments:)`).
     public func apply(_ command: any MutationCommand, as actor: Actor, _ db: Database) throws {
-        try db.inMutationSavepoint {
-            try command.apply(MutationContext(actor: actor, at: createdAt, hlc: hlc), db)
-        }
+        try db.inMutationSavepoint { try applyUnguarded(command, as: actor, db) }
+    }
+
+    /// As `apply(_:as:_:)` without the savepoint: a refusal may leave part of the mutation
+    /// written, so the caller must then roll back the whole transaction. The server's push takes
+    /// this path first, a batch at a time, and goes back over the batch with savepoints only if a
+    /// mutation in it is refused.
+    public func applyUnguarded(_ command: any MutationCommand, as actor: Actor, _ db: Database) throws {
+        try command.apply(MutationContext(actor: actor, at: createdAt, hlc: hlc), db)
     }
 }
 
