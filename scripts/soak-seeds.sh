@@ -6,6 +6,8 @@
 #
 #   scripts/soak-seeds.sh [SEEDS] [FIRST] [CHUNK]     # default: 10000 seeds from 1, 250 a run
 #   SOAK_RELEASE=1 scripts/soak-seeds.sh …            # the tests built optimised, about twice as fast
+#   SOAK_ONLY=sync,ballots scripts/soak-seeds.sh …     # only these (sync, decisions, ballots, partitions),
+#                                                      # e.g. to run two shells side by side on two cores
 #
 # Build the tests first: `swift build --build-tests`, or for SOAK_RELEASE=1
 # `swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-soak`.
@@ -32,10 +34,15 @@ simulations=(
     "ballots|exactlyOneBallotPerVoterIsCountedAndEveryDuplicateIsShownToItsCapturer|LOCALITY_BALLOT_SIM_SEEDS"
     "partitions|everyAccountReceivesExactlyWhatTheWholeFeedWouldGiveIt|LOCALITY_FEED_SEEDS"
 )
+only="${SOAK_ONLY:-sync,decisions,ballots,partitions}"
+for name in ${only//,/ }; do
+    [[ "$name" =~ ^(sync|decisions|ballots|partitions)$ ]] || { echo "SOAK_ONLY: no simulation '$name' (sync, decisions, ballots, partitions)" >&2; exit 2; }
+done
 failed=0
 started=$(date +%s)
 for entry in "${simulations[@]}"; do
     IFS='|' read -r name filter variable <<<"$entry"
+    [[ ",$only," == *",$name,"* ]] || continue
     ran=0
     for ((start = first; start < first + seeds; start += chunk)); do
         count=$(( first + seeds - start < chunk ? first + seeds - start : chunk ))
@@ -60,5 +67,5 @@ for entry in "${simulations[@]}"; do
     echo "[$name] $ran seeds run"
 done
 
-echo "all simulations: $seeds seeds each from $first in $(( $(date +%s) - started )) s; $([[ $failed == 0 ]] && echo "no failures" || echo "FAILURES above")"
+echo "simulations $only: $seeds seeds each from $first in $(( $(date +%s) - started )) s; $([[ $failed == 0 ]] && echo "no failures" || echo "FAILURES above")"
 exit $failed

@@ -43,7 +43,7 @@ struct SimulatedDevice {
     static func connect(
         _ username: String, to server: ServerBox, clockSeed: UInt64, faultSeed: UInt64, token: String, pullLimit: Int = 30
     ) async throws -> SimulatedDevice {
-        let replica = try Replica.inMemory(environment: Simulation.deterministicEnvironment(seed: clockSeed))
+        let replica = try SimulationTemplates.replica(environment: Simulation.deterministicEnvironment(seed: clockSeed))
         guard case .success(let login) = try await server.store.login(
             LoginRequest(username: username, password: DemoCouncil.password, deviceId: replica.newID()), token: token, now: Date())
         else { throw SimulationFailure(description: "login failed for \(username)") }
@@ -101,7 +101,7 @@ struct Simulation {
 
         var devices: [SimulatedDevice] = []
         for (index, username) in ["cllr-north", "cllr-north", "cllr-south", "officer", "clerk-north", "clerk-north"].enumerated() {
-            let replica = try Replica.inMemory(environment: Self.deterministicEnvironment(seed: seed &* 31 &+ UInt64(index)))
+            let replica = try SimulationTemplates.replica(environment: Self.deterministicEnvironment(seed: seed &* 31 &+ UInt64(index)))
             let deviceId = replica.newID()
             guard case .success(let login) = try await server.store.login(
                 LoginRequest(username: username, password: DemoCouncil.password, deviceId: deviceId),
