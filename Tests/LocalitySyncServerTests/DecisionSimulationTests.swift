@@ -148,10 +148,7 @@ struct DecisionSimulation {
             switch random.next() % 100 {
             case 0..<55:
                 // Decide on something this device believes awaits a decision.
-                // The records alone, in the order the device lists them (their views cost lookups not read here).
-                let waiting = try decider.replica.read { db in
-                    try Proposal.fetchAll(db, sql: "SELECT * FROM proposal ORDER BY created_at DESC, id DESC")
-                }.filter { $0.status.awaitsDecision }
+                let waiting = try decider.replica.proposalRecords().filter { $0.status.awaitsDecision }
                 guard !waiting.isEmpty else { continue }
                 let proposal = waiting[Int(random.next() % UInt64(waiting.count))]
                 let roll = random.next() % 10

@@ -82,7 +82,7 @@ struct PushPipelineTests {
             .object(["id": .string(UUID().key), "kind": .string("survey"), "note": .string(""), "observedOn": .string("2026-01-05")])
         ])
         mutations[2].arguments = .object(arguments)
-        let refusedNeed = try #require(arguments["needId"].flatMap { if case .string(let id) = $0 { UUID(key: id) } else { nil } })
+        let refusedNeed = try #require(needId(of: mutations[2]))
 
         let answer = try await store.push(batch(mutations[...], session), from: session, now: Date())
         #expect(answer.results.map(\.outcome) == [.applied, .applied, .rejected, .applied, .applied])
@@ -98,10 +98,13 @@ struct PushPipelineTests {
         try await officer.sync()
         let ids = Set(try officer.replica.needs().map(\.need.id))
         #expect(!ids.contains(refusedNeed))
-        #expect(ids.isSuperset(of: [0, 1, 3, 4].compactMap { index -> UUID? in
-            guard case .object(let arguments) = mutations[index].arguments, case .string(let id) = arguments["needId"] else { return nil }
-            return UUID(key: id)
-        }))
+        #expect(ids.isSuperset(of: [0, 1, 3, 4].compactMap { needId(of: mutations[$0]) }))
+    }
+
+    /// The need a `need.record` mutation records.
+    private func needId(of mutation: Mutation) -> UUID? {
+        guard case .object(let arguments) = mutation.arguments, case .string(let id) = arguments["needId"] else { return nil }
+        return UUID(key: id)
     }
 
     @Test(arguments: TestStores.kinds) func aDeviceWithManyBatchesPushesThemAllInOrder(on kind: String) async throws {

@@ -11,12 +11,10 @@ import Synchronization
 /// backup) of one made once per test process — migrated, and for the server with the demo council
 /// loaded — instead of running every migration again: a fifth of a seed's time went on those.
 enum SimulationTemplates {
-    static let server = Result { () throws -> DatabaseQueue in
+    static let server = Result { () throws -> any DatabaseWriter in
         let store = try SQLiteSyncStore.inMemory()
         _ = try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let template = try DatabaseQueue()
-        try store.database.backup(to: template)
-        return template
+        return store.database
     }
     private static let replica = Result { () throws -> DatabaseQueue in
         let template = try DatabaseQueue()
@@ -29,6 +27,18 @@ enum SimulationTemplates {
         let queue = try DatabaseQueue()
         try replica.get().backup(to: queue)
         return try Replica(database: queue, environment: environment)
+    }
+}
+
+extension Replica {
+    /// The device's needs and proposals as records, in the order its lists show them: the
+    /// simulations pick from these, and never read what a view adds (each view costs lookups).
+    func needRecords() throws -> [Need] {
+        try read { db in try Need.fetchAll(db, sql: "SELECT * FROM need ORDER BY recorded_at DESC, id DESC") }
+    }
+
+    func proposalRecords() throws -> [Proposal] {
+        try read { db in try Proposal.fetchAll(db, sql: "SELECT * FROM proposal ORDER BY created_at DESC, id DESC") }
     }
 }
 

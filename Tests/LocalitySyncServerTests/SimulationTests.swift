@@ -206,11 +206,8 @@ struct Simulation {
     ) throws {
         let replica = device.replica
         let places = ["brockton", "brockton-heath", "whitmere-town", "ashby-parva", "clunbury", "hopton-cross", "ledwyche-east"]
-        // The records alone, in the order the device's lists show them (their views cost lookups the simulation never reads).
-        let (needs, proposals) = try replica.read { db in
-            (try Need.fetchAll(db, sql: "SELECT * FROM need ORDER BY recorded_at DESC, id DESC"),
-             try Proposal.fetchAll(db, sql: "SELECT * FROM proposal ORDER BY created_at DESC, id DESC"))
-        }
+        let needs = try replica.needRecords()
+        let proposals = try replica.proposalRecords()
         func pick<T>(_ items: [T]) -> T? { items.isEmpty ? nil : items[Int(random.next() % UInt64(items.count))] }
         do {
             switch (device.username, random.next() % 4) {
