@@ -8,15 +8,18 @@
 #   SOAK_RELEASE=1 scripts/soak-seeds.sh …            # the tests built optimised, about twice as fast
 #   SOAK_ONLY=sync,ballots scripts/soak-seeds.sh …     # only these (sync, decisions, ballots, partitions),
 #                                                      # e.g. to run two shells side by side on two cores
+#                                                      # (each runs the built test binary itself, so the
+#                                                      # two do not wait on SwiftPM's build-folder lock)
 #
 # Build the tests first: `swift build --build-tests`, or for SOAK_RELEASE=1
 # `swift build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-soak`.
 # Exits 1 if any seed failed.
 set -u
-build=(--skip-build)
+configuration=()
 if [[ "${SOAK_RELEASE:-}" == 1 ]]; then
-    build=(-c release --skip-build --scratch-path "${SOAK_SCRATCH:-.build-soak}")
+    configuration=(-c release --scratch-path "${SOAK_SCRATCH:-.build-soak}")
 fi
+build=("${configuration[@]}" --skip-build)
 seeds="${1:-10000}"
 first="${2:-1}"
 chunk="${3:-250}"
@@ -38,6 +41,16 @@ only="${SOAK_ONLY:-sync,decisions,ballots,partitions}"
 for name in ${only//,/ }; do
     [[ "$name" =~ ^(sync|decisions|ballots|partitions)$ ]] || { echo "SOAK_ONLY: no simulation '$name' (sync, decisions, ballots, partitions)" >&2; exit 2; }
 done
+# The test binary is run directly, as `swift test` runs it: SwiftPM locks the build folder for
+# as long as a test run lasts, so two shells of `swift test` would take turns, not run together.
+binary="$(swift build "${configuration[@]}" --show-bin-path 2>/dev/null)/LocalityPackageTests.xctest"
+run_tests() {
+    if [[ -x "$binary" ]]; then
+        "$binary" --testing-library swift-testing --filter "$1"
+    else
+        swift test "${build[@]}" --filter "$1"
+    fi
+}
 failed=0
 started=$(date +%s)
 for entry in "${simulations[@]}"; do
@@ -46,8 +59,9 @@ for entry in "${simulations[@]}"; do
     ran=0
     for ((start = first; start < first + seeds; start += chunk)); do
         count=$(( first + seeds - start < chunk ? first + seeds - start : chunk ))
-        out="$(env LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count" swift test "${build[@]}" --filter "$filter" 2>&1)"
+        out="$(export LOCALITY_SIM_SEED="$start" LOCALITY_SEED="$start" "$variable=$count"; run_tests "$filter" 2>&1)"
         status=$?
+        out="$(sed $'s/\x1b\\[[0-9;]*m//g' <<<"$out")"  # without the colours a terminal would show
         ran=$((ran + count))
         # The simulation's own totals if it printed them, else the test run's line.
         summary="$(grep -E "simulation: [0-9]+ seeds from" <<<"$out" | head -1)"
