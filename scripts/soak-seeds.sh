@@ -76,6 +76,12 @@ for entry in "${simulations[@]}"; do
                 echo "  rerun: LOCALITY_SIM_SEED=$seed LOCALITY_SEED=$seed $variable=1 swift test ${build[*]} --filter $filter"
             done
             grep -qE "seed [0-9]+ failed|seed → [0-9]+" <<<"$out" || { echo "  FAILED without a seed line; output follows"; tail -40 <<<"$out"; }
+            # A simulation stops at its first failing seed: the rest of the chunk did not run.
+            stopped="$(grep -oE "seed [0-9]+ failed" <<<"$out" | grep -oE "[0-9]+" | sort -n | head -1)"
+            if [[ -n "$stopped" ]] && (( stopped < start + count - 1 )); then
+                echo "  seeds $((stopped + 1))–$((start + count - 1)) did not run (the simulation stops at its first failure)"
+                ran=$((ran - (start + count - 1 - stopped)))
+            fi
         fi
     done
     echo "[$name] $ran seeds run"
