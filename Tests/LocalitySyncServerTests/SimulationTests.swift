@@ -316,6 +316,18 @@ struct Simulation {
                     let missing = Set(remote.keys).subtracting(local.keys).count
                     let extra = Set(local.keys).subtracting(remote.keys).count
                     let differing = Set(local.keys).intersection(remote.keys).filter { local[$0] != remote[$0] }
+                    if ProcessInfo.processInfo.environment["LOCALITY_SIM_DEBUG"] != nil {
+                        for key in Set(remote.keys).subtracting(local.keys) {
+                            print("missing \(key): \(remote[key]!)")
+                            try await store.database.read { db in
+                                print("row_version", try Row.fetchAll(db, sql: "SELECT * FROM row_version WHERE row_key = ?", arguments: [key]))
+                                print("head", try Int64.fetchOne(db, sql: "SELECT value FROM change_counter") ?? -1)
+                            }
+                        }
+                        try device.replica.read { db in
+                            print("device sync_state", try Row.fetchOne(db, sql: "SELECT * FROM sync_state") ?? "-")
+                        }
+                    }
                     throw SimulationFailure(
                         description: "\(device.username) \(table): \(missing) missing, \(extra) outside its scope or unknown to the server, \(differing.count) differ (\(differing.first.map { "\($0): \(local[$0]!) vs \(remote[$0]!)" } ?? ""))")
                 }

@@ -178,8 +178,21 @@ public struct SyncEngine: Sendable {
                     cursor = 0
                     summary.scopeChanged = true
                     continue
+                } else if target != nil || scope != Self.mixedScope {
+                    // Otherwise wait: changes made here must be pushed and answered before records can
+                    // leave. This page and the rest are for the new scope, though, and what they skip
+                    // (records the new scope cannot see) the cursor passes: the device's records are
+                    // no longer any one scope's, and a rescope under way can no longer finish. Say so,
+                    // so that the next sync with nothing waiting pulls the whole scope afresh — even
+                    // if the scope has changed back by then.
+                    try await replica.database.write { db in
+                        try db.execute(
+                            sql: "UPDATE sync_state SET scope = ?, rescope_target = NULL WHERE id = 1", arguments: [Self.mixedScope])
+                        try db.execute(sql: "DELETE FROM rescope_seen")
+                    }
+                    scope = Self.mixedScope
+                    target = nil
                 }
-                // Otherwise wait: changes made here must be pushed and answered before records can leave.
             }
             if page.more {
                 let (transport, next) = (self.transport, page.cursor)
@@ -219,6 +232,11 @@ public struct SyncEngine: Sendable {
         }
         return false
     }
+
+    /// The scope recorded for a device whose records were pulled under more than one scope (a
+    /// scope change met while changes made here still waited): no server's fingerprint, so the
+    /// next sync that may rescope does.
+    static let mixedScope = "mixed"
 
     /// The page size to ask for after `page`: the engine's own, or, far behind a server that
     /// takes larger pages, as large as it takes (up to `SyncProtocol.maxPullLimit`): a first sync
