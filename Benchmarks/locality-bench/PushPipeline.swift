@@ -13,31 +13,44 @@ extension SyncBench {
     }
 
     /// Sends the batches `window` at a time in order, as `SyncEngine` does: the time, each batch's time
-    /// from sending to its answer, and how many mutations were applied.
+    /// from sending to its answer, and how many mutations were applied. A batch that reached the
+    /// server ahead of the one before it and waited for it in vain is answered with the gap; as the
+    /// device's sync does, it is sent again once the one before it is answered (counted in the
+    /// time, and said on standard error).
     static func pipelined(
         _ batches: [PushRequest], window: Int = 2, _ send: @escaping @Sendable (PushRequest) async throws -> PushResponse
     ) async throws -> (Duration, [Duration], Int) {
         var times: [Duration] = []
         var applied = 0
+        var resent = 0
         let total = try await ContinuousClock().measure {
-            var inFlight: [Task<(Duration, Int), any Error>] = []
-            for batch in batches {
-                if inFlight.count == window {
-                    let (time, count) = try await inFlight.removeFirst().value
-                    times.append(time)
-                    applied += count
-                }
-                inFlight.append(Task {
+            var inFlight: [(batch: PushRequest, behind: Bool, task: Task<(Duration, Int), any Error>)] = []
+            func answer(_ sent: (batch: PushRequest, behind: Bool, task: Task<(Duration, Int), any Error>)) async throws {
+                let (time, count): (Duration, Int)
+                do {
+                    (time, count) = try await sent.task.value
+                } catch let error as LocalityError where error.code == .sequenceGap && sent.behind {
+                    resent += 1
                     let started = ContinuousClock.now
-                    let response = try await send(batch)
-                    return (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
-                })
-            }
-            for task in inFlight {
-                let (time, count) = try await task.value
+                    let response = try await send(sent.batch)
+                    (time, count) = (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
+                }
                 times.append(time)
                 applied += count
             }
+            for batch in batches {
+                if inFlight.count == window { try await answer(inFlight.removeFirst()) }
+                let task = Task {
+                    let started = ContinuousClock.now
+                    let response = try await send(batch)
+                    return (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
+                }
+                inFlight.append((batch, !inFlight.isEmpty, task))
+            }
+            for sent in inFlight { try await answer(sent) }
+        }
+        if resent > 0 {
+            FileHandle.standardError.write(Data("  \(resent) of \(batches.count) batches reached the server ahead of the one before them and were sent again\n".utf8))
         }
         return (total, times, applied)
     }
