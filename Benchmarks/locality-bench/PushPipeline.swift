@@ -23,29 +23,28 @@ extension SyncBench {
         var times: [Duration] = []
         var applied = 0
         var resent = 0
+        // One batch sent: the time from sending to its answer, and how many it applied.
+        @Sendable func timed(_ batch: PushRequest) async throws -> (Duration, Int) {
+            let started = ContinuousClock.now
+            let response = try await send(batch)
+            return (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
+        }
         let total = try await ContinuousClock().measure {
-            var inFlight: [(batch: PushRequest, behind: Bool, task: Task<(Duration, Int), any Error>)] = []
-            func answer(_ sent: (batch: PushRequest, behind: Bool, task: Task<(Duration, Int), any Error>)) async throws {
+            var inFlight: [SentBatch] = []
+            func answer(_ sent: SentBatch) async throws {
                 let (time, count): (Duration, Int)
                 do {
                     (time, count) = try await sent.task.value
                 } catch let error as LocalityError where error.code == .sequenceGap && sent.behind {
                     resent += 1
-                    let started = ContinuousClock.now
-                    let response = try await send(sent.batch)
-                    (time, count) = (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
+                    (time, count) = try await timed(sent.batch)
                 }
                 times.append(time)
                 applied += count
             }
             for batch in batches {
                 if inFlight.count == window { try await answer(inFlight.removeFirst()) }
-                let task = Task {
-                    let started = ContinuousClock.now
-                    let response = try await send(batch)
-                    return (ContinuousClock.now - started, response.results.filter { $0.outcome == .applied }.count)
-                }
-                inFlight.append((batch, !inFlight.isEmpty, task))
+                inFlight.append(SentBatch(batch: batch, behind: !inFlight.isEmpty, task: Task { try await timed(batch) }))
             }
             for sent in inFlight { try await answer(sent) }
         }
@@ -54,6 +53,14 @@ extension SyncBench {
         }
         return (total, times, applied)
     }
+}
+
+/// A batch on its way: whether it was sent behind another (a gap in its answer is then the two
+/// arriving out of order, not a restore), and its send.
+private struct SentBatch {
+    let batch: PushRequest
+    let behind: Bool
+    let task: Task<(Duration, Int), any Error>
 }
 
 /// A benchmark whose work went wrong: its figures would mean nothing.
