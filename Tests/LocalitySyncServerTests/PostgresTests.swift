@@ -466,6 +466,25 @@ struct PostgresTests {
             if needs != recorded || duplicates != 0 { run.violations.append("\(needs) of \(recorded) needs, \(duplicates) doubled") }
             if position.committed > position.allocated || position.committed.pence > 6_000_000 { run.violations.append("the fund is over-committed: \(position.committed.pence)p") }
             digests.insert("\(needs) \(position.committed.pence) \(position.available.pence) \(voters.count)")
+            // Every mutation answered once, as its device took the answer: a retry answered anew
+            // (a need it had applied, now refused as already recorded) tells its user a falsehood.
+            for device in everyone {
+                let me = try device.replica.whoami()
+                let deviceRejected = try device.replica.rejectedMutations().count
+                let (answers, sequences, rejected) = try await process.current().database.read { db in
+                    let row = try Row.fetchOne(
+                        db,
+                        sql: """
+                            SELECT COUNT(*) AS answers, COUNT(DISTINCT sequence) AS sequences, SUM(outcome = 'rejected') AS rejected
+                            FROM mutation_result WHERE device_id = ?
+                            """, arguments: [me.deviceId.key])!
+                    return (row["answers"] as Int, row["sequences"] as Int, (row["rejected"] as Int?) ?? 0)
+                }
+                if answers != sequences || sequences != Int(me.lastSequence) {
+                    run.violations.append("\(me.username): \(answers) answers for \(sequences) of \(me.lastSequence) mutations")
+                }
+                if rejected != deviceRejected { run.violations.append("\(me.username): \(rejected) refused on the server, \(deviceRejected) on the device") }
+            }
         }
         if digests.count != 1 { run.violations.append("the processes disagree: \(digests.sorted())") }
         let refused = try deciders.map { try $0.replica.rejectedMutations().filter { $0.code == LocalityError.Code.insufficientFunds.rawValue }.count }.reduce(0, +)

@@ -293,6 +293,7 @@ public struct SQLiteSyncStore: SyncStore {
     ) async throws -> ([MutationResult], Int64) {
         try await database.write { db in try counts.during {
             var results: [MutationResult] = []
+            var fresh: [(result: MutationResult, name: String)] = []  // applied by this batch, to be stored
             var latest: HLCTimestamp?
             // Loaded once: no mutation changes who its sender is. (If it cannot be, each mutation says why.)
             let actor = Result { try Actor.load(db, personId: session.personId) }
@@ -301,12 +302,13 @@ public struct SQLiteSyncStore: SyncStore {
             let first: Int64 = deviceRow?["last_sequence"] ?? 0
             let registered = (deviceRow?["created_at"] as String?).flatMap(Timestamps.parse)
             var last = first
+            var stored = StoredResults.Reader(device: device)
             try Audit.setActor(session.personId, db)
             try AncestryCache.during {  // no mutation changes localities
                 for (mutation, command) in zip(mutations, commands) {
                     if mutation.sequence <= last, answersRetriesFromStoredResults {
                         // Already applied (a retry after a lost response): its result as it was.
-                        guard let earlier = try Self.storedResult(device: device, sequence: mutation.sequence, db) else { break }
+                        guard let earlier = try stored.result(for: mutation.sequence, db) else { break }
                         results.append(earlier)
                         continue
                     }
@@ -314,15 +316,18 @@ public struct SQLiteSyncStore: SyncStore {
                     let result = try Self.apply(
                         mutation, command, from: session, as: actor, now: now, registered: registered, guarded: guarded, db)
                     results.append(result)
+                    fresh.append((result, mutation.name.rawValue))
                     last = max(last, mutation.sequence)
                     if result.outcome == .applied { latest = max(latest ?? mutation.hlc, mutation.hlc) }
                 }
             }
             if last != first {
                 // Once per batch: the batch commits or fails as a whole, with its results.
+                let received = Timestamps.format(now)
                 try db.execute(
                     sql: "UPDATE device SET last_sequence = ?, last_seen_at = ? WHERE id = ?",
-                    arguments: [last, Timestamps.format(now), device])
+                    arguments: [last, received, device])
+                try StoredResults.record(fresh, device: device, receivedAt: received, db)
             }
             try Audit.setActor(nil, db)
             try Audit.seal(db)
@@ -338,12 +343,12 @@ public struct SQLiteSyncStore: SyncStore {
         } }
     }
 
-    /// Applies the device's next mutation and records its result (the caller has checked its sequence).
+    /// Applies the device's next mutation and says what became of it (the caller has checked its
+    /// sequence, and stores the batch's results with the batch).
     static func apply(
         _ mutation: Mutation, _ command: Result<any MutationCommand, LocalityError>, from session: Session,
         as actor: Result<Actor, any Error>, now: Date, registered: Date?, guarded: Bool, _ db: Database
     ) throws -> MutationResult {
-        let device = session.deviceId.key
         var outcome = MutationResult.Outcome.applied
         var error: LocalityError?
         if mutation.deviceId != session.deviceId || mutation.actorId != session.personId {
@@ -375,17 +380,6 @@ public struct SQLiteSyncStore: SyncStore {
         let changeSequence: Int64? =
             outcome == .applied
             ? try Int64.fetchOne(try db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")) : nil
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO mutation_result (device_id, sequence, mutation_id, name, outcome, change_sequence, error_code,
-                    error_message, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                device, mutation.sequence, mutation.id.key, mutation.name.rawValue, outcome.rawValue, changeSequence,
-                error?.code.rawValue, error?.message, Timestamps.format(now),
-            ])
         return MutationResult(
             sequence: mutation.sequence, mutationId: mutation.id, outcome: outcome, changeSequence: changeSequence,
             error: error)
@@ -426,19 +420,6 @@ public struct SQLiteSyncStore: SyncStore {
             for await (part, results) in group { decoded[part] = results }
             return decoded.flatMap { $0 }
         }
-    }
-
-    private static func storedResult(device: String, sequence: Int64, _ db: Database) throws -> MutationResult? {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM mutation_result WHERE device_id = ? AND sequence = ?", arguments: [device, sequence]),
-            let mutationId = UUID(key: row["mutation_id"]),
-            let outcome = MutationResult.Outcome(rawValue: row["outcome"])
-        else { return nil }
-        let code: String? = row["error_code"]
-        return MutationResult(
-            sequence: sequence, mutationId: mutationId, outcome: outcome, changeSequence: row["change_sequence"],
-            error: code.map { LocalityError(LocalityError.Code(rawValue: $0), row["error_message"] ?? "") })
     }
 
     /// The database's history (see `PullResponse.epoch`).

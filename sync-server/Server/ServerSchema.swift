@@ -79,7 +79,8 @@ enum ServerSchema {
                 ) STRICT;
                 CREATE UNIQUE INDEX device_token ON device(token_hash);
 
-                -- What became of each pushed mutation, kept so that a retried push gets the same answer.
+                -- What became of each pushed mutation, kept so that a retried push gets the same answer
+                -- (a row a batch since server v17: StoredResults).
                 CREATE TABLE mutation_result (
                     device_id TEXT NOT NULL REFERENCES device(id),
                     sequence INTEGER NOT NULL,
@@ -366,6 +367,7 @@ enum ServerSchema {
                 CREATE TRIGGER need_synced_update AFTER UPDATE ON need BEGIN \(bump) END;
                 """)
         }
+        StoredResults.register(&migrator)
         return migrator
     }
 
