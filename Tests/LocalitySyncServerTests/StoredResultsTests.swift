@@ -94,3 +94,40 @@ struct StoredResultsTests {
         }
     }
 }
+
+@Suite("check: the kept answers")
+struct StoredResultsCheckTests {
+    @Test func checkFindsAnswersMissingTwiceOrShortAndPassesWhatPushesWrote() async throws {
+        let store = try SQLiteSyncStore.inMemory()
+        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+        let device = try await SyncedDevice("cllr-north", store: store)
+        try await device.sync()
+        for index in 0..<5 { try device.recordNeed(in: "brockton", title: "Need \(index)") }
+        let mutations = try device.replica.outbox()
+        let session = try #require(try await store.authenticate(token: device.token, now: Date()))
+        for slice in [mutations[..<2], mutations[2...]] {
+            _ = try await store.push(PushRequest(deviceId: session.deviceId, mutations: Array(slice)), from: session, now: Date())
+        }
+        let deviceKey = session.deviceId.key
+        func check(after damage: String) async throws -> DatabaseCheck {
+            try await store.database.write { db in
+                try db.execute(sql: "SAVEPOINT damage")
+                defer { try? db.execute(sql: "ROLLBACK TO damage; RELEASE damage") }
+                try db.execute(sql: damage, arguments: [deviceKey])
+                return try DatabaseCheck.run(db)
+            }
+        }
+        let clean = try await store.database.read { try DatabaseCheck.run($0) }
+        #expect(clean.resultProblems.isEmpty && clean.exitCode == 0)
+
+        let lost = try await check(after: "DELETE FROM push_result WHERE device_id = ? AND first_sequence = 1")
+        #expect(lost.resultProblems == ["device \(deviceKey): no answers kept for mutations 1–2"])
+        #expect(lost.exitCode == 3)
+        let twice = try await check(after: "UPDATE push_result SET first_sequence = 2 WHERE device_id = ? AND first_sequence = 3")
+        #expect(twice.resultProblems.contains { $0.contains("mutations 2–5 answered twice") })
+        let short = try await check(after: "UPDATE push_result SET results = json_remove(results, '$[0]') WHERE device_id = ? AND first_sequence = 3")
+        #expect(short.resultProblems == ["device \(deviceKey): the batch of mutations 3–5 holds 2 results"])
+        let behind = try await check(after: "UPDATE device SET last_sequence = 6 WHERE id = ?")
+        #expect(behind.resultProblems == ["device \(deviceKey): applied up to 6, answers kept up to 5"])
+    }
+}

@@ -144,6 +144,7 @@ struct CheckCommand: AsyncParsableCommand {
             print("Integrity:     \(check.integrity == ["ok"] ? "ok" : check.integrity.joined(separator: "; "))")
             print("Foreign keys:  \(check.foreignKeyViolations.isEmpty ? "ok" : check.foreignKeyViolations.joined(separator: "; "))")
             print("Ledger:        \(check.ledgerProblems.isEmpty ? "ok — \(check.funds) funds, \(check.ledgerEntries) entries; committed within allocated, paid within committed" : check.ledgerProblems.joined(separator: "; "))")
+            print("Kept answers:  \(check.resultProblems.isEmpty ? "ok — every applied mutation's answer kept once" : check.resultProblems.joined(separator: "; "))")
             print("Audit trail:   \(check.audit.firstBroken.map { "BROKEN at entry \($0.sequence): \($0.problem)" } ?? "intact, \(check.audit.entries) entries")")
         }
         if check.exitCode != 0 { throw ExitCode(check.exitCode) }

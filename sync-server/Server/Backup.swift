@@ -11,15 +11,18 @@ public struct DatabaseCheck: Codable, Sendable {
     public var foreignKeyViolations: [String]
     /// Funds whose commitments exceed what they hold, or whose payments exceed their commitments.
     public var ledgerProblems: [String]
+    /// Devices whose kept answers do not cover each of their applied mutations exactly once (a
+    /// retry must be answered as the first push was): at most 20.
+    public var resultProblems: [String]
     public var audit: Audit.Verification
     public var funds: Int
     public var ledgerEntries: Int
 
-    public var databaseIntact: Bool { integrity == ["ok"] && foreignKeyViolations.isEmpty }
+    public var databaseIntact: Bool { integrity == ["ok"] && foreignKeyViolations.isEmpty && resultProblems.isEmpty }
     public var ok: Bool { databaseIntact && ledgerProblems.isEmpty && audit.intact }
 
-    /// The exit code `check` ends with: 0 all well; 3 the database is damaged (integrity or
-    /// foreign keys); 4 a ledger invariant is broken; 2 the audit chain is broken.
+    /// The exit code `check` ends with: 0 all well; 3 the database is damaged (integrity, foreign
+    /// keys or the kept answers); 4 a ledger invariant is broken; 2 the audit chain is broken.
     public var exitCode: Int32 {
         if !databaseIntact { return 3 }
         if !ledgerProblems.isEmpty { return 4 }
@@ -69,7 +72,8 @@ public struct DatabaseCheck: Codable, Sendable {
                 "transfers do not balance: \(Money(pence: transfers["moved_out"])) out, \(Money(pence: transfers["moved_in"])) in")
         }
         return DatabaseCheck(
-            integrity: integrity, foreignKeyViolations: Array(foreignKeys), ledgerProblems: problems, audit: try Audit.verify(db),
+            integrity: integrity, foreignKeyViolations: Array(foreignKeys), ledgerProblems: problems,
+            resultProblems: try StoredResults.problems(db), audit: try Audit.verify(db),
             funds: budgets.count, ledgerEntries: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry") ?? 0)
     }
 
@@ -206,6 +210,7 @@ public enum Backup {
         if check.integrity != ["ok"] { parts.append("integrity: " + check.integrity.prefix(3).joined(separator: "; ")) }
         if !check.foreignKeyViolations.isEmpty { parts.append("foreign keys: " + check.foreignKeyViolations.prefix(3).joined(separator: "; ")) }
         if !check.ledgerProblems.isEmpty { parts.append("ledger: " + check.ledgerProblems.prefix(3).joined(separator: "; ")) }
+        if !check.resultProblems.isEmpty { parts.append("kept answers: " + check.resultProblems.prefix(3).joined(separator: "; ")) }
         if let broken = check.audit.firstBroken { parts.append("audit trail broken at entry \(broken.sequence): \(broken.problem)") }
         return parts.joined(separator: "; ")
     }

@@ -67,6 +67,44 @@ enum StoredResults {
         ).execute(arguments: [device, first, last, receivedAt, String(decoding: json, as: UTF8.self)])
     }
 
+    /// What `check` finds wrong with the stored results (at most 20): each device's answers must
+    /// cover its mutations from 1 to its last applied sequence, each once — a retry of any of them
+    /// is answered from there — and each batch must hold as many results as its range.
+    static func problems(_ db: Database) throws -> [String] {
+        // A database from before the stored results were a batch's has nothing of this to check.
+        guard try db.tableExists("push_result") else { return [] }
+        let batches = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT device_id, first_sequence, last_sequence, previous, size FROM (
+                    SELECT device_id, first_sequence, last_sequence, json_array_length(results) AS size,
+                        LAG(last_sequence, 1, 0) OVER (PARTITION BY device_id ORDER BY last_sequence) AS previous
+                    FROM push_result)
+                WHERE first_sequence != previous + 1 OR size IS NOT last_sequence - first_sequence + 1
+                LIMIT 20
+                """)
+        var problems = batches.map { row -> String in
+            let (device, first, last, previous): (String, Int64, Int64, Int64) =
+                (row["device_id"], row["first_sequence"], row["last_sequence"], row["previous"])
+            let size = row["size"] as Int64? ?? 0
+            if first <= previous { return "device \(device): mutations \(first)–\(last) answered twice (the batch before ends at \(previous))" }
+            if first > previous + 1 { return "device \(device): no answers kept for mutations \(previous + 1)–\(first - 1)" }
+            return "device \(device): the batch of mutations \(first)–\(last) holds \(size) results"
+        }
+        let devices = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT device.id, device.last_sequence, COALESCE(MAX(push_result.last_sequence), 0) AS answered
+                FROM device LEFT JOIN push_result ON push_result.device_id = device.id
+                GROUP BY device.id HAVING answered != device.last_sequence LIMIT 20
+                """)
+        for row in devices {
+            problems.append(
+                "device \(row["id"] as String): applied up to \(row["last_sequence"] as Int64), answers kept up to \(row["answered"] as Int64)")
+        }
+        return Array(problems.prefix(20))
+    }
+
     /// Reads stored results for a batch's retried mutations, a stored batch at a time.
     struct Reader {
         let device: String
