@@ -6,8 +6,9 @@ import LocalityCore
 /// One row a batch (`push_result`), not one a mutation: the results of the mutations a batch
 /// applied, in sequence order, as one JSON array. A retry is rare and reads its batch back whole;
 /// a push, which is what the server does all day, writes one row for up to 2,000 mutations instead
-/// of a row and a primary-key entry each. `mutation_result` is a view with a row a mutation, for
-/// the operator's queries and the tests, as the table of that name was before `server v17`.
+/// of a row each (nine arguments bound, a statement run and a B-tree insert a mutation).
+/// `mutation_result` is a view with a row a mutation, for the operator's queries and the tests,
+/// as the table of that name was before `server v17`.
 enum StoredResults {
     static func register(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("server v17 stored results a batch at a time") { db in
