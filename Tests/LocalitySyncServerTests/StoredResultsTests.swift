@@ -6,21 +6,28 @@ import Testing
 
 /// The server keeps what became of each pushed mutation, a row a batch (`server v17`), so that a
 /// retry is answered as the first push was and applies nothing twice.
+/// The demo council with a councillor's device that has synced once and then recorded `count`
+/// needs in Brockton offline: the store, the device's session and its outbox, in order.
+private func councillorWithNeeds(_ count: Int) async throws -> (SQLiteSyncStore, Session, [Mutation]) {
+    let store = try SQLiteSyncStore.inMemory()
+    try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
+    let device = try await SyncedDevice("cllr-north", store: store)
+    try await device.sync()
+    for index in 0..<count { try device.recordNeed(in: "brockton", title: "Need \(index)") }
+    let session = try #require(try await store.authenticate(token: device.token, now: Date()))
+    return (store, session, try device.replica.outbox())
+}
+
 @Suite("Stored results, a batch at a time")
 struct StoredResultsTests {
     @Test func aRetryAcrossTwoStoredBatchesIsAnsweredFromBothAndAppliesOnlyWhatIsNew() async throws {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let device = try await SyncedDevice("cllr-north", store: store)
-        try await device.sync()
-        for index in 0..<6 { try device.recordNeed(in: "brockton", title: "Need \(index)") }
-        var mutations = try device.replica.outbox()
+        let (store, session, recorded) = try await councillorWithNeeds(6)
+        var mutations = recorded
         // One forged for a ward that is not the councillor's: refused, and the refusal is stored too.
         if case .object(var arguments) = mutations[2].arguments {
             arguments["localityId"] = .string(UUID.stable("demo:locality:clunbury").uuidString)
             mutations[2].arguments = .object(arguments)
         }
-        let session = try #require(try await store.authenticate(token: device.token, now: Date()))
         func push(_ slice: ArraySlice<Mutation>) async throws -> PushResponse {
             try await store.push(PushRequest(deviceId: session.deviceId, mutations: Array(slice)), from: session, now: Date())
         }
@@ -98,13 +105,7 @@ struct StoredResultsTests {
 @Suite("check: the kept answers")
 struct StoredResultsCheckTests {
     @Test func checkFindsAnswersMissingTwiceOrShortAndPassesWhatPushesWrote() async throws {
-        let store = try SQLiteSyncStore.inMemory()
-        try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
-        let device = try await SyncedDevice("cllr-north", store: store)
-        try await device.sync()
-        for index in 0..<5 { try device.recordNeed(in: "brockton", title: "Need \(index)") }
-        let mutations = try device.replica.outbox()
-        let session = try #require(try await store.authenticate(token: device.token, now: Date()))
+        let (store, session, mutations) = try await councillorWithNeeds(5)
         for slice in [mutations[..<2], mutations[2...]] {
             _ = try await store.push(PushRequest(deviceId: session.deviceId, mutations: Array(slice)), from: session, now: Date())
         }
@@ -127,6 +128,8 @@ struct StoredResultsCheckTests {
         #expect(twice.resultProblems.contains { $0.contains("mutations 2–5 answered twice") })
         let short = try await check(after: "UPDATE push_result SET results = json_remove(results, '$[0]') WHERE device_id = ? AND first_sequence = 3")
         #expect(short.resultProblems == ["device \(deviceKey): the batch of mutations 3–5 holds 2 results"])
+        let unreadable = try await check(after: "UPDATE push_result SET results = 'not json' WHERE device_id = ? AND first_sequence = 3")
+        #expect(unreadable.resultProblems == ["device \(deviceKey): the batch of mutations 3–5 holds unreadable results"])
         let behind = try await check(after: "UPDATE device SET last_sequence = 6 WHERE id = ?")
         #expect(behind.resultProblems == ["device \(deviceKey): applied up to 6, answers kept up to 5"])
     }

@@ -78,7 +78,7 @@ enum StoredResults {
             db,
             sql: """
                 SELECT device_id, first_sequence, last_sequence, previous, size FROM (
-                    SELECT device_id, first_sequence, last_sequence, json_array_length(results) AS size,
+                    SELECT device_id, first_sequence, last_sequence, CASE WHEN json_valid(results) THEN json_array_length(results) END AS size,
                         LAG(last_sequence, 1, 0) OVER (PARTITION BY device_id ORDER BY last_sequence) AS previous
                     FROM push_result)
                 WHERE first_sequence != previous + 1 OR size IS NOT last_sequence - first_sequence + 1
@@ -90,7 +90,7 @@ enum StoredResults {
             let size = row["size"] as Int64? ?? 0
             if first <= previous { return "device \(device): mutations \(first)–\(last) answered twice (the batch before ends at \(previous))" }
             if first > previous + 1 { return "device \(device): no answers kept for mutations \(previous + 1)–\(first - 1)" }
-            return "device \(device): the batch of mutations \(first)–\(last) holds \(size) results"
+            return "device \(device): the batch of mutations \(first)–\(last) holds \(row["size"] == nil ? "unreadable results" : "\(size) results")"
         }
         let devices = try Row.fetchAll(
             db,
