@@ -137,13 +137,15 @@ struct PushPipelineTests {
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let calls = Calls()
         let device = try await SyncedDevice("cllr-north", store: store) { token in
-            // Every other request is held back for a moment, so the one sent after it arrives first.
             DelayingTransport(inner: StoreTransport(store: store, token: token), calls: calls)
         }
         try await device.sync()
         try device.recordNeed(in: "brockton", title: "First need")
         try await device.sync()
         for index in 0..<40 { try device.recordNeed(in: "brockton", title: "Need \(index)") }
+        // The second batch of five is held back until a later one has been answered: the third
+        // reaches the store before it, whatever the threads' timing.
+        calls.holdBack(startingAt: try device.replica.outbox()[5].sequence)
         var engine = device.engine
         engine.pushBatch = 5
         let summary = try await engine.sync()
@@ -158,29 +160,44 @@ struct PushPipelineTests {
     }
 }
 
+/// Holds back one push, the first to start at a chosen sequence, until a push of later changes has
+/// been answered (or for two seconds, should none come).
 private final class Calls: Sendable {
     private struct State {
-        var count = 0
+        var target: Int64?
+        var taken = false
         var held: CheckedContinuation<Void, Never>?
     }
     private let state = Mutex(State())
     /// Requests answered with a gap.
     let gaps = Mutex(0)
 
-    /// Whether this request is to be held back (every other one).
-    func next() -> Bool {
+    func holdBack(startingAt sequence: Int64) {
+        state.withLock { $0.target = sequence }
+    }
+
+    /// Whether this request is the one to hold back (only the first time it is sent).
+    func take(_ request: PushRequest) -> Bool {
         state.withLock { state in
-            state.count += 1
-            return state.count % 2 == 1
+            guard !state.taken, let target = state.target, request.mutations.first?.sequence == target else { return false }
+            state.taken = true
+            return true
         }
     }
 
-    /// Holds the request back until the next one has reached the store, or for a second if none comes.
+    /// Whether this request carries changes after the held one's (and so may release it).
+    func isLater(_ request: PushRequest) -> Bool {
+        state.withLock { state in
+            guard let target = state.target, let first = request.mutations.first?.sequence else { return false }
+            return first > target
+        }
+    }
+
     func hold() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             state.withLock { $0.held = continuation }
             Task { [self] in
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: .seconds(2))
                 release()
             }
         }
@@ -195,15 +212,16 @@ private final class Calls: Sendable {
     }
 }
 
-/// Every other push is held back until the one sent after it has been answered: the second of
-/// two batches in flight reaches the store first.
+/// Holds back the chosen push until one sent after it has been answered: the later of two batches
+/// in flight reaches the store first.
 private struct DelayingTransport: SyncTransport {
     let inner: StoreTransport
     let calls: Calls
 
     func push(_ request: PushRequest) async throws -> PushResponse {
-        if calls.next() { await calls.hold() }
-        defer { calls.release() }
+        let held = calls.take(request)
+        if held { await calls.hold() }
+        defer { if calls.isLater(request) { calls.release() } }
         do {
             return try await inner.push(request)
         } catch let error as LocalityError where error.code == .sequenceGap {
