@@ -4,8 +4,6 @@ import LocalityCore
 @testable import LocalitySyncServer
 import Testing
 
-/// The server keeps what became of each pushed mutation, a row a batch (`server v17`), so that a
-/// retry is answered as the first push was and applies nothing twice.
 /// The demo council with a councillor's device that has synced once and then recorded `count`
 /// needs in Brockton offline: the store, the device's session and its outbox, in order.
 private func councillorWithNeeds(_ count: Int) async throws -> (SQLiteSyncStore, Session, [Mutation]) {
@@ -18,6 +16,8 @@ private func councillorWithNeeds(_ count: Int) async throws -> (SQLiteSyncStore,
     return (store, session, try device.replica.outbox())
 }
 
+/// The server keeps what became of each pushed mutation, a row a batch (`server v17`), so that a
+/// retry is answered as the first push was and applies nothing twice.
 @Suite("Stored results, a batch at a time")
 struct StoredResultsTests {
     @Test func aRetryAcrossTwoStoredBatchesIsAnsweredFromBothAndAppliesOnlyWhatIsNew() async throws {

@@ -87,10 +87,9 @@ enum StoredResults {
         var problems = batches.map { row -> String in
             let (device, first, last, previous): (String, Int64, Int64, Int64) =
                 (row["device_id"], row["first_sequence"], row["last_sequence"], row["previous"])
-            let size = row["size"] as Int64? ?? 0
             if first <= previous { return "device \(device): mutations \(first)–\(last) answered twice (the batch before ends at \(previous))" }
             if first > previous + 1 { return "device \(device): no answers kept for mutations \(previous + 1)–\(first - 1)" }
-            return "device \(device): the batch of mutations \(first)–\(last) holds \(row["size"] == nil ? "unreadable results" : "\(size) results")"
+            return "device \(device): the batch of mutations \(first)–\(last) holds \((row["size"] as Int64?).map { "\($0) results" } ?? "unreadable results")"
         }
         let devices = try Row.fetchAll(
             db,
