@@ -368,6 +368,7 @@ enum ServerSchema {
                 """)
         }
         StoredResults.register(&migrator)
+        LeanNeedInsert.register(&migrator)
         return migrator
     }
 
