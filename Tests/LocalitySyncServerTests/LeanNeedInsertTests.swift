@@ -38,6 +38,8 @@ struct LeanNeedInsertTests {
         let store = try SQLiteSyncStore.inMemory()
         try store.loadDemoIfEmpty(passwordHash: Passwords.hash(DemoCouncil.password, cost: 4))
         let (brockton, recorder) = (UUID.stable("demo:locality:brockton").key, DemoCouncil.personID("cllr-north").key)
+        // The partition the rest of the server computes for a need recorded holding personal data.
+        let personalPartition = FeedPartitions.key(locality: UUID.stable("demo:locality:brockton"), recordedPersonal: true)
         try await store.database.write { db in
             func insert(_ id: UUID, title: String, personal: Int) throws {
                 try db.execute(
@@ -57,7 +59,7 @@ struct LeanNeedInsertTests {
                 arguments: [head])
             #expect(rows.map { $0["row_key"] as String } == [open.key, personal.key])
             #expect(rows.map { $0["sequence"] as Int64 } == [head + 1, head + 2])
-            #expect(rows.map { $0["partition_key"] as String } == [brockton, brockton + ":p"])
+            #expect(rows.map { $0["partition_key"] as String } == [brockton, personalPartition])
             #expect(rows.allSatisfy { $0["recorder"] == recorder && $0["deleted"] == 0 })
             // Evidence takes its need's partition and recorder.
             try db.execute(
@@ -70,10 +72,8 @@ struct LeanNeedInsertTests {
                 db, sql: "SELECT sequence, partition_key, recorder FROM row_version WHERE table_name = 'need_evidence' AND row_key = ?",
                 arguments: [personal.key + ":e1"]))
             #expect(evidence["sequence"] == head + 3)
-            #expect(evidence["partition_key"] == brockton + ":p")
+            #expect(evidence["partition_key"] == personalPartition)
             #expect(evidence["recorder"] == recorder)
-            // The partition the rest of the server computes for the same needs.
-            #expect(FeedPartitions.key(locality: UUID(key: brockton)!, recordedPersonal: true) == brockton + ":p")
 
             // Deleted and recorded again under the same id: still one feed row, at the newest sequence.
             try db.execute(sql: "DELETE FROM need_evidence WHERE need_id = ?", arguments: [open.key])
