@@ -379,7 +379,7 @@ public struct SQLiteSyncStore: SyncStore {
         }
         let changeSequence: Int64? =
             outcome == .applied
-            ? try Int64.fetchOne(try db.cachedStatement(sql: "SELECT value FROM change_counter WHERE id = 1")) : nil
+            ? try db.fetchInteger(sql: "SELECT value FROM change_counter WHERE id = 1") : nil  // stepped directly: once a mutation
         return MutationResult(
             sequence: mutation.sequence, mutationId: mutation.id, outcome: outcome, changeSequence: changeSequence,
             error: error)

@@ -115,3 +115,14 @@ extension StringProtocol {
         return String(slice)
     }
 }
+
+extension String {
+    func trimmingWhitespace() -> String {
+        // Most text begins and ends with a printable ASCII character: then nothing is trimmed, and
+        // no grapheme need be found (a character that begins or ends with one is not whitespace).
+        if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return self
+        }
+        return self[...].trimmingWhitespace()
+    }
+}

@@ -96,14 +96,15 @@ enum Lookup {
 
 /// Turns a primary-key violation into the error a person should read.
 enum DuplicateKey {
-    static func `as`(_ error: LocalityError, _ body: () throws -> Void) throws {
+    /// (The error is made only if it is thrown: a push records thousands of needs a second.)
+    static func `as`(_ error: @autoclosure () -> LocalityError, _ body: () throws -> Void) throws {
         do {
             try body()
         } catch let databaseError as DatabaseError
             where databaseError.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
             || databaseError.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
         {
-            throw error
+            throw error()
         }
     }
 }

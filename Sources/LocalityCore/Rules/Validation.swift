@@ -9,6 +9,8 @@ enum Validate {
     static func title(_ value: String, field: String = "title") throws -> String {
         let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw LocalityError.invalid("a \(field) is required") }
+        // Printable ASCII (most titles) has one character a byte and no line break: nothing to count.
+        if trimmed.utf8.count <= maxTitle, trimmed.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) { return trimmed }
         guard trimmed.count <= maxTitle else {
             throw LocalityError.invalid("the \(field) is \(trimmed.count) characters; at most \(maxTitle) are allowed")
         }
@@ -21,7 +23,8 @@ enum Validate {
     /// Free text: trimmed, may be empty, bounded.
     static func text(_ value: String, field: String) throws -> String {
         let trimmed = value.trimmingWhitespace()
-        guard trimmed.count <= maxText else {
+        // A string has no more characters than UTF-8 bytes: a short one need not be counted.
+        guard trimmed.utf8.count <= maxText || trimmed.count <= maxText else {
             throw LocalityError.invalid("the \(field) is \(trimmed.count) characters; at most \(maxText) are allowed")
         }
         return trimmed
