@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import LocalityCore
 import Testing
 
@@ -66,6 +67,27 @@ struct BoundStatementTests {
             }
         }
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample") } == 1)
+    }
+
+    @Test func aValueSQLiteRefusesToBindIsAnErrorAndWritesNothing() throws {
+        let queue = try database()
+        try queue.write { db in
+            // Texts longer than 16 bytes are too big for this connection: SQLite refuses to bind one.
+            let connection = try #require(db.sqliteConnection)
+            let limit = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, 16)
+            defer { sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, limit) }
+            let error = #expect(throws: DatabaseError.self) {
+                try db.executeBound(sql: insert) { bind in
+                    bind.text("short")
+                    bind.text("far longer than sixteen bytes")
+                    bind.integer(1)
+                    bind.real(nil)
+                    bind.bool(false)
+                }
+            }
+            #expect(error?.resultCode == .SQLITE_TOOBIG)
+        }
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sample") } == 0)
     }
 
     @Test func aConstraintFailureIsGRDBsErrorAndTheStatementRunsAgain() throws {

@@ -10,36 +10,43 @@ import GRDBSQLite
 public struct StatementBinder: ~Copyable {
     let statement: SQLiteStatement
     private(set) var index: CInt = 0
+    /// The first binding SQLite refused (out of memory, too big), if any: the statement is then not run.
+    private(set) var refusal: CInt = SQLITE_OK
 
     init(_ statement: SQLiteStatement) { self.statement = statement }
 
     public mutating func text(_ value: String?) {
         index += 1
         guard var value else {
-            sqlite3_bind_null(statement, index)
+            check(sqlite3_bind_null(statement, index))
             return
         }
-        value.withUTF8 { bytes in
+        let code = value.withUTF8 { bytes in
             // An empty buffer may have no address, which SQLite would take for NULL. SQLite copies
             // the text (SQLITE_TRANSIENT), so the buffer need not outlive the call.
             let start = UnsafeRawPointer(bytes.baseAddress ?? Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
-            _ = sqlite3_bind_text(statement, index, start, CInt(bytes.count), Self.transient)
+            return sqlite3_bind_text(statement, index, start, CInt(bytes.count), Self.transient)
         }
+        check(code)
     }
 
     public mutating func integer(_ value: Int?) {
         index += 1
-        if let value { sqlite3_bind_int64(statement, index, Int64(value)) } else { sqlite3_bind_null(statement, index) }
+        if let value { check(sqlite3_bind_int64(statement, index, Int64(value))) } else { check(sqlite3_bind_null(statement, index)) }
     }
 
     public mutating func bool(_ value: Bool) {
         index += 1
-        sqlite3_bind_int64(statement, index, value ? 1 : 0)
+        check(sqlite3_bind_int64(statement, index, value ? 1 : 0))
     }
 
     public mutating func real(_ value: Double?) {
         index += 1
-        if let value { sqlite3_bind_double(statement, index, value) } else { sqlite3_bind_null(statement, index) }
+        if let value { check(sqlite3_bind_double(statement, index, value)) } else { check(sqlite3_bind_null(statement, index)) }
+    }
+
+    private mutating func check(_ code: CInt) {
+        if code != SQLITE_OK, refusal == SQLITE_OK { refusal = code }
     }
 
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
@@ -60,6 +67,9 @@ extension Database {
         bind(&binder)
         guard binder.index == count else {
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "\(binder.index) values bound for \(count) parameters", sql: sql)
+        }
+        guard binder.refusal == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: binder.refusal), message: "SQLite refused a value to bind", sql: sql)
         }
         try statement.execute()
     }
