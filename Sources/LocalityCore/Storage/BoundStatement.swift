@@ -17,17 +17,22 @@ public struct StatementBinder: ~Copyable {
 
     public mutating func text(_ value: String?) {
         index += 1
-        guard var value else {
+        guard let value else {
             check(sqlite3_bind_null(statement, index))
             return
         }
-        let code = value.withUTF8 { bytes in
+        check(Self.bindText(value, statement, index))
+    }
+
+    /// Binds `text` at `index` (also how a pulled row's text is bound, see `RowWriter`).
+    static func bindText(_ text: String, _ statement: SQLiteStatement, _ index: CInt) -> CInt {
+        var text = text
+        return text.withUTF8 { bytes in
             // An empty buffer may have no address, which SQLite would take for NULL. SQLite copies
             // the text (SQLITE_TRANSIENT), so the buffer need not outlive the call.
-            let start = UnsafeRawPointer(bytes.baseAddress ?? Self.emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
-            return sqlite3_bind_text(statement, index, start, CInt(bytes.count), Self.transient)
+            let start = UnsafeRawPointer(bytes.baseAddress ?? emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
+            return sqlite3_bind_text(statement, index, start, CInt(bytes.count), transient)
         }
-        check(code)
     }
 
     public mutating func integer(_ value: Int?) {

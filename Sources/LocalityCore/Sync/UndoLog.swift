@@ -138,23 +138,10 @@ enum RowWriter {
         case .bool(let value): sqlite3_bind_int64(statement, index, value ? 1 : 0)
         case .int(let value): sqlite3_bind_int64(statement, index, value)
         case .double(let value): sqlite3_bind_double(statement, index, value)
-        case .string(let value): bindText(value, statement, index)
-        case let value: bindText(value.jsonText, statement, index)  // an array or an object: its JSON
+        case .string(let value): StatementBinder.bindText(value, statement, index)
+        case let value: StatementBinder.bindText(value.jsonText, statement, index)  // an array or an object: its JSON
         }
     }
-
-    private static func bindText(_ text: String, _ statement: SQLiteStatement, _ index: CInt) -> CInt {
-        var text = text
-        return text.withUTF8 { bytes in
-            // An empty buffer may have no address, which SQLite would take for NULL. SQLite copies
-            // the text (SQLITE_TRANSIENT), so the buffer need not outlive the call.
-            let start = UnsafeRawPointer(bytes.baseAddress ?? emptyText.utf8Start).assumingMemoryBound(to: CChar.self)
-            return sqlite3_bind_text(statement, index, start, CInt(bytes.count), transient)
-        }
-    }
-
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-    private static let emptyText: StaticString = ""
 
     /// The columns of `table` and the statement that upserts one row of it, made once per table
     /// and schema: a page applies hundreds of rows.
